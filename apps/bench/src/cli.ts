@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+/**
+ * lenet-bench: train and run LeNet on interchangeable backends and compare them.
+ * Exit codes: 0 ok, 1 a data/format/runtime error (one line, no stack unless --debug),
+ * 2 a usage error (unknown command/flag, bad flag value), 130 interrupted.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import { describeError, UsageError } from './errors.js';
+import { datasetName, fraction, positiveInt, positiveNumber, nonNegativeInt } from './options.js';
+import { summaryCommand } from './commands/summary.js';
+import { dataCommand } from './commands/data.js';
+import { initCommand } from './commands/init.js';
+import { backendsCommand } from './commands/backends.js';
+import { trainCommand } from './commands/train.js';
+import { evalCommand } from './commands/eval.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+function buildProgram(): Command {
+  const program = new Command('lenet-bench')
+    .description('Train and run LeNet (d2l 7.6) on TensorFlow.js, ONNX Runtime and plain TypeScript backends, and compare them.')
+    .version(version)
+    .option('--debug', 'show stack traces for errors')
+    .exitOverride()
+    .showHelpAfterError('(run lenet-bench --help, or lenet-bench <command> --help, for usage)')
+    .configureHelp({ sortSubcommands: false });
+
+  const model = () => new Option('--model <name|spec.json>', 'model preset (lenet5, lenet5-modern) or a spec JSON file').default('lenet5');
+  const dataset = () => new Option('--dataset <name>', 'fashion-mnist or mnist').argParser(datasetName).default('fashion-mnist');
+  const dataDir = () => new Option('--data-dir <dir>', 'folder holding the IDX files (also: LENET_DATA_DIR)');
+  const json = () => new Option('--json', 'machine-readable JSON lines on stdout');
+  const threads = () => new Option('--threads <n>', 'threads for the backend (default: all cores)').argParser(positiveInt);
+
+  program
+    .command('summary')
+    .description("layer table of a model: output shapes, parameters, multiply-adds (d2l's layer_summary)")
+    .addOption(model())
+    .addOption(json())
+    .action(summaryCommand);
+
+  program
+    .command('data')
+    .description('locate and verify a dataset (SHA-256), print its source, counts and per-class counts')
+    .addOption(dataset())
+    .addOption(dataDir())
+    .addOption(json())
+    .action(dataCommand);
+
+  program
+    .command('init')
+    .description('write seeded initial weights (Xavier-uniform, zero bias) as safetensors')
+    .addOption(model())
+    .requiredOption('--seed <n>', 'PRNG seed', nonNegativeInt)
+    .requiredOption('--out <file.safetensors>', 'output file (written atomically)')
+    .addOption(json())
+    .action(initCommand);
+
+  program
+    .command('backends')
+    .description('list backends, whether they can train, and whether they run here')
+    .addOption(json())
+    .action(backendsCommand);
+
+  program
+    .command('train')
+    .description('train a model with SGD on one backend, print per-epoch metrics, save the weights')
+    .option('--backend <name>', 'backend to train on (see lenet-bench backends)', 'plain')
+    .addOption(model())
+    .addOption(dataset())
+    .addOption(dataDir())
+    .option('--epochs <n>', 'epochs', positiveInt, 10)
+    .option('--batch-size <n>', 'minibatch size', positiveInt, 128)
+    .option('--lr <x>', 'SGD learning rate', positiveNumber, 0.1)
+    .option('--seed <n>', 'seed for the initial weights and the batch order', nonNegativeInt, 0)
+    .addOption(threads())
+    .option('--limit <n>', 'use a stratified subset of n images per split', positiveInt)
+    .option('--init <file.safetensors>', 'start from these weights instead of the seeded init')
+    .option('--out <file.safetensors>', 'where to save the weights (default runs/<model>-<dataset>-<backend>-seed<S>.safetensors)')
+    .option('--target-accuracy <x>', 'report the time to reach this validation accuracy', fraction)
+    .option('--max-seconds <s>', 'training time budget; stops after the step that exceeds it', positiveNumber)
+    .addOption(json())
+    .action(trainCommand);
+
+  program
+    .command('eval')
+    .description('evaluate weights on the test split: accuracy, loss, confusion matrix')
+    .option('--backend <name>', 'backend to run on', 'plain')
+    .requiredOption('--weights <file.safetensors>', 'weights to evaluate')
+    .option('--model <name|spec.json>', 'model (default: the spec stored in the weights file, else lenet5)')
+    .addOption(dataset())
+    .addOption(dataDir())
+    .option('--batch-size <n>', 'evaluation batch size', positiveInt, 1000)
+    .addOption(threads())
+    .option('--limit <n>', 'evaluate a stratified subset of n test images', positiveInt)
+    .addOption(json())
+    .action(evalCommand);
+
+  for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError(`(run lenet-bench ${cmd.name()} --help for usage)`);
+  return program;
+}
+
+/** Our packages throw named Error subclasses for user mistakes; built-in errors are bugs. */
+function isUserFacing(err: unknown): boolean {
+  return err instanceof Error && !['Error', 'TypeError', 'RangeError', 'ReferenceError', 'SyntaxError'].includes(err.name);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const debug = argv.includes('--debug');
+  try {
+    if (argv.length <= 2) {
+      program.outputHelp({ error: true });
+      return 2;
+    }
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has already printed the message (and the help hint).
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n(run lenet-bench --help for usage)\n`);
+      return 2;
+    }
+    process.stderr.write(`error: ${describeError(err)}\n`);
+    if (debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+    else if (!isUserFacing(err)) process.stderr.write('(unexpected error; run with --debug for the stack trace)\n');
+    return 1;
+  }
+}
+
+// Exit explicitly: a native runtime or worker must not keep a finished command alive.
+process.exit(await main(process.argv));

@@ -1,0 +1,118 @@
+import { train, type EpochMetrics } from '@lenet/core';
+import { initWeights, type ModelSpec } from '@lenet/model';
+import { loadWeightsFile, resolveModel, saveWeightsFile } from '@lenet/model/node';
+import type { DatasetName } from '@lenet/datasets';
+import { loadData } from '../data.js';
+import { duration, fixed, int, jsonLine, pct, table } from '../format.js';
+import { userPath } from '../paths.js';
+import { createProgress, progressMode } from '../progress.js';
+import { getUsableBackend } from '../registry.js';
+
+export interface TrainCommandOptions {
+  backend: string;
+  model: string;
+  dataset: DatasetName;
+  dataDir?: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+  threads?: number;
+  limit?: number;
+  init?: string;
+  out?: string;
+  targetAccuracy?: number;
+  maxSeconds?: number;
+  json?: boolean;
+}
+
+export async function modelFromArg(arg: string): Promise<ModelSpec> {
+  return resolveModel(arg.endsWith('.json') ? userPath(arg) : arg);
+}
+
+export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
+  const spec = await modelFromArg(opts.model);
+  const backend = await getUsableBackend(opts.backend, true);
+  const data = await loadData(opts.dataset, { dataDir: opts.dataDir, limit: opts.limit, quiet: opts.json });
+  const initial = opts.init ? (await loadWeightsFile(userPath(opts.init), spec)).weights : initWeights(spec, opts.seed);
+  const out = userPath(opts.out ?? `runs/${spec.name}-${opts.dataset}-${backend.name}-seed${opts.seed}.safetensors`);
+
+  const session = await backend.createSession(spec, initial, { threads: opts.threads, maxBatchSize: Math.max(opts.batchSize, 1000) });
+  const info = await backend.info({ threads: opts.threads });
+  const log = (s: string) => !opts.json && process.stderr.write(s + '\n');
+  log(
+    `training ${spec.name} on ${opts.dataset} (${int(data.train.count)} train / ${int(data.test.count)} test images, ${data.source.kind}) ` +
+      `with ${backend.name} [${info.runtime}]: ${opts.epochs} epochs, batch ${opts.batchSize}, lr ${opts.lr}, seed ${opts.seed}`,
+  );
+
+  // Ctrl-C: finish the current step, keep finished epochs, save the weights, exit 130.
+  const controller = new AbortController();
+  const onSigint = () => {
+    log('\ninterrupted: stopping after the current step (Ctrl-C again to quit at once)');
+    controller.abort();
+    process.once('SIGINT', () => process.exit(130));
+  };
+  process.once('SIGINT', onSigint);
+
+  const progress = createProgress(backend.name, progressMode(!!opts.json));
+  const rows: EpochMetrics[] = [];
+  try {
+    const result = await train({
+      session,
+      spec,
+      train: data.train,
+      test: data.test,
+      epochs: opts.epochs,
+      batchSize: opts.batchSize,
+      lr: opts.lr,
+      seed: opts.seed,
+      targetAccuracy: opts.targetAccuracy,
+      maxSeconds: opts.maxSeconds,
+      signal: controller.signal,
+      onStep: (p) => progress.step(p),
+      onEpoch: (m) => {
+        progress.pause();
+        rows.push(m);
+        if (opts.json) jsonLine({ type: 'epoch', backend: backend.name, model: spec.name, dataset: opts.dataset, ...m });
+        else
+          log(
+            `epoch ${m.epoch}${m.partial ? ' (partial)' : ''}: train loss ${fixed(m.trainLoss)}  val loss ${fixed(m.valLoss)}  ` +
+              `val acc ${pct(m.valAccuracy)}  ${duration(m.seconds)}  ${int(m.imagesPerSecond)} img/s`,
+          );
+      },
+    });
+    progress.stop();
+    const weights = await session.getWeights();
+    const last = result.epochs.at(-1);
+    await saveWeightsFile(out, weights, {
+      spec: JSON.stringify(spec),
+      backend: backend.name,
+      dataset: opts.dataset,
+      seed: String(opts.seed),
+      epochs: String(result.epochs.length),
+      batchSize: String(opts.batchSize),
+      lr: String(opts.lr),
+      ...(last ? { valAccuracy: String(last.valAccuracy) } : {}),
+    });
+    if (opts.json) {
+      jsonLine({ type: 'result', backend: backend.name, model: spec.name, dataset: opts.dataset, weights: out, timeToTarget: result.timeToTarget ?? null, stoppedBy: result.stoppedBy ?? null, finalValAccuracy: last?.valAccuracy ?? null });
+    } else {
+      process.stdout.write(
+        table(
+          ['epoch', 'train loss', 'val loss', 'val acc', 'seconds', 'img/s'],
+          rows.map((m) => [String(m.epoch) + (m.partial ? '*' : ''), fixed(m.trainLoss), fixed(m.valLoss), pct(m.valAccuracy), m.seconds.toFixed(1), int(m.imagesPerSecond)]),
+        ) + '\n',
+      );
+      if (result.timeToTarget) {
+        process.stdout.write(`reached ${pct(result.timeToTarget.accuracy)} at epoch ${result.timeToTarget.epoch} after ${duration(result.timeToTarget.seconds)} of training\n`);
+      }
+      if (result.stoppedBy) process.stdout.write(`stopped early (${result.stoppedBy}); finished epochs are kept\n`);
+      process.stdout.write(`weights saved to ${out}\n`);
+    }
+    if (result.stoppedBy === 'signal') process.exitCode = 130;
+  } finally {
+    progress.stop();
+    process.removeListener('SIGINT', onSigint);
+    await session.dispose();
+  }
+}

@@ -1,0 +1,42 @@
+/** Flag parsers shared by the commands: each names the flag and what was expected. */
+import { InvalidArgumentError } from 'commander';
+import type { DatasetName } from '@lenet/datasets';
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError('expected a positive integer.');
+  }
+  return n;
+}
+
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError('expected a non-negative integer.');
+  }
+  return n;
+}
+
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number.');
+  return n;
+}
+
+export function fraction(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 1) {
+    throw new InvalidArgumentError('expected a number in (0, 1], e.g. 0.7.');
+  }
+  return n;
+}
+
+export const DATASETS: readonly DatasetName[] = ['fashion-mnist', 'mnist'];
+
+export function datasetName(value: string): DatasetName {
+  if (!(DATASETS as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected one of: ${DATASETS.join(', ')}.`);
+  }
+  return value as DatasetName;
+}

@@ -1,0 +1,124 @@
+/**
+ * The forward pass of a spec as ONNX nodes, shared by the inference export and the training
+ * graph. Op choices follow what torch.onnx emits for LeNet (Conv with bias, Sigmoid/Relu/Tanh,
+ * AveragePool/MaxPool, Flatten, Gemm with transB=1) because onnxruntime's graph optimiser
+ * recognises exactly these patterns (Conv+activation fusion, Gemm with pre-packed weights).
+ */
+import type { LayerSpec, ModelSpec, ParamInfo } from '@lenet/model';
+import { inferShapes, paramInfos } from '@lenet/model';
+import type { GraphBuilder } from './graph-builder.js';
+import { int, ints } from './graph-builder.js';
+
+/** What the backward pass needs to know about one layer. */
+export interface ForwardStep {
+  index: number;
+  layer: LayerSpec;
+  /** Value name of the layer's input / output. */
+  input: string;
+  output: string;
+  /** Shapes without the batch dimension. */
+  inputShape: number[];
+  outputShape: number[];
+  /** Parameter value names (conv2d/dense only). */
+  weight?: string;
+  bias?: string;
+  weightInfo?: ParamInfo;
+  biasInfo?: ParamInfo;
+}
+
+export const ACTIVATION_OPS = { sigmoid: 'Sigmoid', relu: 'Relu', tanh: 'Tanh' } as const;
+
+/** Parameter infos grouped by owning layer index. */
+export function paramsByLayer(spec: ModelSpec): Map<number, { weight: ParamInfo; bias: ParamInfo }> {
+  const byLayer = new Map<number, { weight?: ParamInfo; bias?: ParamInfo }>();
+  for (const p of paramInfos(spec)) {
+    const entry = byLayer.get(p.layerIndex) ?? {};
+    entry[p.kind] = p;
+    byLayer.set(p.layerIndex, entry);
+  }
+  const out = new Map<number, { weight: ParamInfo; bias: ParamInfo }>();
+  for (const [i, e] of byLayer) {
+    if (!e.weight || !e.bias) throw new Error(`layer ${i}: expected a weight and a bias parameter`);
+    out.set(i, { weight: e.weight, bias: e.bias });
+  }
+  return out;
+}
+
+/**
+ * Appends the forward pass. `paramValue(name)` gives the graph value holding a parameter
+ * (an initializer for inference, a graph input for training). Returns the steps in order;
+ * the last step's output is the logits [N, classes].
+ */
+export function buildForward(
+  g: GraphBuilder,
+  spec: ModelSpec,
+  input: string,
+  paramValue: (info: ParamInfo) => string,
+  logitsName?: string,
+): ForwardStep[] {
+  const infos = inferShapes(spec);
+  const params = paramsByLayer(spec);
+  const steps: ForwardStep[] = [];
+  let x = input;
+  spec.layers.forEach((layer, i) => {
+    const info = infos[i];
+    const last = i === spec.layers.length - 1;
+    const out = last ? logitsName : undefined;
+    const step: ForwardStep = {
+      index: i,
+      layer,
+      input: x,
+      output: '',
+      inputShape: info.inputShape,
+      outputShape: info.outputShape,
+    };
+    switch (layer.type) {
+      case 'conv2d': {
+        const p = params.get(i)!;
+        step.weight = paramValue(p.weight);
+        step.bias = paramValue(p.bias);
+        step.weightInfo = p.weight;
+        step.biasInfo = p.bias;
+        const k = layer.kernelSize;
+        const s = layer.stride ?? 1;
+        const pad = layer.padding ?? 0;
+        step.output = g.op(
+          'Conv',
+          [x, step.weight, step.bias],
+          { kernel_shape: ints([k, k]), strides: ints([s, s]), pads: ints([pad, pad, pad, pad]), dilations: ints([1, 1]), group: int(1) },
+          out,
+        );
+        break;
+      }
+      case 'activation':
+        step.output = g.op(ACTIVATION_OPS[layer.fn], [x], {}, out);
+        break;
+      case 'pool2d': {
+        const k = layer.kernelSize;
+        const s = layer.stride ?? k;
+        step.output = g.op(
+          layer.mode === 'avg' ? 'AveragePool' : 'MaxPool',
+          [x],
+          { kernel_shape: ints([k, k]), strides: ints([s, s]), pads: ints([0, 0, 0, 0]) },
+          out,
+        );
+        break;
+      }
+      case 'flatten':
+        step.output = g.op('Flatten', [x], { axis: int(1) }, out);
+        break;
+      case 'dense': {
+        const p = params.get(i)!;
+        step.weight = paramValue(p.weight);
+        step.bias = paramValue(p.bias);
+        step.weightInfo = p.weight;
+        step.biasInfo = p.bias;
+        step.output = g.op('Gemm', [x, step.weight, step.bias], { transB: int(1) }, out);
+        break;
+      }
+    }
+    x = step.output;
+    steps.push(step);
+  });
+  return steps;
+}

@@ -1,0 +1,185 @@
+/**
+ * One BackendSession implementation for both onnxruntime-node and onnxruntime-web: they share
+ * onnxruntime-common's API, and differ only in session options and in whether outputs can be
+ * written into preallocated tensors (`fetches`).
+ *
+ * - predict runs the exported inference model (parameters as initializers, so ORT can pre-pack
+ *   them). After training steps it is rebuilt lazily from the current parameters.
+ * - trainStep runs the training-step model (see training-graph.ts). With preallocated outputs
+ *   (ort-node) parameters ping-pong between two sets of tensors: each step reads set A and
+ *   writes the updated values straight into set B, then they swap; nothing is allocated or
+ *   copied in JS per step. Otherwise (ort-web) the step's output tensors become the next
+ *   step's inputs as they are: onnxruntime-web 1.30's wasm backend accepts preallocated CPU
+ *   output tensors in `fetches` but leaves them unfilled (checked), so it must not use them.
+ */
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-web';
+import type { BackendSession, SessionOptions } from '@lenet/core';
+import { checkPredictInput, checkSessionInput, checkTrainInput } from '@lenet/core';
+import type { ModelSpec, Weights } from '@lenet/model';
+import { inputSize, numClasses, paramInfos } from '@lenet/model';
+import { INPUT_NAME, OUTPUT_NAME, exportOnnx } from './export.js';
+import { LABELS_NAME, LOSS_NAME, LR_NAME, buildTrainingGraph, nextName } from './training-graph.js';
+
+/** The part of an onnxruntime module (node or web) this package uses. */
+export interface OrtModule {
+  InferenceSession: { create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
+  Tensor: typeof OrtTensor;
+}
+
+export interface SessionFlavor {
+  backendName: string;
+  ort: OrtModule;
+  sessionOptions: InferenceSession.SessionOptions;
+  /** Outputs can be preallocated tensors passed as `fetches`. */
+  preallocatedOutputs: boolean;
+}
+
+type FloatTensor = OrtTensor & { data: Float32Array };
+
+export class OrtSession implements BackendSession {
+  private readonly spec: ModelSpec;
+  private readonly names: string[];
+  private readonly shapes: number[][];
+  private readonly size: number;
+  private readonly classes: number;
+  /** Current parameters (canonical order). */
+  private current: FloatTensor[];
+  /** The other half of the ping-pong pair (preallocated-output flavour only). */
+  private spare: FloatTensor[] | undefined;
+  private infer: InferenceSession | undefined;
+  private inferStale = true;
+  private train: InferenceSession | undefined;
+  private readonly lrBuf = new Float32Array(1);
+  private readonly lossBuf = new Float32Array(1);
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+
+  private constructor(
+    private readonly flavor: SessionFlavor,
+    spec: ModelSpec,
+    weights: Weights,
+  ) {
+    this.spec = spec;
+    const infos = paramInfos(spec);
+    this.names = infos.map((p) => p.name);
+    this.shapes = infos.map((p) => p.shape);
+    this.size = inputSize(spec);
+    this.classes = numClasses(spec);
+    this.current = infos.map((p) => this.floatTensor(Float32Array.from(weights.get(p.name)!.data), p.shape));
+  }
+
+  static async create(flavor: SessionFlavor, spec: ModelSpec, weights: Weights, _options: SessionOptions = {}): Promise<OrtSession> {
+    const valid = checkSessionInput(spec, weights, flavor.backendName);
+    const session = new OrtSession(flavor, valid, weights);
+    // Build the inference session now so createSession fails early if ORT cannot load it.
+    await session.ensureInference();
+    return session;
+  }
+
+  private floatTensor(data: Float32Array, shape: number[]): FloatTensor {
+    return new this.flavor.ort.Tensor('float32', data, shape) as FloatTensor;
+  }
+
+  /** Runs `fn` after every earlier call finished: ORT sessions must not run concurrently. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => {
+      if (this.disposed) throw new Error(`${this.flavor.backendName}: session was disposed`);
+      return fn();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private currentWeights(): Weights {
+    const w: Weights = new Map();
+    this.names.forEach((name, i) => w.set(name, { shape: [...this.shapes[i]], data: (this.current[i].data as Float32Array).slice() }));
+    return w;
+  }
+
+  private async ensureInference(): Promise<InferenceSession> {
+    if (this.infer && !this.inferStale) return this.infer;
+    const bytes = exportOnnx(this.spec, this.currentWeights());
+    const fresh = await this.flavor.ort.InferenceSession.create(bytes, this.flavor.sessionOptions);
+    if (this.infer) await this.infer.release();
+    this.infer = fresh;
+    this.inferStale = false;
+    return fresh;
+  }
+
+  private async ensureTraining(): Promise<InferenceSession> {
+    if (this.train) return this.train;
+    const graph = buildTrainingGraph(this.spec);
+    this.train = await this.flavor.ort.InferenceSession.create(graph.bytes, this.flavor.sessionOptions);
+    if (this.flavor.preallocatedOutputs) {
+      this.spare = this.shapes.map((shape) => this.floatTensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape));
+    }
+    return this.train;
+  }
+
+  private images(x: Float32Array, n: number): OrtTensor {
+    const [c, h, w] = this.spec.inputShape;
+    const len = n * this.size;
+    return new this.flavor.ort.Tensor('float32', x.length === len ? x : x.subarray(0, len), [n, c, h, w]);
+  }
+
+  predict(x: Float32Array, n: number): Promise<Float32Array> {
+    checkPredictInput(this.spec, x, n);
+    return this.serial(async () => {
+      const session = await this.ensureInference();
+      const feeds = { [INPUT_NAME]: this.images(x, n) };
+      if (this.flavor.preallocatedOutputs) {
+        // ORT writes the logits straight into the caller's new array.
+        const out = new Float32Array(n * this.classes);
+        await session.run(feeds, { [OUTPUT_NAME]: this.floatTensor(out, [n, this.classes]) });
+        return out;
+      }
+      const result = await session.run(feeds);
+      const logits = result[OUTPUT_NAME];
+      const data = logits.data as Float32Array;
+      logits.dispose();
+      return data;
+    });
+  }
+
+  trainStep(x: Float32Array, y: Int32Array, n: number, lr: number): Promise<number> {
+    checkTrainInput(this.spec, x, y, n, lr);
+    return this.serial(async () => {
+      const session = await this.ensureTraining();
+      this.lrBuf[0] = lr;
+      const { Tensor } = this.flavor.ort;
+      const feeds: Record<string, OrtTensor> = {
+        [INPUT_NAME]: this.images(x, n),
+        [LABELS_NAME]: new Tensor('int32', y.length === n ? y : y.subarray(0, n), [n]),
+        [LR_NAME]: new Tensor('float32', this.lrBuf, []),
+      };
+      this.names.forEach((name, i) => (feeds[name] = this.current[i]));
+      let loss: number;
+      if (this.spare) {
+        const fetches: Record<string, OrtTensor> = { [LOSS_NAME]: new Tensor('float32', this.lossBuf, []) };
+        this.names.forEach((name, i) => (fetches[nextName(name)] = this.spare![i]));
+        await session.run(feeds, fetches);
+        [this.current, this.spare] = [this.spare, this.current];
+        loss = this.lossBuf[0];
+      } else {
+        const result = await session.run(feeds);
+        this.current = this.names.map((name) => result[nextName(name)] as FloatTensor);
+        loss = (result[LOSS_NAME].data as Float32Array)[0];
+      }
+      this.inferStale = true;
+      return loss;
+    });
+  }
+
+  getWeights(): Promise<Weights> {
+    return this.serial(async () => this.currentWeights());
+  }
+
+  async dispose(): Promise<void> {
+    await this.queue;
+    if (this.disposed) return;
+    this.disposed = true;
+    const sessions = [this.infer, this.train];
+    this.infer = this.train = undefined;
+    for (const s of sessions) if (s) await s.release();
+  }
+}

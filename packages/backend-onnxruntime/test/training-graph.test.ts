@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { CONFORMANCE_VARIANT, assertClose, randomImages, randomLabels, referenceLossAndGradients, referenceSgdStep } from '@lenet/core';
+import type { ModelSpec, Weights } from '@lenet/model';
+import { getPreset, initWeights, inputSize, numClasses, paramInfos } from '@lenet/model';
+import { buildTrainingGraph, gradName, nextName } from '../src/index.js';
+import { ort, session } from './helpers.js';
+
+/** Strided conv and pooling whose windows do not cover the last row/column (floor). */
+const FLOOR_SPEC: ModelSpec = {
+  name: 'floor',
+  inputShape: [2, 13, 13],
+  layers: [
+    { type: 'conv2d', outChannels: 3, kernelSize: 4, stride: 2 }, // 3x5x5, input row 12 unused
+    { type: 'activation', fn: 'tanh' },
+    { type: 'pool2d', mode: 'max', kernelSize: 2 }, // 3x2x2, row 4 unused
+    { type: 'flatten' },
+    { type: 'dense', units: 4 },
+  ],
+};
+
+const AVG_OVERLAP: ModelSpec = {
+  name: 'avg-overlap',
+  inputShape: [1, 11, 11],
+  layers: [
+    { type: 'conv2d', outChannels: 2, kernelSize: 3, padding: 1 },
+    { type: 'activation', fn: 'sigmoid' },
+    { type: 'pool2d', mode: 'avg', kernelSize: 3, stride: 2 }, // 2x5x5
+    { type: 'flatten' },
+    { type: 'dense', units: 6 },
+    { type: 'activation', fn: 'relu' },
+    { type: 'dense', units: 3 },
+  ],
+};
+
+async function runStep(spec: ModelSpec, weights: Weights, x: Float32Array, y: Int32Array, n: number, lr: number) {
+  const graph = buildTrainingGraph(spec, { gradients: true });
+  const s = await session(graph.bytes);
+  try {
+    const [c, h, w] = spec.inputShape;
+    const feeds: Record<string, ort.Tensor> = {
+      input: new ort.Tensor('float32', x, [n, c, h, w]),
+      labels: new ort.Tensor('int32', y, [n]),
+      lr: new ort.Tensor('float32', Float32Array.of(lr), []),
+    };
+    for (const p of paramInfos(spec)) feeds[p.name] = new ort.Tensor('float32', weights.get(p.name)!.data, p.shape);
+    const out = await s.run(feeds);
+    expect(graph.outputNames).toEqual(['loss', ...graph.params.map(nextName), ...graph.params.map(gradName)]);
+    return out;
+  } finally {
+    await s.release();
+  }
+}
+
+describe('training-step graph: gradients and SGD update equal the float64 reference', () => {
+  const cases: [string, ModelSpec, 'random' | 'constant'][] = [
+    ['lenet5 (sigmoid, avg pool)', getPreset('lenet5'), 'random'],
+    ['lenet5-modern (relu, max pool)', getPreset('lenet5-modern'), 'random'],
+    ['lenet5-modern on constant images (max-pool ties go to the first maximum)', getPreset('lenet5-modern'), 'constant'],
+    ['conformance variant (strided conv, tanh, overlapping max pool)', CONFORMANCE_VARIANT, 'random'],
+    ['strided conv and pooling that drop the last row (2 input channels)', FLOOR_SPEC, 'random'],
+    ['floor spec on constant images (ties)', FLOOR_SPEC, 'constant'],
+    ['overlapping avg pool, relu dense', AVG_OVERLAP, 'random'],
+  ];
+  for (const [what, spec, images] of cases) {
+    it(what, async () => {
+      const n = 6;
+      const lr = 0.5;
+      const weights = initWeights(spec, 9);
+      // Non-zero biases so that the bias paths are exercised in the forward pass too.
+      for (const p of paramInfos(spec)) if (p.kind === 'bias') weights.get(p.name)!.data.forEach((_, i, a) => (a[i] = 0.05 * Math.sin(i + 1)));
+      const x = images === 'random' ? randomImages(21, n, inputSize(spec)) : new Float32Array(n * inputSize(spec)).fill(0.5);
+      const y = randomLabels(22, n, numClasses(spec));
+      const out = await runStep(spec, weights, x, y, n, lr);
+      const ref = referenceLossAndGradients(spec, weights, x, y, n);
+      const step = referenceSgdStep(spec, weights, x, y, n, lr);
+      expect(Math.abs((out.loss.data as Float32Array)[0] - ref.loss)).toBeLessThan(1e-5 * Math.max(1, ref.loss));
+      for (const p of paramInfos(spec)) {
+        const grad = ref.grads.get(p.name)!;
+        const scale = grad.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        assertClose(`${spec.name} ${p.name} gradient`, out[gradName(p.name)].data as Float32Array, grad, { atol: 1e-5 * Math.max(scale, 1e-3), rtol: 1e-3 });
+        assertClose(`${spec.name} ${p.name} after SGD`, out[nextName(p.name)].data as Float32Array, step.weights.get(p.name)!.data, { atol: 1e-6, rtol: 1e-5 });
+      }
+    });
+  }
+
+  it('max pooling routes tied maxima to the first one in scan order (ties with different patches)', async () => {
+    // conv weight [[1,0],[0,0]] copies the top-left pixel, so tied conv outputs come from
+    // different 2x2 patches: routing to the wrong tied position changes dW.
+    const spec: ModelSpec = {
+      name: 'ties',
+      inputShape: [1, 9, 9],
+      layers: [
+        { type: 'conv2d', outChannels: 1, kernelSize: 2 },
+        { type: 'pool2d', mode: 'max', kernelSize: 2 },
+        { type: 'flatten' },
+        { type: 'dense', units: 3 },
+      ],
+    };
+    const weights = initWeights(spec, 3);
+    weights.get('conv1.weight')!.data.set([1, 0, 0, 0]);
+    const n = 4;
+    const x = randomImages(5, n, 81).map((v) => Math.round(v * 2) / 2); // values in {0, 0.5, 1}
+    const y = randomLabels(6, n, 3);
+    const out = await runStep(spec, weights, x, y, n, 0.1);
+    const ref = referenceLossAndGradients(spec, weights, x, y, n);
+    assertClose('ties conv1.weight gradient', out['conv1.weight.grad'].data as Float32Array, ref.grads.get('conv1.weight')!, { atol: 1e-6, rtol: 1e-4 });
+  });
+
+  it('divides by the actual batch size (same session, N = 1, 5, 32)', async () => {
+    const spec = getPreset('lenet5');
+    const weights = initWeights(spec, 4);
+    const graph = buildTrainingGraph(spec);
+    const s = await session(graph.bytes);
+    try {
+      for (const n of [1, 5, 32]) {
+        const x = randomImages(n, n, 784);
+        const y = randomLabels(n + 1, n, 10);
+        const feeds: Record<string, ort.Tensor> = {
+          input: new ort.Tensor('float32', x, [n, 1, 28, 28]),
+          labels: new ort.Tensor('int32', y, [n]),
+          lr: new ort.Tensor('float32', Float32Array.of(1), []),
+        };
+        for (const p of paramInfos(spec)) feeds[p.name] = new ort.Tensor('float32', weights.get(p.name)!.data, p.shape);
+        const out = await s.run(feeds);
+        const ref = referenceSgdStep(spec, weights, x, y, n, 1);
+        expect((out.loss.data as Float32Array)[0]).toBeCloseTo(ref.loss, 5);
+        assertClose(`fc3.weight after step (n=${n})`, out['fc3.weight.next'].data as Float32Array, ref.weights.get('fc3.weight')!.data, { atol: 1e-6, rtol: 1e-5 });
+      }
+    } finally {
+      await s.release();
+    }
+  });
+});

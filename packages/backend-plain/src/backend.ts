@@ -1,0 +1,106 @@
+/**
+ * The two plain backends: "plain" (fastest tier available: WebAssembly SIMD kernels when they
+ * load, else TypeScript) and "plain-js" (TypeScript kernels only, the reference tier).
+ */
+import type { Backend, BackendInfo, SessionOptions } from '@lenet/core';
+import { BackendInputError, checkSessionInput } from '@lenet/core';
+import type { ModelSpec, Weights } from '@lenet/model';
+import { loadWasmModule } from './wasm.js';
+import { PlainSession } from './session.js';
+
+/** Package version, reported by info(). */
+export const VERSION = '0.1.0';
+
+/** Default capacity (samples) pre-allocated per session; grows on demand. */
+const DEFAULT_MAX_BATCH = 256;
+
+async function defaultThreads(): Promise<number> {
+  try {
+    const os = await import('node:os');
+    return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  } catch {
+    return 1;
+  }
+}
+
+async function resolveThreads(name: string, options?: SessionOptions): Promise<number> {
+  const t = options?.threads;
+  if (t === undefined) return Math.max(1, await defaultThreads());
+  if (!Number.isInteger(t) || t < 1 || t > 256) {
+    throw new BackendInputError(`${name}: options.threads must be an integer in [1, 256], got ${String(t)}`);
+  }
+  return t;
+}
+
+function resolveMaxBatch(name: string, options?: SessionOptions): number {
+  const m = options?.maxBatchSize;
+  if (m === undefined) return DEFAULT_MAX_BATCH;
+  if (!Number.isInteger(m) || m < 1) {
+    throw new BackendInputError(`${name}: options.maxBatchSize must be a positive integer, got ${String(m)}`);
+  }
+  return m;
+}
+
+function nodeVersion(): string {
+  return typeof process !== 'undefined' && process.versions?.node ? process.versions.node : 'unknown';
+}
+
+/** A plain backend; its sessions are PlainSessions (they always have trainStep). */
+export class PlainBackend implements Backend {
+  readonly canTrain = true;
+
+  constructor(
+    readonly name: string,
+    readonly description: string,
+    private readonly useWasm: boolean,
+  ) {}
+
+  async available(): Promise<true | string> {
+    return true;
+  }
+
+  /** The compiled SIMD module, or the reason why this backend runs the JS kernels. */
+  private async module(): Promise<WebAssembly.Module | string> {
+    return this.useWasm ? loadWasmModule() : 'plain-js uses the TypeScript kernels';
+  }
+
+  async info(options?: SessionOptions): Promise<BackendInfo> {
+    const threads = await resolveThreads(this.name, options);
+    const m = await this.module();
+    const tier = typeof m === 'string' ? (this.useWasm ? `TypeScript kernels (WebAssembly SIMD unavailable: ${m})` : 'TypeScript kernels') : 'WebAssembly SIMD kernels';
+    return {
+      runtime: `${this.name} ${VERSION}: ${tier}, ${threads} thread${threads === 1 ? '' : 's'}`,
+      versions: { '@lenet/backend-plain': VERSION, node: nodeVersion() },
+      threads,
+    };
+  }
+
+  async createSession(spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<PlainSession> {
+    const valid = checkSessionInput(spec, weights, this.name);
+    const threads = await resolveThreads(this.name, options);
+    const maxBatchSize = resolveMaxBatch(this.name, options);
+    const m = await this.module();
+    return PlainSession.create({
+      backendName: this.name,
+      spec: valid,
+      weights,
+      module: typeof m === 'string' ? null : m,
+      threads,
+      maxBatchSize,
+    });
+  }
+}
+
+export const plainBackend: PlainBackend = new PlainBackend(
+  'plain',
+  'Pure TypeScript LeNet with WebAssembly SIMD GEMM kernels (falls back to plain-js), worker-thread data parallelism',
+  true,
+);
+
+export const plainJsBackend: PlainBackend = new PlainBackend(
+  'plain-js',
+  'Pure TypeScript LeNet (typed arrays, register-blocked GEMM), worker-thread data parallelism',
+  false,
+);
+
+export const backends: Backend[] = [plainBackend, plainJsBackend];

@@ -1,0 +1,171 @@
+/**
+ * 2-D convolution (cross-correlation, as in PyTorch), NCHW, weight [out, in, k, k], symmetric
+ * zero padding, any stride. Forward and backward via im2col + GEMM:
+ *   col[q, p]  = x[c, oy*s - pad + ky, ox*s - pad + kx]   (q = (c*k + ky)*k + kx, p = oy*ow + ox)
+ *   y[co, p]   = b[co] + sum_q W[co, q] col[q, p]          (GEMM M=out, N=oh*ow, K=in*k*k)
+ *   dW[co, q] += sum_p dy[co, p] col[q, p]                 (GEMM with B transposed)
+ *   db[co]    += sum_p dy[co, p]
+ *   dcol[q, p] = sum_co W[co, q] dy[co, p]                 (GEMM with A transposed)
+ *   dx         = col2im(dcol)                              (scatter-add of the patches)
+ */
+import type { FloatArray, Kernels } from '../kernels.js';
+
+export interface ConvGeometry {
+  inChannels: number;
+  inH: number;
+  inW: number;
+  outChannels: number;
+  kernel: number;
+  stride: number;
+  padding: number;
+  outH: number;
+  outW: number;
+}
+
+export function convGeometry(
+  inChannels: number, inH: number, inW: number,
+  outChannels: number, kernel: number, stride: number, padding: number,
+): ConvGeometry {
+  const outH = Math.floor((inH + 2 * padding - kernel) / stride) + 1;
+  const outW = Math.floor((inW + 2 * padding - kernel) / stride) + 1;
+  return { inChannels, inH, inW, outChannels, kernel, stride, padding, outH, outW };
+}
+
+/** Rows of the patch matrix: in*k*k. */
+export function colRows(g: ConvGeometry): number {
+  return g.inChannels * g.kernel * g.kernel;
+}
+
+/** Elements of one sample's patch matrix: in*k*k * oh*ow. */
+export function colSize(g: ConvGeometry): number {
+  return colRows(g) * g.outH * g.outW;
+}
+
+/** Range [lo, hi) of output coordinates whose input coordinate o*s - pad + t is inside [0, size). */
+function validRange(t: number, size: number, out: number, stride: number, pad: number): [number, number] {
+  // o*s - pad + t >= 0  <=>  o >= (pad - t) / s ;  o*s - pad + t <= size - 1  <=>  o <= (size - 1 + pad - t) / s
+  const lo = Math.max(0, Math.ceil((pad - t) / stride));
+  const hi = Math.min(out, Math.floor((size - 1 + pad - t) / stride) + 1);
+  return [lo, Math.max(lo, hi)];
+}
+
+/** Unfolds one sample x[c, h, w] (at xOff) into col[q, p] (at colOff). */
+export function im2col<F extends FloatArray>(g: ConvGeometry, x: F, xOff: number, col: F, colOff: number): void {
+  const { inChannels, inH, inW, kernel: k, stride: s, padding: pad, outH, outW } = g;
+  const P = outH * outW;
+  let q = colOff;
+  for (let c = 0; c < inChannels; c++) {
+    const xc = xOff + c * inH * inW;
+    for (let ky = 0; ky < k; ky++) {
+      const [oyLo, oyHi] = validRange(ky, inH, outH, s, pad);
+      for (let kx = 0; kx < k; kx++) {
+        const [oxLo, oxHi] = validRange(kx, inW, outW, s, pad);
+        let p = q;
+        for (let oy = 0; oy < outH; oy++) {
+          if (oy < oyLo || oy >= oyHi) {
+            for (let ox = 0; ox < outW; ox++) col[p + ox] = 0;
+          } else {
+            const row = xc + (oy * s - pad + ky) * inW - pad + kx;
+            for (let ox = 0; ox < oxLo; ox++) col[p + ox] = 0;
+            if (s === 1) {
+              for (let ox = oxLo; ox < oxHi; ox++) col[p + ox] = x[row + ox];
+            } else {
+              for (let ox = oxLo; ox < oxHi; ox++) col[p + ox] = x[row + ox * s];
+            }
+            for (let ox = oxHi; ox < outW; ox++) col[p + ox] = 0;
+          }
+          p += outW;
+        }
+        q += P;
+      }
+    }
+  }
+}
+
+/** Folds col[q, p] back: dx[c, h, w] = sum of the patch entries that read it. Overwrites dx. */
+export function col2im<F extends FloatArray>(g: ConvGeometry, col: F, colOff: number, dx: F, dxOff: number): void {
+  const { inChannels, inH, inW, kernel: k, stride: s, padding: pad, outH, outW } = g;
+  dx.fill(0, dxOff, dxOff + inChannels * inH * inW);
+  const P = outH * outW;
+  let q = colOff;
+  for (let c = 0; c < inChannels; c++) {
+    const xc = dxOff + c * inH * inW;
+    for (let ky = 0; ky < k; ky++) {
+      const [oyLo, oyHi] = validRange(ky, inH, outH, s, pad);
+      for (let kx = 0; kx < k; kx++) {
+        const [oxLo, oxHi] = validRange(kx, inW, outW, s, pad);
+        for (let oy = oyLo; oy < oyHi; oy++) {
+          const row = xc + (oy * s - pad + ky) * inW - pad + kx;
+          const p = q + oy * outW;
+          for (let ox = oxLo; ox < oxHi; ox++) dx[row + ox * s] += col[p + ox];
+        }
+        q += P;
+      }
+    }
+  }
+}
+
+/**
+ * Forward for n samples. x at xOff (stride in*h*w per sample), y at yOff (stride out*oh*ow).
+ * `col` holds the patch matrices: sample i uses colOff + i*colStride (colStride = colSize(g) to
+ * keep them all for the backward pass, or 0 to reuse one scratch matrix when only predicting).
+ */
+export function conv2dForward<F extends FloatArray>(
+  kern: Kernels<F>, g: ConvGeometry, n: number,
+  x: F, xOff: number,
+  w: F, wOff: number, b: F, bOff: number,
+  col: F, colOff: number, colStride: number,
+  y: F, yOff: number,
+): void {
+  const P = g.outH * g.outW;
+  const Q = colRows(g);
+  const inSize = g.inChannels * g.inH * g.inW;
+  const outSize = g.outChannels * P;
+  for (let i = 0; i < n; i++) {
+    const ci = colOff + i * colStride;
+    kern.im2col(g, x, xOff + i * inSize, col, ci);
+    const yi = yOff + i * outSize;
+    for (let co = 0; co < g.outChannels; co++) {
+      y.fill(b[bOff + co], yi + co * P, yi + (co + 1) * P);
+    }
+    kern.gemm(g.outChannels, P, Q, w, wOff, Q, 1, col, ci, P, 1, y, yi, true);
+  }
+}
+
+/**
+ * Backward for n samples: accumulates dW (at dwOff) and db (at dbOff) and, when `dx` is not
+ * null, overwrites dx (at dxOff) with dL/dx. `col` must hold the patch matrices from the
+ * forward pass (colStride = colSize(g)), or colStride = 0 to recompute them from x one by one.
+ * `dcol` is scratch of colSize(g) elements.
+ */
+export function conv2dBackward<F extends FloatArray>(
+  kern: Kernels<F>, g: ConvGeometry, n: number,
+  x: F, xOff: number,
+  w: F, wOff: number,
+  col: F, colOff: number, colStride: number,
+  dy: F, dyOff: number,
+  dw: F, dwOff: number, db: F, dbOff: number,
+  dcol: F, dcolOff: number,
+  dx: F | null, dxOff: number,
+): void {
+  const P = g.outH * g.outW;
+  const Q = colRows(g);
+  const inSize = g.inChannels * g.inH * g.inW;
+  const outSize = g.outChannels * P;
+  for (let i = 0; i < n; i++) {
+    const ci = colOff + i * colStride;
+    if (colStride === 0) kern.im2col(g, x, xOff + i * inSize, col, ci);
+    const dyi = dyOff + i * outSize;
+    kern.gemm(g.outChannels, Q, P, dy, dyi, P, 1, col, ci, 1, P, dw, dwOff, true);
+    for (let co = 0; co < g.outChannels; co++) {
+      let s = 0;
+      const r = dyi + co * P;
+      for (let p = 0; p < P; p++) s += dy[r + p];
+      db[dbOff + co] += s;
+    }
+    if (dx !== null) {
+      kern.gemm(Q, P, g.outChannels, w, wOff, 1, Q, dy, dyi, P, 1, dcol, dcolOff, false);
+      kern.col2im(g, dcol, dcolOff, dx, dxOff + i * inSize);
+    }
+  }
+}

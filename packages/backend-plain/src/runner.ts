@@ -1,0 +1,139 @@
+/**
+ * The work one thread does for a session command, shared by the main thread and the workers.
+ *
+ * A batch of n samples is cut into fixed micro-chunks of CHUNK samples (the last may be
+ * shorter). Chunk c's parameter gradient is computed on its own and stored in slot c of the
+ * `grads` buffer; the update then sums the slots in chunk order. Neither depends on how the
+ * chunks are spread over threads, so the weights after N steps are bit-identical for any
+ * thread count. Thread t of T handles the contiguous chunks [floor(t*C/T), floor((t+1)*C/T)).
+ */
+import type { Engine } from './engine.js';
+import type { Plan } from './plan.js';
+
+/** Samples per micro-chunk (fixed: it defines the reduction order). */
+export const CHUNK = 16;
+
+export const Cmd = { Predict: 1, Train: 2, Update: 3, Exit: 4 } as const;
+export type Cmd = (typeof Cmd)[keyof typeof Cmd];
+
+/** Int32 slots of the control buffer. */
+export const Ctl = {
+  Gen: 0,
+  Cmd: 1,
+  N: 2,
+  Done: 3,
+  ParamsVersion: 4,
+  /** 0, or 1 + index of the thread that failed. */
+  Error: 5,
+  /** Byte length of the UTF-8 error message stored at ERROR_TEXT_OFFSET. */
+  ErrorLen: 6,
+} as const;
+/** Byte offset of the float64 learning rate in the control buffer. */
+export const LR_BYTE_OFFSET = 64;
+export const ERROR_TEXT_OFFSET = 128;
+export const CONTROL_BYTES = 128 + 2048;
+
+export interface IoBuffers {
+  /** Capacity in samples. */
+  capacity: number;
+  x: ArrayBufferLike;
+  y: ArrayBufferLike;
+  logits: ArrayBufferLike;
+  losses: ArrayBufferLike;
+  /** ceil(capacity / CHUNK) gradient slots of paramCount float32 each. */
+  grads: ArrayBufferLike;
+}
+
+export function allocIo(plan: Plan, capacity: number, shared: boolean): IoBuffers {
+  const mk = (bytes: number): ArrayBufferLike => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  return {
+    capacity,
+    x: mk(capacity * plan.inputSize * 4),
+    y: mk(capacity * 4),
+    logits: mk(capacity * plan.classes * 4),
+    losses: mk(capacity * 8),
+    grads: mk(Math.ceil(capacity / CHUNK) * plan.paramCount * 4),
+  };
+}
+
+export function chunkCount(n: number): number {
+  return Math.ceil(n / CHUNK);
+}
+
+export class Runner {
+  readonly ctrl: Int32Array;
+  readonly lr: Float64Array;
+  readonly params: Float32Array;
+  readonly x: Float32Array;
+  readonly y: Int32Array;
+  readonly logits: Float32Array;
+  readonly losses: Float64Array;
+  readonly grads: Float32Array;
+
+  constructor(
+    readonly engine: Engine<Float32Array>,
+    control: ArrayBufferLike,
+    params: ArrayBufferLike,
+    io: IoBuffers,
+  ) {
+    this.ctrl = new Int32Array(control, 0, 16);
+    this.lr = new Float64Array(control, LR_BYTE_OFFSET, 1);
+    this.params = new Float32Array(params);
+    this.x = new Float32Array(io.x);
+    this.y = new Int32Array(io.y);
+    this.logits = new Float32Array(io.logits);
+    this.losses = new Float64Array(io.losses);
+    this.grads = new Float32Array(io.grads);
+  }
+
+  /** Runs this thread's share (thread t of T) of command `cmd` for a batch of n. */
+  exec(cmd: Cmd, t: number, T: number, n: number): void {
+    const C = chunkCount(n);
+    if (cmd === Cmd.Update) {
+      this.update(t, T, C, this.lr[0]);
+      return;
+    }
+    const c0 = Math.floor((t * C) / T);
+    const c1 = Math.floor(((t + 1) * C) / T);
+    const { engine, plan } = this;
+    engine.loadParams(this.params, Atomics.load(this.ctrl, Ctl.ParamsVersion));
+    const mem = engine.mem;
+    for (let c = c0; c < c1; c++) {
+      const start = c * CHUNK;
+      const m = Math.min(CHUNK, n - start);
+      if (cmd === Cmd.Predict) {
+        engine.forward(this.x, start, m, false);
+        const k = plan.classes;
+        const src = engine.logitsOffset;
+        const dst = start * k;
+        for (let i = 0; i < m * k; i++) this.logits[dst + i] = mem[src + i];
+      } else {
+        engine.forward(this.x, start, m, true);
+        engine.backward(this.y, start, m, 1 / n, this.losses, start);
+        const P = plan.paramCount;
+        const src = engine.gradsOffset;
+        const dst = c * P;
+        const grads = this.grads;
+        for (let i = 0; i < P; i++) grads[dst + i] = mem[src + i];
+      }
+    }
+  }
+
+  get plan(): Plan {
+    return this.engine.plan;
+  }
+
+  /** params[p] -= lr * (sum over chunk slots of grads, in chunk order) for this thread's slice. */
+  private update(t: number, T: number, C: number, lr: number): void {
+    const P = this.plan.paramCount;
+    // Slices aligned to 16 floats so threads never share a cache line.
+    const p0 = Math.min(P, Math.floor((t * P) / T / 16) * 16);
+    const p1 = t === T - 1 ? P : Math.min(P, Math.floor(((t + 1) * P) / T / 16) * 16);
+    const { params, grads } = this;
+    for (let p = p0; p < p1; p++) {
+      let s = 0;
+      for (let c = 0, o = p; c < C; c++, o += P) s += grads[o];
+      params[p] = params[p] - lr * s;
+    }
+  }
+}

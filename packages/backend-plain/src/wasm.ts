@@ -1,0 +1,91 @@
+/**
+ * Loads the WebAssembly SIMD kernels (dist/kernels.wasm, built from assembly/kernels.ts) and
+ * wraps them as a Kernels<Float32Array> whose arrays are views of the instance's memory.
+ */
+import type { ActivationFn } from '@lenet/model';
+import type { Kernels } from './kernels.js';
+
+const WASM_URL = new URL('./kernels.wasm', import.meta.url);
+
+let modulePromise: Promise<WebAssembly.Module | string> | undefined;
+
+/**
+ * Compiles the kernel module once per process. Resolves to the module, or to a reason string
+ * when WebAssembly SIMD is unavailable or the file is missing (never rejects).
+ */
+export function loadWasmModule(): Promise<WebAssembly.Module | string> {
+  modulePromise ??= (async () => {
+    try {
+      if (typeof WebAssembly !== 'object') return 'WebAssembly is not available';
+      let bytes: Uint8Array<ArrayBuffer>;
+      if (WASM_URL.protocol === 'file:') {
+        const { readFile } = await import('node:fs/promises');
+        const { fileURLToPath } = await import('node:url');
+        bytes = new Uint8Array(await readFile(fileURLToPath(WASM_URL)));
+      } else {
+        const res = await fetch(WASM_URL);
+        if (!res.ok) return `fetching ${WASM_URL.href} failed: HTTP ${res.status}`;
+        bytes = new Uint8Array(await res.arrayBuffer());
+      }
+      if (!WebAssembly.validate(bytes)) return `${WASM_URL.href} does not validate (no WebAssembly SIMD support?)`;
+      return await WebAssembly.compile(bytes);
+    } catch (e) {
+      return `loading ${WASM_URL.href} failed: ${(e as Error).message}`;
+    }
+  })();
+  return modulePromise;
+}
+
+interface KernelExports {
+  gemm(M: number, N: number, K: number, a: number, sAi: number, sAk: number, b: number, sBk: number, sBj: number, c: number, acc: number): void;
+  im2col(cin: number, h: number, w: number, k: number, s: number, pad: number, oh: number, ow: number, x: number, col: number): void;
+  col2im(cin: number, h: number, w: number, k: number, s: number, pad: number, oh: number, ow: number, col: number, dx: number): void;
+  activationForward(fn: number, len: number, x: number, y: number): void;
+  activationBackward(fn: number, len: number, y: number, dy: number, dx: number): void;
+  poolForward(mode: number, planes: number, h: number, w: number, k: number, s: number, oh: number, ow: number, x: number, y: number): void;
+  poolBackward(mode: number, planes: number, h: number, w: number, k: number, s: number, oh: number, ow: number, x: number, dy: number, dx: number): void;
+}
+
+const FN_CODE: Record<ActivationFn, number> = { sigmoid: 0, relu: 1, tanh: 2 };
+
+export interface WasmArena {
+  kernels: Kernels<Float32Array>;
+  /** Float32 view of the whole instance memory (arena starts at element 0). */
+  mem: Float32Array;
+}
+
+/** Instantiates the module with a private memory holding `floats` float32 elements. */
+export function instantiateWasm(module: WebAssembly.Module, floats: number): WasmArena {
+  const pages = Math.max(1, Math.ceil((floats * 4) / 65536));
+  const memory = new WebAssembly.Memory({ initial: pages });
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const ex = instance.exports as unknown as KernelExports;
+  const mem = new Float32Array(memory.buffer);
+  // Arrays passed in must be views of `mem`: element offsets become byte addresses.
+  const kernels: Kernels<Float32Array> = {
+    name: 'wasm-simd',
+    gemm(M, N, K, A, aOff, sAi, sAk, B, bOff, sBk, sBj, C, cOff, accumulate) {
+      ex.gemm(M, N, K, A.byteOffset + aOff * 4, sAi, sAk, B.byteOffset + bOff * 4, sBk, sBj, C.byteOffset + cOff * 4, accumulate ? 1 : 0);
+    },
+    im2col(g, x, xOff, col, colOff) {
+      ex.im2col(g.inChannels, g.inH, g.inW, g.kernel, g.stride, g.padding, g.outH, g.outW, x.byteOffset + xOff * 4, col.byteOffset + colOff * 4);
+    },
+    col2im(g, col, colOff, dx, dxOff) {
+      ex.col2im(g.inChannels, g.inH, g.inW, g.kernel, g.stride, g.padding, g.outH, g.outW, col.byteOffset + colOff * 4, dx.byteOffset + dxOff * 4);
+    },
+    activationForward(fn, len, x, xOff, y, yOff) {
+      ex.activationForward(FN_CODE[fn], len, x.byteOffset + xOff * 4, y.byteOffset + yOff * 4);
+    },
+    activationBackward(fn, len, y, yOff, dy, dyOff, dx, dxOff) {
+      ex.activationBackward(FN_CODE[fn], len, y.byteOffset + yOff * 4, dy.byteOffset + dyOff * 4, dx.byteOffset + dxOff * 4);
+    },
+    poolForward(g, n, x, xOff, y, yOff) {
+      ex.poolForward(g.mode === 'max' ? 1 : 0, n * g.channels, g.inH, g.inW, g.kernel, g.stride, g.outH, g.outW, x.byteOffset + xOff * 4, y.byteOffset + yOff * 4);
+    },
+    poolBackward(g, n, x, xOff, dy, dyOff, dx, dxOff) {
+      ex.poolBackward(g.mode === 'max' ? 1 : 0, n * g.channels, g.inH, g.inW, g.kernel, g.stride, g.outH, g.outW,
+        x.byteOffset + xOff * 4, dy.byteOffset + dyOff * 4, dx.byteOffset + dxOff * 4);
+    },
+  };
+  return { kernels, mem };
+}

@@ -1,0 +1,153 @@
+/**
+ * The WebAssembly SIMD tier against the plain-js reference tier: every kernel on random data
+ * (odd sizes, all transpose layouts, strides, padding), then whole sessions. The tiers differ
+ * only by float32 rounding (SIMD sums in float32 without FMA, JS in float64; SIMD exp is a
+ * polynomial), so the bounds are tight.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CONFORMANCE_VARIANT, conformanceWeights, randomImages, randomLabels } from '@lenet/core';
+import { getPreset, type ActivationFn, type ModelSpec } from '@lenet/model';
+import {
+  jsKernels, loadWasmModule, instantiateWasm, plainBackend, plainJsBackend, type Kernels, type WasmArena,
+} from '../dist/index.js';
+import { convGeometry, colSize } from '../src/layers/conv2d.js';
+import { poolGeometry } from '../src/layers/pool2d.js';
+import { randomF32 } from './helpers.js';
+
+const js = jsKernels as Kernels<Float32Array>;
+let arena: WasmArena;
+
+beforeAll(async () => {
+  const m = await loadWasmModule();
+  if (typeof m === 'string') throw new Error(`the SIMD kernels must load in this environment: ${m}`);
+  arena = instantiateWasm(m, 1 << 20);
+});
+
+function close(what: string, got: Float32Array, want: Float32Array, rtol = 2e-5, atol = 1e-6): void {
+  expect(got.length, what).toBe(want.length);
+  let worst = -1;
+  let ratio = 0;
+  for (let i = 0; i < want.length; i++) {
+    const r = Math.abs(got[i] - want[i]) / (atol + rtol * Math.abs(want[i]));
+    if (!(r <= ratio)) {
+      ratio = r;
+      worst = i;
+    }
+  }
+  expect(ratio, `${what}: worst at ${worst}: wasm ${got[worst]} vs js ${want[worst]}`).toBeLessThanOrEqual(1);
+}
+
+/** Places arrays one after another in the wasm memory and returns their offsets. */
+function place(...arrays: Float32Array[]): number[] {
+  let top = 0;
+  return arrays.map((a) => {
+    const at = top;
+    arena.mem.set(a, at);
+    top += (a.length + 15) & ~15;
+    return at;
+  });
+}
+
+describe('SIMD kernels equal the JS kernels', () => {
+  it('gemm: all transpose layouts, edge sizes and accumulate', () => {
+    const sizes = [[1, 1, 1], [3, 5, 2], [4, 8, 4], [6, 784, 25], [16, 150, 100], [16, 120, 400], [7, 13, 19], [5, 17, 33]];
+    for (const [M, N, K] of sizes) {
+      for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]]) {
+        for (const acc of [false, true]) {
+          const A = randomF32(M + N, M * K), B = randomF32(N + K, K * N), C = randomF32(M * K, M * N);
+          const sAi = tA ? 1 : K, sAk = tA ? M : 1, sBk = tB ? 1 : N, sBj = tB ? K : 1;
+          const want = C.slice();
+          js.gemm(M, N, K, A, 0, sAi, sAk, B, 0, sBk, sBj, want, 0, acc);
+          const [a, b, c] = place(A, B, C);
+          arena.kernels.gemm(M, N, K, arena.mem, a, sAi, sAk, arena.mem, b, sBk, sBj, arena.mem, c, acc);
+          close(`gemm ${M}x${N}x${K} tA=${tA} tB=${tB} acc=${acc}`, arena.mem.slice(c, c + M * N), want, 1e-5, 1e-5);
+        }
+      }
+    }
+  });
+
+  it('im2col and col2im with padding and strides', () => {
+    for (const [cin, h, w, k, s, p] of [[1, 28, 28, 5, 1, 2], [6, 14, 14, 5, 1, 0], [3, 11, 9, 3, 2, 1], [2, 10, 8, 2, 3, 0], [2, 7, 7, 3, 1, 3]]) {
+      const g = convGeometry(cin, h, w, 4, k, s, p);
+      const x = randomF32(h * w, cin * h * w);
+      const col = new Float32Array(colSize(g));
+      js.im2col(g, x, 0, col, 0);
+      const [xo, co] = place(x, new Float32Array(col.length));
+      arena.kernels.im2col(g, arena.mem, xo, arena.mem, co);
+      expect(Array.from(arena.mem.slice(co, co + col.length)), `im2col ${cin}x${h}x${w} k${k} s${s} p${p}`).toEqual(Array.from(col));
+      const dcol = randomF32(5, col.length);
+      const dx = new Float32Array(x.length);
+      js.col2im(g, dcol, 0, dx, 0);
+      const [dco, dxo] = place(dcol, randomF32(9, x.length));
+      arena.kernels.col2im(g, arena.mem, dco, arena.mem, dxo);
+      close(`col2im ${cin}x${h}x${w} k${k} s${s} p${p}`, arena.mem.slice(dxo, dxo + x.length), dx);
+    }
+  });
+
+  it('activations forward and backward (incl. saturated inputs)', () => {
+    for (const fn of ['sigmoid', 'relu', 'tanh'] as ActivationFn[]) {
+      const len = 1003; // not a multiple of 4
+      const x = randomF32(1, len, -12, 12);
+      x[0] = 100; x[1] = -100; x[2] = 0; x[3] = -0;
+      const y = new Float32Array(len);
+      js.activationForward(fn, len, x, 0, y, 0);
+      const [xo] = place(x);
+      arena.kernels.activationForward(fn, len, arena.mem, xo, arena.mem, xo);
+      const yw = arena.mem.slice(xo, xo + len);
+      close(`${fn} forward`, yw, y, 1e-6, 1e-7);
+      const dy = randomF32(2, len);
+      const dx = new Float32Array(len);
+      js.activationBackward(fn, len, y, 0, dy, 0, dx, 0);
+      const [yo, dyo] = place(y, dy);
+      arena.kernels.activationBackward(fn, len, arena.mem, yo, arena.mem, dyo, arena.mem, dyo);
+      close(`${fn} backward`, arena.mem.slice(dyo, dyo + len), dx, 1e-6, 1e-7);
+    }
+  });
+
+  it('pooling forward and backward', () => {
+    for (const [mode, k, s, h, w] of [['avg', 2, 2, 28, 28], ['max', 2, 2, 10, 10], ['max', 3, 2, 9, 7], ['avg', 3, 2, 9, 7], ['max', 2, 3, 8, 11]] as const) {
+      const g = poolGeometry(mode, 3, h, w, k, s);
+      const n = 2;
+      const x = randomF32(3, n * 3 * h * w);
+      const outLen = n * 3 * g.outH * g.outW;
+      const y = new Float32Array(outLen);
+      js.poolForward(g, n, x, 0, y, 0);
+      const dy = randomF32(4, outLen);
+      const dx = new Float32Array(x.length);
+      js.poolBackward(g, n, x, 0, dy, 0, dx, 0);
+      const [xo, yo, dyo, dxo] = place(x, new Float32Array(outLen), dy, new Float32Array(x.length));
+      arena.kernels.poolForward(g, n, arena.mem, xo, arena.mem, yo);
+      arena.kernels.poolBackward(g, n, arena.mem, xo, arena.mem, dyo, arena.mem, dxo);
+      close(`${mode} pool k${k} s${s} forward`, arena.mem.slice(yo, yo + outLen), y);
+      close(`${mode} pool k${k} s${s} backward`, arena.mem.slice(dxo, dxo + x.length), dx);
+    }
+  });
+});
+
+describe('plain (SIMD) sessions equal plain-js sessions', () => {
+  const specs: [string, ModelSpec][] = [['lenet5', getPreset('lenet5')], ['lenet5-modern', getPreset('lenet5-modern')], ['variant', CONFORMANCE_VARIANT]];
+  for (const [name, spec] of specs) {
+    it(`${name}: logits, losses and weights after 3 SGD steps`, async () => {
+      const w = conformanceWeights(spec, 5);
+      const [a, b] = await Promise.all([plainBackend.createSession(spec, w, { threads: 1 }), plainJsBackend.createSession(spec, w, { threads: 1 })]);
+      const n = 40;
+      const x = randomImages(6, n, 784);
+      close('logits', await a.predict(x, n), await b.predict(x, n), 1e-5, 1e-5);
+      for (let step = 0; step < 3; step++) {
+        const y = randomLabels(7 + step, n, 10);
+        const la = await a.trainStep(x, y, n, 0.1);
+        const lb = await b.trainStep(x, y, n, 0.1);
+        expect(Math.abs(la - lb), `loss at step ${step}`).toBeLessThan(1e-5);
+      }
+      const [wa, wb] = [await a.getWeights(), await b.getWeights()];
+      for (const [pname, t] of wb) close(pname, wa.get(pname)!.data, t.data, 1e-4, 1e-6);
+      await Promise.all([a.dispose(), b.dispose()]);
+    });
+  }
+
+  it('plain reports the SIMD tier in info()', async () => {
+    const info = await plainBackend.info({ threads: 2 });
+    expect(info.runtime).toMatch(/WebAssembly SIMD/);
+    expect(info.threads).toBe(2);
+  });
+});

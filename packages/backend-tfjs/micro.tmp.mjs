@@ -1,0 +1,28 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+await tf.setBackend(process.argv[2] ?? 'wasm');
+function time(name, fn, reps = 20) { for (let i = 0; i < 3; i++) tf.tidy(() => { fn().dataSync(); }); const t = []; for (let i = 0; i < reps; i++) { const t0 = performance.now(); tf.tidy(() => { fn().dataSync(); }); t.push(performance.now() - t0); } t.sort((a, b) => a - b); console.log(name.padEnd(50), t[reps >> 1].toFixed(3), 'ms'); }
+const a = tf.randomUniform([128, 400]), b = tf.randomUniform([400, 120]), dy = tf.randomUniform([128, 120]), bT = tf.transpose(b), aT = tf.transpose(a);
+time('matMul a b', () => tf.matMul(a, b));
+time('matMul a bT^T', () => tf.matMul(a, bT, false, true));
+time('dx = dy b^T (transposeB)', () => tf.matMul(dy, b, false, true));
+time('dx = dy transpose(b)', () => tf.matMul(dy, tf.transpose(b)));
+time('dW = a^T dy (transposeA)', () => tf.matMul(a, dy, true, false));
+time('dW = transpose(a) dy', () => tf.matMul(tf.transpose(a), dy));
+time('dW^T = dy^T a -> transpose', () => tf.transpose(tf.matMul(dy, a, true, false)));
+time('dW = transpose(transpose(dy) a)', () => tf.transpose(tf.matMul(tf.transpose(dy), a)));
+time('scalar mul [400,120]', () => tf.mul(b, tf.scalar(0.1)));
+time('sub [400,120]', () => tf.sub(b, tf.transpose(bT)));
+const y = tf.randomUniform([128, 28, 28, 6]), p = tf.avgPool(y, 2, 2, 'valid');
+time('AvgPoolGrad native', () => tf.engine().runKernel('AvgPoolGrad', { dy: p, input: y }, { filterSize: [2, 2], strides: [2, 2], pad: 'valid' }));
+time('resizeNN *0.25', () => tf.mul(tf.image.resizeNearestNeighbor(p, [28, 28]), 0.25));
+time('depthToSpace(tile)', () => tf.depthToSpace(tf.tile(p, [1, 1, 1, 4]), 2));
+time('depthToSpace(concat)', () => tf.depthToSpace(tf.concat([p, p, p, p], 3), 2));
+time('tile 6d', () => tf.reshape(tf.tile(tf.reshape(p, [128, 14, 1, 14, 1, 6]), [1, 1, 2, 1, 2, 1]), [128, 28, 28, 6]));
+time('sigmoid grad 3 ops', () => tf.mul(y, tf.mul(y, tf.sub(1, y))));
+time('mul', () => tf.mul(y, y));
+time('sigmoid', () => tf.sigmoid(y));
+const z = tf.randomUniform([128, 10]);
+time('logSoftmax', () => tf.logSoftmax(z));
+time('softmax', () => tf.softmax(z));
+time('sum bias', () => tf.sum(y, [0, 1, 2]));

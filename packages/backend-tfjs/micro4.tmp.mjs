@@ -1,0 +1,22 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import { maxPoolGrad, avgPoolGrad } from './dist/kernels/pool_grads.js';
+await tf.setBackend(process.argv[2] ?? 'wasm');
+function time(name, fn, reps = 15) { for (let i = 0; i < 3; i++) tf.tidy(() => { fn().dataSync(); }); const t = []; for (let i = 0; i < reps; i++) { const t0 = performance.now(); tf.tidy(() => { fn().dataSync(); }); t.push(performance.now() - t0); } t.sort((a, b) => a - b); console.log(name.padEnd(50), t[reps >> 1].toFixed(3), 'ms'); }
+const y = tf.randomUniform([128, 28, 28, 6], -1, 1), p = tf.avgPool(y, 2, 2, 'valid'), m = tf.maxPool(y, 2, 2, 'valid');
+const ones = tf.ones([1, 1, 2, 1, 2, 1]);
+time('AvgPoolGrad native', () => tf.engine().runKernel('AvgPoolGrad', { dy: p, input: y }, { filterSize: [2, 2], strides: [2, 2], pad: 'valid' }));
+time('resizeNN(dy*0.25)', () => tf.image.resizeNearestNeighbor(tf.mul(p, 0.25), [28, 28]));
+time('broadcast mul 6d', () => tf.reshape(tf.mul(tf.reshape(p, [128, 14, 1, 14, 1, 6]), ones), [128, 28, 28, 6]));
+time('broadcast add zeros 6d', () => tf.reshape(tf.add(tf.reshape(p, [128, 14, 1, 14, 1, 6]), tf.zeros([1, 1, 2, 1, 2, 1])), [128, 28, 28, 6]));
+time('broadcastTo 6d', () => tf.reshape(tf.broadcastTo(tf.reshape(p, [128, 14, 1, 14, 1, 6]), [128, 14, 2, 14, 2, 6]), [128, 28, 28, 6]));
+time('avgPoolGrad composite', () => avgPoolGrad(y.shape, p, 2, 2));
+time('MaxPoolGrad native', () => tf.engine().runKernel('MaxPoolGrad', { dy: m, input: y, output: m }, { filterSize: [2, 2], strides: [2, 2], pad: 'valid' }));
+time('maxPoolGrad composite', () => maxPoolGrad(y, m, m, 2, 2));
+time('stack 4 parts axis 3', () => tf.stack([m, m, m, m], 3));
+time('concat 4 parts axis 3', () => tf.concat([m, m, m, m], 3));
+time('transpose 6d', () => tf.transpose(tf.reshape(y, [128, 14, 2, 14, 2, 6]), [0, 1, 3, 2, 4, 5]));
+time('stridedSlice', () => tf.stridedSlice(y, [0, 0, 0, 0], [128, 27, 27, 6], [1, 2, 2, 1]));
+time('equal', () => tf.equal(m, m));
+time('where', () => tf.where(tf.equal(m, m), m, tf.zerosLike(m)));
+time('mul cast', () => tf.mul(m, tf.cast(tf.equal(m, m), 'float32')));

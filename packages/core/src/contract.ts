@@ -1,0 +1,65 @@
+/**
+ * The backend contract, modelled on onnxruntime-common's split: this package holds only the
+ * contract (plus the shared training loop, metrics and reference); backends implement it.
+ * A capability is an optional method: a session that cannot train has no `trainStep`.
+ */
+import type { ModelSpec, Weights } from '@lenet/model';
+
+export interface SessionOptions {
+  /** Worker / intra-op threads. Default: backend's choice (usually all cores). */
+  threads?: number;
+  /** Largest batch the caller will pass; lets backends pre-allocate. */
+  maxBatchSize?: number;
+}
+
+export interface BackendSession {
+  /**
+   * Forward pass. `x` holds n images, NCHW float32 in [0, 1], length n*C*H*W.
+   * Returns logits, length n*numClasses, owned by the caller.
+   */
+  predict(x: Float32Array, n: number): Promise<Float32Array>;
+  /**
+   * One SGD step on mean softmax cross-entropy over the n samples:
+   * w <- w - lr * dL/dw. Returns the mean loss computed in the forward pass of this step
+   * (before the update). `y` holds n class indices. Absent when the backend cannot train.
+   */
+  trainStep?(x: Float32Array, y: Int32Array, n: number, lr: number): Promise<number>;
+  /** Current parameters in canonical layout and order. */
+  getWeights(): Promise<Weights>;
+  /** Frees native/worker resources. The session is unusable afterwards. */
+  dispose(): Promise<void>;
+}
+
+export interface BackendInfo {
+  /** e.g. "onnxruntime-node 1.30.0", "tfjs 4.22.0 wasm (simd, 2 threads)". */
+  runtime: string;
+  /** Package versions involved, name -> version. */
+  versions: Record<string, string>;
+  threads?: number;
+}
+
+export interface Backend {
+  /** Stable id used on the command line, e.g. "plain", "tfjs-wasm", "ort-node". */
+  readonly name: string;
+  /** One-line description for `lenet-bench backends`. */
+  readonly description: string;
+  /** Whether sessions of this backend implement trainStep. */
+  readonly canTrain: boolean;
+  /**
+   * Resolves to true when usable in this environment, or to a reason string when not
+   * (e.g. "tfjs-node is not installed"). Must not throw.
+   */
+  available(): Promise<true | string>;
+  /** Versions / runtime details for reports. */
+  info(options?: SessionOptions): Promise<BackendInfo>;
+  /**
+   * Builds a session for the spec with the given initial weights (copied, not retained).
+   * Rejects with BackendInputError for weights that do not match the spec.
+   */
+  createSession(spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<BackendSession>;
+}
+
+/** Bad input to a backend (wrong shapes, wrong weights, bad n). The message says what was expected. */
+export class BackendInputError extends Error {
+  override name = 'BackendInputError';
+}

@@ -1,0 +1,43 @@
+/**
+ * @lenet/core — the backend contract, input checks, the training loop and evaluation, the
+ * float64 reference implementation and the conformance suite. Browser-safe (no node: imports).
+ */
+export type { Backend, BackendInfo, BackendSession, SessionOptions } from './contract.js';
+export { BackendInputError } from './contract.js';
+export { checkPredictInput, checkTrainInput, checkSessionInput } from './checks.js';
+export { NonFiniteLossError, TrainOptionsError, BackendOutputError } from './errors.js';
+export type { LossResult } from './loss.js';
+export { softmaxCrossEntropy, argmax } from './loss.js';
+export type { EvaluateOptions, Evaluation } from './evaluate.js';
+export { evaluate, DEFAULT_EVAL_BATCH_SIZE } from './evaluate.js';
+export type { TrainOptions, TrainResult, EpochMetrics, StepProgress } from './train.js';
+export { train, TRAIN_DEFAULTS } from './train.js';
+export type { Params64, RefOp, RefPlan } from './reference.js';
+export {
+  referenceForward,
+  referenceLossAndGradients,
+  referenceSgdStep,
+  planReference,
+  toParams64,
+  forward64,
+  lossAndGradients64,
+} from './reference.js';
+export { referenceBackend } from './reference-backend.js';
+export type { ConformanceCase, ConformanceOptions, ConformanceTolerance } from './conformance.js';
+export {
+  conformanceSuite,
+  assertClose,
+  CONFORMANCE_GROUPS,
+  DEFAULT_TOLERANCE,
+  LEARN_STEPS,
+  LEARN_LR,
+} from './conformance.js';
+export {
+  seededUniform,
+  randomImages,
+  randomLabels,
+  conformanceWeights,
+  CONFORMANCE_VARIANT,
+  LEARN_LABELS,
+  learnSet,
+} from './testdata.js';

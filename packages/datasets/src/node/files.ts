@@ -1,0 +1,82 @@
+/** Node helpers: gunzip, SHA-256, reading and verifying IDX files. */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+import { IdxError, isGzip, parseIdx } from '../idx.js';
+import type { IdxArray } from '../idx.js';
+
+/** A file whose decompressed content does not have the SHA-256 the catalog expects. */
+export class ChecksumError extends Error {
+  override name = 'ChecksumError';
+  constructor(
+    /** Canonical file name, e.g. `train-images-idx3-ubyte`. */
+    readonly file: string,
+    /** Expected SHA-256 (hex) of the decompressed content. */
+    readonly expected: string,
+    /** Actual SHA-256 (hex) of the decompressed content. */
+    readonly actual: string,
+    /** Where the bytes came from (path or URL). */
+    readonly path: string,
+  ) {
+    super(
+      `Checksum mismatch for ${file} (${path}): expected SHA-256 ${expected} of the decompressed ` +
+        `content, got ${actual}. The file is corrupt, truncated or not the official one; it was not used.`,
+    );
+  }
+}
+
+/** Lowercase hex SHA-256 of the bytes (node:crypto; ~1-2 GB/s). */
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * Decompress if the bytes start with the gzip magic (1f 8b), else return them unchanged.
+ * A corrupt or truncated gzip stream throws IdxError 'bad-gzip' naming `file`.
+ */
+export function gunzipIfNeeded(bytes: Uint8Array, file: string): Uint8Array {
+  if (!isGzip(bytes)) return bytes;
+  try {
+    const out = gunzipSync(bytes);
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  } catch (err) {
+    throw new IdxError(file, 'bad-gzip', `not a valid gzip stream (${(err as Error).message})`);
+  }
+}
+
+/** Read an IDX file (raw or gzipped) and parse it; errors name the path. */
+export async function readIdxFile(path: string): Promise<IdxArray> {
+  const raw = await readFile(path);
+  return parseIdx(gunzipIfNeeded(raw, path), path);
+}
+
+export interface VerifiedBytes {
+  /** Decompressed content. */
+  bytes: Uint8Array;
+  sha256: string;
+  path: string;
+}
+
+/**
+ * Read a file (raw or gzipped), decompress it and check the SHA-256 of the content.
+ * Throws ChecksumError on a mismatch, IdxError on a bad gzip stream, and fs errors as they come.
+ */
+export async function readVerifiedFile(
+  path: string,
+  expected: { file: string; sha256: string },
+): Promise<VerifiedBytes> {
+  const raw = await readFile(path);
+  return verifyBytes(raw, expected, path);
+}
+
+/** Decompress (if gzipped) and check the content hash; `where` names the source in errors. */
+export function verifyBytes(
+  raw: Uint8Array,
+  expected: { file: string; sha256: string },
+  where: string,
+): VerifiedBytes {
+  const bytes = gunzipIfNeeded(raw, where);
+  const sha256 = sha256Hex(bytes);
+  if (sha256 !== expected.sha256) throw new ChecksumError(expected.file, expected.sha256, sha256, where);
+  return { bytes, sha256, path: where };
+}
