@@ -4,8 +4,9 @@
 // ort-web (wasm, SIMD) at 1 and 2 threads. Each variant runs in its own child process
 // (onnxruntime-web fixes its wasm thread count once per process).
 // Peers in the same run, when python3 with torch is available:
-// - "ort-node torch-export": the same ORT session settings running a LeNet exported by
-//   torch.onnx (the reference's ~68,000 img/s at batch 256), to check our export is not slower;
+// - our exported model vs a LeNet exported by torch.onnx (what REFERENCE.md's ~68,000 img/s
+//   at batch 256 was measured with), as raw onnxruntime-node sessions with identical options,
+//   runs interleaved: checks that our export is not slower;
 // - "pytorch": PyTorch's own CPU training step at batch 128 (the ~7,300 img/s reference).
 // Prints a table and writes results/ort.json. Medians are quoted; these machines are shared
 // and noisy, so compare ratios measured in one run.
@@ -76,24 +77,41 @@ async function child(variantName) {
   bench.add('predict b1', async () => { await session.predict(x, 1); });
   bench.add('predict b256', async () => { await session.predict(x, 256); });
   bench.add('train b128', async () => { await session.trainStep(x, y, 128, 0.01); });
-  // The torch.onnx-exported LeNet on the same ORT settings, raw InferenceSession (no wrapper).
-  let torchExport = null;
+  await bench.run();
+  // Our export vs the torch.onnx export: both as raw InferenceSessions with identical options,
+  // runs interleaved (A, B, A, B, …) so that load changes hit both alike.
+  let exportAB = null;
   const torchFile = opt('--torch-onnx', null);
   if (variant.torchExport && torchFile) {
-    // onnxruntime-node is the backend package's dependency, not this folder's: resolve it from there.
     const { createRequire } = await import('node:module');
-    const ort = createRequire(fileURLToPath(import.meta.resolve('@lenet/backend-onnxruntime/package.json')))('onnxruntime-node');
     const { readFileSync } = await import('node:fs');
-    const s = await ort.InferenceSession.create(readFileSync(torchFile), {
-      executionProviders: ['cpu'], intraOpNumThreads: variant.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all',
-    });
-    const t1 = new ort.Tensor('float32', x.subarray(0, 784), [1, 1, 28, 28]);
-    const t256 = new ort.Tensor('float32', x, [256, 1, 28, 28]);
-    bench.add('torch-export predict b1', async () => { await s.run({ input: t1 }); });
-    bench.add('torch-export predict b256', async () => { await s.run({ input: t256 }); });
-    torchExport = s;
+    const { exportOnnx } = await import('@lenet/backend-onnxruntime');
+    // onnxruntime-node is the backend package's dependency, not this folder's: resolve it from there.
+    const ort = createRequire(fileURLToPath(import.meta.resolve('@lenet/backend-onnxruntime/package.json')))('onnxruntime-node');
+    const sessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: variant.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+    const models = {
+      ours: await ort.InferenceSession.create(exportOnnx(spec, initWeights(spec, 0)), sessionOptions),
+      torch: await ort.InferenceSession.create(readFileSync(torchFile), sessionOptions),
+    };
+    exportAB = {};
+    for (const n of [1, 256]) {
+      const feeds = { input: new ort.Tensor('float32', x.subarray(0, n * 784), [n, 1, 28, 28]) };
+      const times = { ours: [], torch: [] };
+      const rounds = quick ? 40 : n === 1 ? 400 : 120;
+      for (let r = 0; r < rounds + 10; r++) {
+        for (const k of ['ours', 'torch']) {
+          const t = performance.now();
+          await models[k].run(feeds);
+          if (r >= 10) times[k].push(performance.now() - t);
+        }
+      }
+      const med = (a) => a.sort((p, q) => p - q)[a.length >> 1];
+      const ours = med(times.ours);
+      const torch = med(times.torch);
+      exportAB[`b${n}`] = { oursMedianMs: ours, torchExportMedianMs: torch, oursImgPerSec: n / (ours / 1000), torchExportImgPerSec: n / (torch / 1000), oursOverTorchThroughput: torch / ours, rounds };
+    }
+    for (const s of Object.values(models)) await s.release();
   }
-  await bench.run();
   const info = await backend.info(options);
   const task = (name) => bench.tasks.find((t) => t.name === name)?.result;
   const row = (name, batch) => {
@@ -102,7 +120,6 @@ async function child(variantName) {
     return { medianMs: r.latency.p50, madMs: r.latency.mad, p99Ms: r.latency.p99, imgPerSec: batch / (r.latency.p50 / 1000), samples: r.latency.samplesCount };
   };
   await session.dispose();
-  if (torchExport) await torchExport.release();
   return {
     variant: variantName,
     runtime: info.runtime,
@@ -111,8 +128,7 @@ async function child(variantName) {
     predictB1: row('predict b1', 1),
     predictB256: row('predict b256', 256),
     trainB128: row('train b128', 128),
-    torchExportPredictB1: row('torch-export predict b1', 1),
-    torchExportPredictB256: row('torch-export predict b256', 256),
+    exportVsTorchExport: exportAB,
   };
 }
 
@@ -179,10 +195,11 @@ for (const name of Object.keys(VARIANTS)) {
     `${name.padEnd(12)} b1 ${fmt(row.predictB1?.medianMs, 3).padStart(6)} ms  b256 ${fmt(row.predictB256?.imgPerSec).padStart(6)} img/s  ` +
       `train b128 ${fmt(row.trainB128?.imgPerSec).padStart(6)} img/s (step ${fmt(row.trainB128?.medianMs, 1)} ms)  ${row.runtime}`,
   );
-  if (row.torchExportPredictB256) {
+  const ab = row.exportVsTorchExport;
+  if (ab) {
     console.log(
-      `${''.padEnd(12)} torch.onnx export on the same ORT settings: b1 ${fmt(row.torchExportPredictB1?.medianMs, 3)} ms  ` +
-        `b256 ${fmt(row.torchExportPredictB256.imgPerSec)} img/s  (ours / torch export = ${(row.predictB256.imgPerSec / row.torchExportPredictB256.imgPerSec).toFixed(2)})`,
+      `${''.padEnd(12)} raw sessions, interleaved: our export b1 ${fmt(ab.b1.oursMedianMs, 3)} ms / torch.onnx export ${fmt(ab.b1.torchExportMedianMs, 3)} ms; ` +
+        `b256 ${fmt(ab.b256.oursImgPerSec)} / ${fmt(ab.b256.torchExportImgPerSec)} img/s (ours / torch = ${ab.b256.oursOverTorchThroughput.toFixed(2)})`,
     );
   }
 }

@@ -46,13 +46,31 @@ function testSummary() {
   return { passed, failed, skipped, files };
 }
 
+/**
+ * Fashion-MNIST comes from Debian's dataset-fashion-mnist package when the machine has apt and
+ * we are root (no download needed); otherwise @lenet/datasets finds it elsewhere or downloads it.
+ */
+function ensureFashionMnist() {
+  if (existsSync('/usr/share/datasets/fashion-mnist')) return;
+  if (existsSync(join(root, 'datasets', 'fashion-mnist', 'train-images-idx3-ubyte.gz')) || process.env.LENET_DATA_DIR) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot && has('apt-get', ['--version'])) {
+    console.error('\n> apt-get install dataset-fashion-mnist (Fashion-MNIST, original IDX files)');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+    const r = spawnSync('apt-get', ['install', '-y', '-qq', 'dataset-fashion-mnist'], { stdio: 'inherit', env });
+    if (r.status === 0) return;
+  }
+  console.error('note: Fashion-MNIST is not installed; lenet-bench will download it into datasets/fashion-mnist/ ' +
+    '(or install Debian/Ubuntu package dataset-fashion-mnist, or pass --data-dir)');
+}
+
 run(['install', '--frozen-lockfile', '--prefer-offline']);
+ensureFashionMnist();
 if (mode === 'start') {
   run(['turbo', 'run', 'build', '--output-logs=errors-only']);
-  run(['lenet-bench', 'summary']);
-  run(['lenet-bench', 'data']);
-  run(['lenet-bench', 'backends']);
-  run(['lenet-bench', 'train', '--backend', 'plain', '--epochs', '2', '--limit', '10000', ...extra]);
+  // The main job: the default cross-backend benchmark (quick profile, every Node backend).
+  run(['lenet-bench', 'run', ...extra]);
 } else if (mode === 'test') {
   // Stale reports must not be counted.
   const status = run(['turbo', 'run', 'typecheck', 'test', '--concurrency=2', ...extra], { allowFail: true });

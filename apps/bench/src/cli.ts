@@ -4,7 +4,7 @@
  * Exit codes: 0 ok, 1 a data/format/runtime error (one line, no stack unless --debug),
  * 2 a usage error (unknown command/flag, bad flag value), 130 interrupted.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { describeError, UsageError } from './errors.js';
 import { datasetName, fraction, positiveInt, positiveNumber, nonNegativeInt } from './options.js';
@@ -14,6 +14,9 @@ import { initCommand } from './commands/init.js';
 import { backendsCommand } from './commands/backends.js';
 import { trainCommand } from './commands/train.js';
 import { evalCommand } from './commands/eval.js';
+import { exportOnnxCommand } from './commands/export-onnx.js';
+import { backendList, runCommand } from './commands/run.js';
+import { compareCommand, reportCommand } from './commands/report.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -86,7 +89,7 @@ function buildProgram(): Command {
     .command('eval')
     .description('evaluate weights on the test split: accuracy, loss, confusion matrix')
     .option('--backend <name>', 'backend to run on', 'plain')
-    .requiredOption('--weights <file.safetensors>', 'weights to evaluate')
+    .requiredOption('--weights <file>', 'weights to evaluate (.safetensors, or .onnx from export-onnx)')
     .option('--model <name|spec.json>', 'model (default: the spec stored in the weights file, else lenet5)')
     .addOption(dataset())
     .addOption(dataDir())
@@ -95,6 +98,57 @@ function buildProgram(): Command {
     .option('--limit <n>', 'evaluate a stratified subset of n test images', positiveInt)
     .addOption(json())
     .action(evalCommand);
+
+  program
+    .command('export-onnx')
+    .description('export weights (safetensors or ONNX) as an ONNX inference model: input "input" [N,1,28,28], output "logits"')
+    .requiredOption('--weights <file>', 'weights to export (.safetensors, or .onnx from this tool)')
+    .requiredOption('--out <file.onnx>', 'output file (written atomically)')
+    .option('--model <name|spec.json>', 'model (default: the spec stored in the weights file, else lenet5)')
+    .addOption(new Option('--opset <n>', 'ONNX opset: 13, 14 or 15').default(13).argParser((v) => {
+      if (!['13', '14', '15'].includes(v)) throw new InvalidArgumentError('expected 13, 14 or 15.');
+      return Number(v);
+    }))
+    .addOption(json())
+    .action(exportOnnxCommand);
+
+  program
+    .command('run')
+    .description('benchmark every backend on identical work (each in its own process): training, test accuracy, inference latency/throughput, memory, cross-backend agreement; writes report.json/md/html')
+    .option('--backends <a,b,...>', 'backends to run (default: every available Node backend; "pytorch" names the reference)', backendList)
+    .addOption(model())
+    .addOption(dataset())
+    .addOption(dataDir())
+    .addOption(new Option('--profile <name>', 'quick: 1 epoch, <= 15 s of training per backend; full: the d2l recipe (10 epochs), budget-limited where it would take > 30 min').choices(['quick', 'full']).default('quick'))
+    .option('--epochs <n>', 'epochs (default: 1 quick, 10 full)', positiveInt)
+    .option('--seed <n>', 'seed of the initial weights and the batch order (same for every backend)', nonNegativeInt, 0)
+    .addOption(threads())
+    .option('--target-accuracy <x>', 'record the training time to reach this validation accuracy', fraction, 0.7)
+    .option('--out <dir>', 'report folder (default: reports/<timestamp>/ in the repo root)')
+    .option('--resume <dir>', 'continue an interrupted run in this folder: finished cells are kept')
+    .option('--no-torch', 'skip the PyTorch reference even when python3 can import torch')
+    .addOption(new Option('--limit <n>', 'use stratified subsets of n images per split (development)').argParser(positiveInt).hideHelp())
+    .addOption(new Option('--train-steps <n>', 'at most n training steps per epoch (development)').argParser(positiveInt).hideHelp())
+    .addOption(new Option('--train-seconds <s>', 'training budget per backend in seconds (overrides the profile)').argParser(positiveNumber).hideHelp())
+    .addOption(new Option('--inference-seconds <s>', 'inference measuring time per backend (overrides the profile)').argParser(positiveNumber).hideHelp())
+    .addOption(new Option('--agreement-images <n>', 'test images for the agreement check (overrides the profile)').argParser(positiveInt).hideHelp())
+    .addOption(json())
+    .action(runCommand);
+
+  program
+    .command('report')
+    .description('re-render report.md and report.html from DIR/report.json (validated against the schema)')
+    .argument('<dir>', 'a folder written by lenet-bench run')
+    .addOption(json())
+    .action(reportCommand);
+
+  program
+    .command('compare')
+    .description('two run reports side by side, with B/A ratios per backend')
+    .argument('<a>', 'report folder (or report.json) A')
+    .argument('<b>', 'report folder (or report.json) B')
+    .addOption(json())
+    .action(compareCommand);
 
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError(`(run lenet-bench ${cmd.name()} --help for usage)`);
   return program;

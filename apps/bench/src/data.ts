@@ -23,6 +23,14 @@ export async function loadData(name: DatasetName, opts: { dataDir?: string; limi
           process.stderr.write(`downloading ${p.file}: ${(p.received / 1e6).toFixed(1)} MB${total}\n`);
         },
   });
+  // Say so when a place the user named, or a file we found, was passed over (bad hash, corrupt,
+  // missing): silently falling back to another copy would hide the mistake.
+  if (!opts.quiet) {
+    for (const a of data.rejected) {
+      const named = (a.kind === 'data-dir' || a.kind === 'env') && a.kind !== data.source.kind;
+      if (named || a.errors.length > 0) process.stderr.write(`note: skipped ${a.kind} ${a.dir ?? ''}: ${a.reason}\n`);
+    }
+  }
   if (!opts.limit) return data;
   return {
     source: data.source,

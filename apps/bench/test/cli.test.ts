@@ -141,3 +141,35 @@ describe('eval', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('export-onnx', () => {
+  it('exports trained-shape weights that ort-node evaluates exactly like plain evaluates the safetensors', () => {
+    expect(run('init', '--seed', '3', '--model', 'lenet5-modern', '--out', 'm.safetensors').code).toBe(0);
+    const ex = run('export-onnx', '--weights', 'm.safetensors', '--out', 'm.onnx', '--json');
+    expect(ex.code, ex.stderr).toBe(0);
+    expect(JSON.parse(ex.stdout).opset).toBe(13);
+    const viaOnnx = run('eval', '--backend', 'ort-node', '--weights', 'm.onnx', '--limit', '300', '--json');
+    const viaSafetensors = run('eval', '--backend', 'plain-js', '--weights', 'm.safetensors', '--limit', '300', '--json');
+    expect(viaOnnx.code, viaOnnx.stderr).toBe(0);
+    expect(viaSafetensors.code, viaSafetensors.stderr).toBe(0);
+    const a = JSON.parse(viaOnnx.stdout);
+    const b = JSON.parse(viaSafetensors.stdout);
+    expect(a.model).toBe('lenet5-modern'); // the spec travels inside the ONNX file
+    expect(a.confusion).toEqual(b.confusion);
+    expect(a.loss).toBeCloseTo(b.loss, 5);
+  });
+
+  it('rejects an unsupported opset as a usage error', () => {
+    const r = run('export-onnx', '--weights', 'm.safetensors', '--out', 'x.onnx', '--opset', '12');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--opset.*expected 13, 14 or 15/);
+  });
+
+  it('a corrupt ONNX file is a one-line error naming the file', () => {
+    writeFileSync(join(tmp, 'bad.onnx'), Buffer.from([0x08, 0x07, 0x12, 0xff, 0xff, 0xff]));
+    const r = run('eval', '--backend', 'ort-node', '--weights', 'bad.onnx');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/bad\.onnx/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -32,7 +32,7 @@ function loadOrtNode(): Promise<OrtNodeModule> {
 function ortNodeOptions(threads: number | undefined): InferenceSession.SessionOptions {
   return {
     executionProviders: ['cpu'],
-    // 0 lets ORT pick one thread per physical core.
+    // 0 would let ORT pick; an explicit count keeps info() truthful.
     intraOpNumThreads: threads ?? 0,
     interOpNumThreads: 1,
     executionMode: 'sequential',
@@ -74,13 +74,13 @@ export const ortNodeBackend: Backend = {
     };
   },
   async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}) {
-    const threads = checkThreads('ort-node', options.threads);
+    // Default: one intra-op thread per hardware thread (what info() reports).
+    const threads = checkThreads('ort-node', options.threads) ?? (await hardwareThreads());
     const ort = await loadOrtNode();
     return OrtSession.create(
       { backendName: 'ort-node', ort, sessionOptions: ortNodeOptions(threads), preallocatedOutputs: true },
       spec,
       weights,
-      options,
     );
   },
 };
@@ -148,7 +148,6 @@ export const ortWebBackend: Backend = {
       { backendName: 'ort-web', ort, sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }, preallocatedOutputs: false },
       spec,
       weights,
-      options,
     );
   },
 };

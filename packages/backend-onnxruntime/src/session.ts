@@ -13,7 +13,7 @@
  *   output tensors in `fetches` but leaves them unfilled (checked), so it must not use them.
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-web';
-import type { BackendSession, SessionOptions } from '@lenet/core';
+import type { BackendSession } from '@lenet/core';
 import { checkPredictInput, checkSessionInput, checkTrainInput } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { inputSize, numClasses, paramInfos } from '@lenet/model';
@@ -68,7 +68,7 @@ export class OrtSession implements BackendSession {
     this.current = infos.map((p) => this.floatTensor(Float32Array.from(weights.get(p.name)!.data), p.shape));
   }
 
-  static async create(flavor: SessionFlavor, spec: ModelSpec, weights: Weights, _options: SessionOptions = {}): Promise<OrtSession> {
+  static async create(flavor: SessionFlavor, spec: ModelSpec, weights: Weights): Promise<OrtSession> {
     const valid = checkSessionInput(spec, weights, flavor.backendName);
     const session = new OrtSession(flavor, valid, weights);
     // Build the inference session now so createSession fails early if ORT cannot load it.

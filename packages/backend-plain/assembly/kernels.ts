@@ -200,6 +200,14 @@ function gemmVecK(M: i32, N: i32, K: i32, a: usize, sAi: i32, b: usize, sBj: i32
         bv = v128.load(rb + 3 * sBj4 + o);
         c03 = f32x4.add(c03, f32x4.mul(a0, bv)); c13 = f32x4.add(c13, f32x4.mul(a1, bv));
       }
+      const p = rc + (<usize>j << 2);
+      if (k == K) {
+        // Reduce four accumulators at once into one vector of the four dot products (row i,
+        // columns j..j+3 are contiguous in C): shuffles instead of 8 horizontal sums.
+        stv(p, hsum4(c00, c01, c02, c03), acc);
+        stv(p + N4, hsum4(c10, c11, c12, c13), acc);
+        continue;
+      }
       let s00 = hsum(c00), s01 = hsum(c01), s02 = hsum(c02), s03 = hsum(c03);
       let s10 = hsum(c10), s11 = hsum(c11), s12 = hsum(c12), s13 = hsum(c13);
       for (; k < K; k++) {
@@ -210,7 +218,6 @@ function gemmVecK(M: i32, N: i32, K: i32, a: usize, sAi: i32, b: usize, sBj: i32
         s00 += a0 * b0; s01 += a0 * b1; s02 += a0 * b2; s03 += a0 * b3;
         s10 += a1 * b0; s11 += a1 * b1; s12 += a1 * b2; s13 += a1 * b3;
       }
-      const p = rc + (<usize>j << 2);
       st(p, s00, acc); st(p + 4, s01, acc); st(p + 8, s02, acc); st(p + 12, s03, acc);
       st(p + N4, s10, acc); st(p + N4 + 4, s11, acc); st(p + N4 + 8, s12, acc); st(p + N4 + 12, s13, acc);
     }
@@ -243,6 +250,18 @@ function gemmVecK(M: i32, N: i32, K: i32, a: usize, sAi: i32, b: usize, sBj: i32
     s += load<f32>(pa + o) * load<f32>(pb + o);
   }
   return s;
+}
+
+/**
+ * [hsum(a), hsum(b), hsum(c), hsum(d)] with exactly hsum's order, (l0 + l1) + (l2 + l3), so a
+ * dot product gives the same bits in a full tile and in an edge (a sample's logits must not
+ * depend on its position in the batch).
+ */
+// @ts-ignore: decorator
+@inline function hsum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(v128.shuffle<f32>(a, b, 0, 4, 1, 5), v128.shuffle<f32>(a, b, 2, 6, 3, 7));
+  const cd = f32x4.add(v128.shuffle<f32>(c, d, 0, 4, 1, 5), v128.shuffle<f32>(c, d, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 1, 4, 5), v128.shuffle<f32>(ab, cd, 2, 3, 6, 7));
 }
 
 /** Any strides: scalar loops. */
@@ -278,6 +297,7 @@ export function gemm(M: i32, N: i32, K: i32, a: usize, sAi: i32, sAk: i32, b: us
   // smallest o >= 0 with o*stride - pad + t >= 0
   const d = pad - t;
   if (d <= 0) return 0;
+  if (stride == 1) return d; // no integer division in the common case
   return (d + stride - 1) / stride;
 }
 
@@ -286,8 +306,41 @@ export function gemm(M: i32, N: i32, K: i32, a: usize, sAi: i32, sAk: i32, b: us
   // one past the largest o with o*stride - pad + t <= size - 1
   const d = size - 1 + pad - t;
   if (d < 0) return 0;
-  const h = d / stride + 1;
+  const h = (stride == 1 ? d : d / stride) + 1;
   return h < out ? h : out;
+}
+
+// Short row copies/fills inline: memory.copy/fill are calls into the runtime, which dominate
+// for LeNet's 10- to 28-float rows.
+// @ts-ignore: decorator
+@inline function copyRow(dst: usize, src: usize, n: i32): void {
+  if (n >= 4) {
+    // Vectors, the last one overlapping the previous (it rewrites the same values).
+    let i = 0;
+    for (; i + 4 < n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(dst + o, v128.load(src + o));
+    }
+    const o = <usize>(n - 4) << 2;
+    v128.store(dst + o, v128.load(src + o));
+  } else {
+    for (let i = 0; i < n; i++) {
+      const o = <usize>i << 2;
+      store<f32>(dst + o, load<f32>(src + o));
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function zeroRow(dst: usize, n: i32): void {
+  const z = f32x4.splat(0);
+  if (n >= 4) {
+    let i = 0;
+    for (; i + 4 < n; i += 4) v128.store(dst + (<usize>i << 2), z);
+    v128.store(dst + (<usize>(n - 4) << 2), z);
+  } else {
+    for (let i = 0; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
+  }
 }
 
 export function im2col(cin: i32, h: i32, w: i32, k: i32, s: i32, pad: i32, oh: i32, ow: i32, x: usize, col: usize): void {
@@ -304,23 +357,29 @@ export function im2col(cin: i32, h: i32, w: i32, k: i32, s: i32, pad: i32, oh: i
         let oxHi = rangeHi(kx, w, ow, s, pad);
         if (oxHi < oxLo) oxHi = oxLo;
         let p = q;
-        for (let oy = 0; oy < oh; oy++) {
-          if (oy < oyLo || oy >= oyHi) {
-            memory.fill(p, 0, <usize>ow << 2);
-          } else {
+        if (oyLo > 0) zeroRow(p, oyLo * ow);
+        p += <usize>(oyLo * ow) << 2;
+        if (s == 1 && oxLo == 0 && oxHi == ow && w == ow) {
+          // Whole rows, contiguous in x too: one copy.
+          const row = xc + (<usize>((oyLo - pad + ky) * w - pad + kx) << 2);
+          copyRow(p, row, (oyHi - oyLo) * ow);
+          p += <usize>((oyHi - oyLo) * ow) << 2;
+        } else {
+          for (let oy = oyLo; oy < oyHi; oy++) {
             const row = xc + (<usize>((oy * s - pad + ky) * w - pad + kx) << 2);
-            if (oxLo > 0) memory.fill(p, 0, <usize>oxLo << 2);
+            if (oxLo > 0) zeroRow(p, oxLo);
             if (s == 1) {
-              memory.copy(p + (<usize>oxLo << 2), row + (<usize>oxLo << 2), <usize>(oxHi - oxLo) << 2);
+              copyRow(p + (<usize>oxLo << 2), row + (<usize>oxLo << 2), oxHi - oxLo);
             } else {
               for (let ox = oxLo; ox < oxHi; ox++) {
                 store<f32>(p + (<usize>ox << 2), load<f32>(row + (<usize>(ox * s) << 2)));
               }
             }
-            if (oxHi < ow) memory.fill(p + (<usize>oxHi << 2), 0, <usize>(ow - oxHi) << 2);
+            if (oxHi < ow) zeroRow(p + (<usize>oxHi << 2), ow - oxHi);
+            p += <usize>ow << 2;
           }
-          p += <usize>ow << 2;
         }
+        if (oyHi < oh) zeroRow(p, (oh - oyHi) * ow);
         q += <usize>P << 2;
       }
     }
@@ -365,10 +424,17 @@ export function col2im(cin: i32, h: i32, w: i32, k: i32, s: i32, pad: i32, oh: i
 
 // exp for 4 lanes: x = n*ln2 + r, |r| <= ln2/2, exp(r) by a degree-6 polynomial (Cephes expf
 // coefficients), times 2^n built in the exponent bits. Relative error ~1e-7 over the clamped range.
+// n is rounded with the 1.5*2^23 trick (adding it leaves round(x*log2e) in the low mantissa
+// bits), which is cheaper than f32x4.nearest + i32x4.trunc_sat (the latter is a long sequence
+// on x64). The input is clamped to [-80, 80] so neither exp nor the callers' results become
+// subnormal (subnormal arithmetic is ~100x slower on x86).
 // @ts-ignore: decorator
 @inline function exp4(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  // pmin/pmax are single instructions on x64 (min/max with NaN propagation are not).
+  x = f32x4.pmin(f32x4.splat(80.0), f32x4.pmax(f32x4.splat(-80.0), x));
+  const magic = f32x4.splat(12582912.0);
+  const t = f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), magic);
+  const n = f32x4.sub(t, magic);
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
   let p = f32x4.splat(1.9875691500e-4);
@@ -379,7 +445,8 @@ export function col2im(cin: i32, h: i32, w: i32, k: i32, s: i32, pad: i32, oh: i
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   const r2 = f32x4.mul(r, r);
   p = f32x4.add(f32x4.add(f32x4.mul(p, r2), r), f32x4.splat(1.0));
-  const e = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  // bits(t) = 0x4B400000 + n; exponent field = n + 127.
+  const e = i32x4.shl(i32x4.add(t, i32x4.splat(127 - 0x4B400000)), 23);
   return f32x4.mul(p, e);
 }
 
@@ -387,16 +454,61 @@ export function col2im(cin: i32, h: i32, w: i32, k: i32, s: i32, pad: i32, oh: i
 @inline function act4(fn: i32, v: v128): v128 {
   const one = f32x4.splat(1.0);
   if (fn == 0) return f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(v))));
-  if (fn == 1) return f32x4.max(v, f32x4.splat(0));
+  if (fn == 1) return f32x4.pmax(f32x4.splat(0), v); // 0 < v ? v : 0, as the JS tier
   // tanh(v) = 1 - 2 / (1 + exp(2v))
   return f32x4.sub(one, f32x4.div(f32x4.splat(2.0), f32x4.add(one, exp4(f32x4.add(v, v)))));
 }
 
 export function activationForward(fn: i32, len: i32, x: usize, y: usize): void {
+  if (fn == 0) sigmoidLoop(len, x, y);
+  else if (fn == 1) actLoop(1, len, x, y);
+  else actLoop(2, len, x, y);
+}
+
+/**
+ * Sigmoid, the same arithmetic as act4(0, .) but with the constants hoisted out of the loop:
+ * V8 rematerialises a constant splat (several instructions) at every use inside a loop.
+ */
+function sigmoidLoop(len: i32, x: usize, y: usize): void {
+  const lo = f32x4.splat(-80.0), hi = f32x4.splat(80.0);
+  const magic = f32x4.splat(12582912.0), log2e = f32x4.splat(1.44269504088896341);
+  const ln2hi = f32x4.splat(0.693359375), ln2lo = f32x4.splat(-2.12194440e-4);
+  const p0 = f32x4.splat(1.9875691500e-4), p1 = f32x4.splat(1.3981999507e-3), p2 = f32x4.splat(8.3334519073e-3);
+  const p3 = f32x4.splat(4.1665795894e-2), p4 = f32x4.splat(1.6666665459e-1), p5 = f32x4.splat(5.0000001201e-1);
+  const one = f32x4.splat(1.0), bias = i32x4.splat(127 - 0x4B400000);
   let i = 0;
   for (; i + 4 <= len; i += 4) {
     const o = <usize>i << 2;
-    v128.store(y + o, act4(fn, v128.load(x + o)));
+    const v = f32x4.neg(v128.load(x + o));
+    const xx = f32x4.pmin(hi, f32x4.pmax(lo, v));
+    const t = f32x4.add(f32x4.mul(xx, log2e), magic);
+    const n = f32x4.sub(t, magic);
+    let r = f32x4.sub(xx, f32x4.mul(n, ln2hi));
+    r = f32x4.sub(r, f32x4.mul(n, ln2lo));
+    let p = f32x4.add(f32x4.mul(p0, r), p1);
+    p = f32x4.add(f32x4.mul(p, r), p2);
+    p = f32x4.add(f32x4.mul(p, r), p3);
+    p = f32x4.add(f32x4.mul(p, r), p4);
+    p = f32x4.add(f32x4.mul(p, r), p5);
+    p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), one);
+    const e = f32x4.mul(p, i32x4.shl(i32x4.add(t, bias), 23));
+    v128.store(y + o, f32x4.div(one, f32x4.add(one, e)));
+  }
+  for (; i < len; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, f32x4.extract_lane(act4(0, f32x4.splat(load<f32>(x + o))), 0));
+  }
+}
+
+// @ts-ignore: decorator
+@inline function actLoop(fn: i32, len: i32, x: usize, y: usize): void {
+  let i = 0;
+  for (; i + 8 <= len; i += 8) {
+    const o = <usize>i << 2;
+    const a = act4(fn, v128.load(x + o));
+    const b = act4(fn, v128.load(x + o, 16));
+    v128.store(y + o, a);
+    v128.store(y + o, b, 16);
   }
   for (; i < len; i++) {
     const o = <usize>i << 2;
@@ -413,6 +525,13 @@ export function activationForward(fn: i32, len: i32, x: usize, y: usize): void {
 }
 
 export function activationBackward(fn: i32, len: i32, y: usize, dy: usize, dx: usize): void {
+  if (fn == 0) dactLoop(0, len, y, dy, dx);
+  else if (fn == 1) dactLoop(1, len, y, dy, dx);
+  else dactLoop(2, len, y, dy, dx);
+}
+
+// @ts-ignore: decorator
+@inline function dactLoop(fn: i32, len: i32, y: usize, dy: usize, dx: usize): void {
   let i = 0;
   for (; i + 4 <= len; i += 4) {
     const o = <usize>i << 2;
@@ -428,6 +547,10 @@ export function activationBackward(fn: i32, len: i32, y: usize, dy: usize, dx: u
 // Pooling, same semantics as src/layers/pool2d.ts. mode: 0 avg, 1 max.
 
 export function poolForward(mode: i32, planes: i32, h: i32, w: i32, k: i32, s: i32, oh: i32, ow: i32, x: usize, y: usize): void {
+  if (k == 2 && s == 2) {
+    pool2x2Forward(mode, planes, h, w, oh, ow, x, y);
+    return;
+  }
   const inv: f32 = <f32>1.0 / <f32>(k * k);
   let py = y;
   for (let pl = 0; pl < planes; pl++) {
@@ -462,6 +585,10 @@ export function poolForward(mode: i32, planes: i32, h: i32, w: i32, k: i32, s: i
 export function poolBackward(mode: i32, planes: i32, h: i32, w: i32, k: i32, s: i32, oh: i32, ow: i32, x: usize, dy: usize, dx: usize): void {
   const inv: f32 = <f32>1.0 / <f32>(k * k);
   memory.fill(dx, 0, <usize>(planes * h * w) << 2);
+  if (k == 2 && s == 2) {
+    pool2x2Backward(mode, planes, h, w, oh, ow, x, dy, dx);
+    return;
+  }
   let pd = dy;
   for (let pl = 0; pl < planes; pl++) {
     const off = <usize>(pl * h * w) << 2;
@@ -496,6 +623,163 @@ export function poolBackward(mode: i32, planes: i32, h: i32, w: i32, k: i32, s: 
           }
         }
       }
+    }
+  }
+}
+
+// 2x2 windows, stride 2 (LeNet's pooling): four windows at a time. Two input rows of 8 floats
+// are split into even and odd columns, so lane l of e0/o0/e1/o1 holds the window's
+// (0,0)/(0,1)/(1,0)/(1,1) element. Max uses pmax (m < v ? v : m), which keeps the first maximum
+// in scan order like the JS tier; avg sums in float32 (the JS tier in float64).
+
+// @ts-ignore: decorator
+@inline function evens(a: v128, b: v128): v128 {
+  return v128.shuffle<f32>(a, b, 0, 2, 4, 6);
+}
+// @ts-ignore: decorator
+@inline function odds(a: v128, b: v128): v128 {
+  return v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+}
+
+function pool2x2Forward(mode: i32, planes: i32, h: i32, w: i32, oh: i32, ow: i32, x: usize, y: usize): void {
+  const w4 = <usize>w << 2;
+  const quarter = f32x4.splat(0.25);
+  let py = y;
+  for (let pl = 0; pl < planes; pl++) {
+    const xp = x + <usize>(pl * h * w) * 4;
+    for (let oy = 0; oy < oh; oy++) {
+      const r0 = xp + <usize>(2 * oy) * w4;
+      const r1 = r0 + w4;
+      let ox = 0;
+      for (; ox + 4 <= ow; ox += 4) {
+        const o = <usize>ox << 3;
+        const a0 = v128.load(r0 + o), a1 = v128.load(r0 + o, 16);
+        const b0 = v128.load(r1 + o), b1 = v128.load(r1 + o, 16);
+        const e0 = evens(a0, a1), o0 = odds(a0, a1), e1 = evens(b0, b1), o1 = odds(b0, b1);
+        let v: v128;
+        if (mode == 1) v = f32x4.pmax(f32x4.pmax(f32x4.pmax(e0, o0), e1), o1);
+        else v = f32x4.mul(f32x4.add(f32x4.add(f32x4.add(e0, o0), e1), o1), quarter);
+        v128.store(py, v);
+        py += 16;
+      }
+      for (; ox < ow; ox++) {
+        const o = <usize>ox << 3;
+        const a = load<f32>(r0 + o), b = load<f32>(r0 + o, 4), c = load<f32>(r1 + o), d = load<f32>(r1 + o, 4);
+        let v: f32;
+        if (mode == 1) {
+          v = a;
+          if (b > v) v = b;
+          if (c > v) v = c;
+          if (d > v) v = d;
+        } else {
+          v = (((a + b) + c) + d) * <f32>0.25;
+        }
+        store<f32>(py, v);
+        py += 4;
+      }
+    }
+  }
+}
+
+/** dx must be zeroed (rows/columns outside the windows keep 0). */
+function pool2x2Backward(mode: i32, planes: i32, h: i32, w: i32, oh: i32, ow: i32, x: usize, dy: usize, dx: usize): void {
+  const w4 = <usize>w << 2;
+  const quarter = f32x4.splat(0.25);
+  let pd = dy;
+  for (let pl = 0; pl < planes; pl++) {
+    const off = <usize>(pl * h * w) * 4;
+    for (let oy = 0; oy < oh; oy++) {
+      const ro = off + <usize>(2 * oy) * w4;
+      const x0 = x + ro, x1 = x0 + w4;
+      const d0 = dx + ro, d1 = d0 + w4;
+      let ox = 0;
+      for (; ox + 4 <= ow; ox += 4) {
+        const o = <usize>ox << 3;
+        const g = v128.load(pd);
+        pd += 16;
+        if (mode == 1) {
+          const a0 = v128.load(x0 + o), a1 = v128.load(x0 + o, 16);
+          const b0 = v128.load(x1 + o), b1 = v128.load(x1 + o, 16);
+          const e0 = evens(a0, a1), o0 = odds(a0, a1), e1 = evens(b0, b1), o1 = odds(b0, b1);
+          // Winner = the first maximum in scan order (strict > against the running max).
+          const g1 = f32x4.gt(o0, e0);
+          let m = v128.bitselect(o0, e0, g1);
+          const g2 = f32x4.gt(e1, m);
+          m = v128.bitselect(e1, m, g2);
+          const g3 = f32x4.gt(o1, m);
+          const w3 = g3;
+          const w2 = v128.andnot(g2, g3);
+          const w1 = v128.andnot(v128.andnot(g1, g2), g3);
+          const w0 = v128.not(v128.or(v128.or(g1, g2), g3));
+          const q0 = v128.and(g, w0), q1 = v128.and(g, w1), q2 = v128.and(g, w2), q3 = v128.and(g, w3);
+          v128.store(d0 + o, v128.shuffle<f32>(q0, q1, 0, 4, 1, 5));
+          v128.store(d0 + o, v128.shuffle<f32>(q0, q1, 2, 6, 3, 7), 16);
+          v128.store(d1 + o, v128.shuffle<f32>(q2, q3, 0, 4, 1, 5));
+          v128.store(d1 + o, v128.shuffle<f32>(q2, q3, 2, 6, 3, 7), 16);
+        } else {
+          const v = f32x4.mul(g, quarter);
+          const lo = v128.shuffle<f32>(v, v, 0, 0, 1, 1);
+          const hi = v128.shuffle<f32>(v, v, 2, 2, 3, 3);
+          v128.store(d0 + o, lo);
+          v128.store(d0 + o, hi, 16);
+          v128.store(d1 + o, lo);
+          v128.store(d1 + o, hi, 16);
+        }
+      }
+      for (; ox < ow; ox++) {
+        const o = <usize>ox << 3;
+        const g = load<f32>(pd);
+        pd += 4;
+        if (mode == 1) {
+          let best = x0 + o;
+          let m = load<f32>(best);
+          if (load<f32>(x0 + o, 4) > m) { best = x0 + o + 4; m = load<f32>(best); }
+          if (load<f32>(x1 + o) > m) { best = x1 + o; m = load<f32>(best); }
+          if (load<f32>(x1 + o, 4) > m) { best = x1 + o + 4; }
+          store<f32>(dx + (best - x), g);
+        } else {
+          const v = g * <f32>0.25;
+          store<f32>(d0 + o, v); store<f32>(d0 + o, v, 4);
+          store<f32>(d1 + o, v); store<f32>(d1 + o, v, 4);
+        }
+      }
+    }
+  }
+}
+
+/** out[i] += sum_j a[i*N + j] for i < M (bias gradients). */
+export function sumRows(M: i32, N: i32, a: usize, out: usize): void {
+  const N4 = N & ~3;
+  for (let i = 0; i < M; i++) {
+    const r = a + (<usize>(i * N) << 2);
+    let v0 = f32x4.splat(0), v1 = f32x4.splat(0);
+    let j = 0;
+    for (; j + 8 <= N4; j += 8) {
+      v0 = f32x4.add(v0, v128.load(r + (<usize>j << 2)));
+      v1 = f32x4.add(v1, v128.load(r + (<usize>j << 2), 16));
+    }
+    for (; j < N4; j += 4) v0 = f32x4.add(v0, v128.load(r + (<usize>j << 2)));
+    let s = hsum(f32x4.add(v0, v1));
+    for (; j < N; j++) s += load<f32>(r + (<usize>j << 2));
+    const o = out + (<usize>i << 2);
+    store<f32>(o, load<f32>(o) + s);
+  }
+}
+
+/** y[i*N + j] = b[i] for i < M, j < N (bias initialisation before an accumulating GEMM). */
+export function fillRows(M: i32, N: i32, b: usize, y: usize): void {
+  let p = y;
+  for (let i = 0; i < M; i++) {
+    const v = v128.load32_splat(b + (<usize>i << 2));
+    let j = 0;
+    for (; j + 4 <= N; j += 4) {
+      v128.store(p, v);
+      p += 16;
+    }
+    const s = f32x4.extract_lane(v, 0);
+    for (; j < N; j++) {
+      store<f32>(p, s);
+      p += 4;
     }
   }
 }

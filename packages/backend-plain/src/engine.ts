@@ -33,7 +33,8 @@ export class Engine<F extends FloatArray> {
     const { mem } = this;
     const off = this.plan.arena.params;
     const n = this.plan.paramCount;
-    for (let i = 0; i < n; i++) mem[off + i] = src[i];
+    if (src instanceof Float32Array || src instanceof Float64Array) mem.set(src.subarray(0, n), off);
+    else for (let i = 0; i < n; i++) mem[off + i] = src[i];
     this.paramsVersion = version;
   }
 
@@ -57,7 +58,8 @@ export class Engine<F extends FloatArray> {
     const inp = plan.tensors[0];
     const len = m * inp.size;
     const src = start * inp.size;
-    for (let i = 0; i < len; i++) mem[inp.value + i] = x[src + i];
+    if (x instanceof Float32Array || x instanceof Float64Array) mem.set(x.subarray(src, src + len), inp.value);
+    else for (let i = 0; i < len; i++) mem[inp.value + i] = x[src + i];
     const P = plan.arena.params;
     const timer = this.timer;
     for (let o = 0; o < plan.ops.length; o++) {

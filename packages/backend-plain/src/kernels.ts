@@ -38,6 +38,24 @@ export interface Kernels<F extends FloatArray = FloatArray> {
   activationBackward(fn: ActivationFn, len: number, y: F, yOff: number, dy: F, dyOff: number, dx: F, dxOff: number): void;
   poolForward(g: PoolGeometry, n: number, x: F, xOff: number, y: F, yOff: number): void;
   poolBackward(g: PoolGeometry, n: number, x: F, xOff: number, dy: F, dyOff: number, dx: F, dxOff: number): void;
+  /** out[outOff + i] += sum_j a[aOff + i*N + j] for i < M (bias gradients). */
+  sumRows(M: number, N: number, a: F, aOff: number, out: F, outOff: number): void;
+  /** y[yOff + i*N + j] = b[bOff + i] for i < M, j < N (bias broadcast). */
+  fillRows(M: number, N: number, b: F, bOff: number, y: F, yOff: number): void;
+}
+
+/** JS sumRows: each row summed in float64, added to out once. */
+function sumRows<F extends FloatArray>(M: number, N: number, a: F, aOff: number, out: F, outOff: number): void {
+  for (let i = 0; i < M; i++) {
+    let s = 0;
+    const r = aOff + i * N;
+    for (let j = 0; j < N; j++) s += a[r + j];
+    out[outOff + i] += s;
+  }
+}
+
+function fillRows<F extends FloatArray>(M: number, N: number, b: F, bOff: number, y: F, yOff: number): void {
+  for (let i = 0; i < M; i++) y.fill(b[bOff + i], yOff + i * N, yOff + (i + 1) * N);
 }
 
 /** The plain-JS kernel set (works on Float32Array and Float64Array). */
@@ -50,5 +68,7 @@ export const jsKernels: Kernels<FloatArray> = {
   activationBackward,
   poolForward: pool2dForward,
   poolBackward: pool2dBackward,
+  sumRows,
+  fillRows,
 };
 

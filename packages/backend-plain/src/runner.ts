@@ -27,7 +27,12 @@ export const Ctl = {
   Error: 5,
   /** Byte length of the UTF-8 error message stored at ERROR_TEXT_OFFSET. */
   ErrorLen: 6,
+  /** Next micro-chunk (Predict/Train) or parameter block (Update) to claim. */
+  Next: 7,
 } as const;
+
+/** Parameters per block of the update phase (a multiple of 16: blocks never share a cache line). */
+export const UPDATE_BLOCK = 4096;
 /** Byte offset of the float64 learning rate in the control buffer. */
 export const LR_BYTE_OFFSET = 64;
 export const ERROR_TEXT_OFFSET = 128;
@@ -86,19 +91,29 @@ export class Runner {
     this.grads = new Float32Array(io.grads);
   }
 
-  /** Runs this thread's share (thread t of T) of command `cmd` for a batch of n. */
-  exec(cmd: Cmd, t: number, T: number, n: number): void {
+  /**
+   * Runs this thread's part of command `cmd` for a batch of n: claims work items from the
+   * shared counter Ctl.Next (reset to 0 by the dispatcher) until none are left.
+   */
+  exec(cmd: Cmd, n: number): void {
     const C = chunkCount(n);
+    const ctrl = this.ctrl;
     if (cmd === Cmd.Update) {
-      this.update(t, T, C, this.lr[0]);
+      const lr = this.lr[0];
+      const P = this.plan.paramCount;
+      for (;;) {
+        const p0 = Atomics.add(ctrl, Ctl.Next, 1) * UPDATE_BLOCK;
+        if (p0 >= P) break;
+        this.update(p0, Math.min(P, p0 + UPDATE_BLOCK), C, lr);
+      }
       return;
     }
-    const c0 = Math.floor((t * C) / T);
-    const c1 = Math.floor(((t + 1) * C) / T);
     const { engine, plan } = this;
-    engine.loadParams(this.params, Atomics.load(this.ctrl, Ctl.ParamsVersion));
+    engine.loadParams(this.params, Atomics.load(ctrl, Ctl.ParamsVersion));
     const mem = engine.mem;
-    for (let c = c0; c < c1; c++) {
+    for (;;) {
+      const c = Atomics.add(ctrl, Ctl.Next, 1);
+      if (c >= C) break;
       const start = c * CHUNK;
       const m = Math.min(CHUNK, n - start);
       if (cmd === Cmd.Predict) {
@@ -106,15 +121,14 @@ export class Runner {
         const k = plan.classes;
         const src = engine.logitsOffset;
         const dst = start * k;
-        for (let i = 0; i < m * k; i++) this.logits[dst + i] = mem[src + i];
+        this.logits.set(mem.subarray(src, src + m * k), dst);
       } else {
         engine.forward(this.x, start, m, true);
         engine.backward(this.y, start, m, 1 / n, this.losses, start);
         const P = plan.paramCount;
         const src = engine.gradsOffset;
         const dst = c * P;
-        const grads = this.grads;
-        for (let i = 0; i < P; i++) grads[dst + i] = mem[src + i];
+        this.grads.set(mem.subarray(src, src + P), dst);
       }
     }
   }
@@ -123,12 +137,9 @@ export class Runner {
     return this.engine.plan;
   }
 
-  /** params[p] -= lr * (sum over chunk slots of grads, in chunk order) for this thread's slice. */
-  private update(t: number, T: number, C: number, lr: number): void {
+  /** params[p] -= lr * (sum over chunk slots of grads, in chunk order) for p in [p0, p1). */
+  private update(p0: number, p1: number, C: number, lr: number): void {
     const P = this.plan.paramCount;
-    // Slices aligned to 16 floats so threads never share a cache line.
-    const p0 = Math.min(P, Math.floor((t * P) / T / 16) * 16);
-    const p1 = t === T - 1 ? P : Math.min(P, Math.floor(((t + 1) * P) / T / 16) * 16);
     const { params, grads } = this;
     for (let p = p0; p < p1; p++) {
       let s = 0;

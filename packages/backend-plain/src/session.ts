@@ -2,7 +2,7 @@
  * A plain-backend session: the main thread plus (threads - 1) worker threads, all running the
  * same Runner over shared parameter and I/O buffers. Commands are dispatched by bumping a
  * generation counter (Atomics.notify) and joined by waiting on a done counter (Atomics.wait);
- * the main thread does share 0 itself. Batches of a single micro-chunk (e.g. batch-1
+ * the main thread works too, claiming micro-chunks like the workers. Batches of a single micro-chunk (e.g. batch-1
  * inference) run on the main thread alone, with no synchronisation at all.
  */
 import type { BackendSession } from '@lenet/core';
@@ -138,11 +138,12 @@ export class PlainSession implements BackendSession {
   /** Runs `cmd` over all threads (or on the main thread alone when the batch is one chunk). */
   private run(cmd: Cmd, n: number): void {
     const runner = this.runner;
+    const ctrl = runner.ctrl;
+    Atomics.store(ctrl, Ctl.Next, 0);
     if (this.workers.length === 0 || (cmd !== Cmd.Update && chunkCount(n) === 1)) {
-      runner.exec(cmd, 0, 1, n);
+      runner.exec(cmd, n);
       return;
     }
-    const ctrl = runner.ctrl;
     const W = this.workers.length;
     Atomics.store(ctrl, Ctl.Cmd, cmd);
     Atomics.store(ctrl, Ctl.N, n);
@@ -151,7 +152,7 @@ export class PlainSession implements BackendSession {
     Atomics.notify(ctrl, Ctl.Gen);
     let failure: unknown;
     try {
-      runner.exec(cmd, 0, W + 1, n);
+      runner.exec(cmd, n);
     } catch (e) {
       failure = e;
     }

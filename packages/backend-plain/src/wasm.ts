@@ -44,6 +44,8 @@ interface KernelExports {
   activationBackward(fn: number, len: number, y: number, dy: number, dx: number): void;
   poolForward(mode: number, planes: number, h: number, w: number, k: number, s: number, oh: number, ow: number, x: number, y: number): void;
   poolBackward(mode: number, planes: number, h: number, w: number, k: number, s: number, oh: number, ow: number, x: number, dy: number, dx: number): void;
+  sumRows(M: number, N: number, a: number, out: number): void;
+  fillRows(M: number, N: number, b: number, y: number): void;
 }
 
 const FN_CODE: Record<ActivationFn, number> = { sigmoid: 0, relu: 1, tanh: 2 };
@@ -85,6 +87,12 @@ export function instantiateWasm(module: WebAssembly.Module, floats: number): Was
     poolBackward(g, n, x, xOff, dy, dyOff, dx, dxOff) {
       ex.poolBackward(g.mode === 'max' ? 1 : 0, n * g.channels, g.inH, g.inW, g.kernel, g.stride, g.outH, g.outW,
         x.byteOffset + xOff * 4, dy.byteOffset + dyOff * 4, dx.byteOffset + dxOff * 4);
+    },
+    sumRows(M, N, a, aOff, out, outOff) {
+      ex.sumRows(M, N, a.byteOffset + aOff * 4, out.byteOffset + outOff * 4);
+    },
+    fillRows(M, N, b, bOff, y, yOff) {
+      ex.fillRows(M, N, b.byteOffset + bOff * 4, y.byteOffset + yOff * 4);
     },
   };
   return { kernels, mem };

@@ -44,7 +44,7 @@ for (;;) {
   const cmd = Atomics.load(ctrl, Ctl.Cmd) as Cmd;
   if (cmd === Cmd.Exit) break;
   try {
-    runner.exec(cmd, init.index, init.threads, Atomics.load(ctrl, Ctl.N));
+    runner.exec(cmd, Atomics.load(ctrl, Ctl.N));
   } catch (e) {
     if (Atomics.compareExchange(ctrl, Ctl.Error, 0, init.index + 1) === 0) {
       const msg = new TextEncoder().encode(`worker ${init.index}: ${(e as Error)?.stack ?? String(e)}`);

@@ -66,6 +66,27 @@ describe('SIMD kernels equal the JS kernels', () => {
     }
   });
 
+  it('gemm: a row of C does not depend on M or the row position (same bits in tiles and edges)', () => {
+    // A sample's logits must not depend on where it sits in a batch (dense layers put samples
+    // on the rows of C): every layout, K with and without a remainder mod 4.
+    for (const [N, K] of [[10, 84], [120, 400], [13, 19], [8, 25]]) {
+      for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]]) {
+        const M = 7;
+        const A = randomF32(N + K, M * K), B = randomF32(N * K, K * N);
+        const sAi = tA ? 1 : K, sAk = tA ? M : 1, sBk = tB ? 1 : N, sBj = tB ? K : 1;
+        const [a, b, c] = place(A, B, new Float32Array(M * N));
+        arena.kernels.gemm(M, N, K, arena.mem, a, sAi, sAk, arena.mem, b, sBk, sBj, arena.mem, c, false);
+        const full = arena.mem.slice(c, c + M * N);
+        for (const row of [0, 5, 6]) {
+          const c1 = c + ((M * N + 15) & ~15); // just past C
+          arena.kernels.gemm(1, N, K, arena.mem, a + row * sAi, sAi, sAk, arena.mem, b, sBk, sBj, arena.mem, c1, false);
+          expect(Array.from(arena.mem.slice(c1, c1 + N)), `row ${row} of ${M}x${N}x${K} tA=${tA} tB=${tB}`)
+            .toEqual(Array.from(full.subarray(row * N, (row + 1) * N)));
+        }
+      }
+    }
+  });
+
   it('im2col and col2im with padding and strides', () => {
     for (const [cin, h, w, k, s, p] of [[1, 28, 28, 5, 1, 2], [6, 14, 14, 5, 1, 0], [3, 11, 9, 3, 2, 1], [2, 10, 8, 2, 3, 0], [2, 7, 7, 3, 1, 3]]) {
       const g = convGeometry(cin, h, w, 4, k, s, p);
@@ -89,6 +110,7 @@ describe('SIMD kernels equal the JS kernels', () => {
       const len = 1003; // not a multiple of 4
       const x = randomF32(1, len, -12, 12);
       x[0] = 100; x[1] = -100; x[2] = 0; x[3] = -0;
+      for (let i = 8; i < 16; i++) x[i] = i % 2 ? 200 : -200; // whole vectors saturated
       const y = new Float32Array(len);
       js.activationForward(fn, len, x, 0, y, 0);
       const [xo] = place(x);
@@ -105,10 +127,16 @@ describe('SIMD kernels equal the JS kernels', () => {
   });
 
   it('pooling forward and backward', () => {
-    for (const [mode, k, s, h, w] of [['avg', 2, 2, 28, 28], ['max', 2, 2, 10, 10], ['max', 3, 2, 9, 7], ['avg', 3, 2, 9, 7], ['max', 2, 3, 8, 11]] as const) {
+    // 2x2/stride-2 windows take a vectorised path (4 windows at a time, scalar tail, odd sizes
+    // leave a zero row/column in dx); 'ties' quantises x so max windows hold equal maxima and
+    // the gradient must go to the first one in scan order, as in the JS tier.
+    const cases = [['avg', 2, 2, 28, 28], ['max', 2, 2, 10, 10], ['avg', 2, 2, 11, 13], ['max', 2, 2, 13, 21],
+      ['max', 3, 2, 9, 7], ['avg', 3, 2, 9, 7], ['max', 2, 3, 8, 11]] as const;
+    for (const ties of [false, true]) for (const [mode, k, s, h, w] of cases) {
       const g = poolGeometry(mode, 3, h, w, k, s);
       const n = 2;
       const x = randomF32(3, n * 3 * h * w);
+      if (ties) for (let i = 0; i < x.length; i++) x[i] = Math.round(x[i] * 2) / 2;
       const outLen = n * 3 * g.outH * g.outW;
       const y = new Float32Array(outLen);
       js.poolForward(g, n, x, 0, y, 0);
@@ -118,8 +146,27 @@ describe('SIMD kernels equal the JS kernels', () => {
       const [xo, yo, dyo, dxo] = place(x, new Float32Array(outLen), dy, new Float32Array(x.length));
       arena.kernels.poolForward(g, n, arena.mem, xo, arena.mem, yo);
       arena.kernels.poolBackward(g, n, arena.mem, xo, arena.mem, dyo, arena.mem, dxo);
-      close(`${mode} pool k${k} s${s} forward`, arena.mem.slice(yo, yo + outLen), y);
-      close(`${mode} pool k${k} s${s} backward`, arena.mem.slice(dxo, dxo + x.length), dx);
+      close(`${mode} pool k${k} s${s} ${h}x${w} ties=${ties} forward`, arena.mem.slice(yo, yo + outLen), y);
+      close(`${mode} pool k${k} s${s} ${h}x${w} ties=${ties} backward`, arena.mem.slice(dxo, dxo + x.length), dx);
+    }
+  });
+
+  it('bias helpers: sumRows accumulates row sums, fillRows broadcasts', () => {
+    for (const [M, N] of [[6, 784], [16, 100], [3, 7], [1, 1], [5, 13]]) {
+      const a = randomF32(M + N, M * N);
+      const out = randomF32(M, M);
+      const want = out.slice();
+      js.sumRows(M, N, a, 0, want, 0);
+      const [ao, oo] = place(a, out);
+      arena.kernels.sumRows(M, N, arena.mem, ao, arena.mem, oo);
+      close(`sumRows ${M}x${N}`, arena.mem.slice(oo, oo + M), want, 1e-5, 1e-5);
+      const b = randomF32(N, M);
+      const y = new Float32Array(M * N);
+      js.fillRows(M, N, b, 0, y, 0);
+      const [bo, yo] = place(b, randomF32(1, M * N));
+      arena.kernels.fillRows(M, N, arena.mem, bo, arena.mem, yo);
+      expect(Array.from(arena.mem.slice(yo, yo + M * N)), `fillRows ${M}x${N}`).toEqual(Array.from(y));
+      for (let i = 0; i < M; i++) expect(y[i * N + N - 1]).toBe(b[i]);
     }
   });
 });

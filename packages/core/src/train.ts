@@ -9,7 +9,7 @@ import type { ImageSplit } from '@lenet/datasets';
 import { Batcher } from '@lenet/datasets';
 import type { BackendSession } from './contract.js';
 import { NonFiniteLossError, TrainOptionsError } from './errors.js';
-import { checkPositiveInteger, DEFAULT_EVAL_BATCH_SIZE, evaluate } from './evaluate.js';
+import { checkPositiveInteger, DEFAULT_EVAL_BATCH_SIZE, evaluate, type Evaluation } from './evaluate.js';
 
 export interface TrainOptions {
   /** A session whose backend can train (has trainStep). */
@@ -25,6 +25,17 @@ export interface TrainOptions {
   batchSize?: number;
   /** SGD learning rate. Default 0.1. */
   lr?: number;
+  /**
+   * Optional learning-rate schedule: the lr of each step (e.g. step or cosine decay). Overrides
+   * `lr` when given; must return a finite number >= 0 (checked every step).
+   */
+  lrSchedule?: (at: ScheduleStep) => number;
+  /**
+   * Optional in-place transform of each training batch before its step (e.g. data augmentation).
+   * Called in step order with the batch's first n images (NCHW float32) and labels; it must be
+   * deterministic in (epoch, step) for runs to be reproducible across backends.
+   */
+  augment?: (batch: { x: Float32Array; y: Int32Array; n: number; epoch: number; step: number }) => void;
   /** Seed of the batch order (epoch e uses Batcher's order for (seed, e)). Default 0. */
   seed?: number;
   /** Records timeToTarget: the first epoch whose valAccuracy >= this, in [0, 1]. */
@@ -76,6 +87,15 @@ export interface EpochMetrics {
   partial: boolean;
 }
 
+/** Where a training step is, for lrSchedule: epoch and step are 1-based, totalStep 0-based. */
+export interface ScheduleStep {
+  epoch: number;
+  step: number;
+  stepsPerEpoch: number;
+  /** Steps done before this one in the whole run. */
+  totalStep: number;
+}
+
 export interface StepProgress {
   /** 1-based epoch. */
   epoch: number;
@@ -106,6 +126,12 @@ export interface TrainResult {
   totalSteps: number;
   /** Total training seconds (including an unevaluated aborted epoch's). */
   trainSeconds: number;
+  /**
+   * The full evaluation (with confusion matrix) of the last evaluated epoch. Unless the run was
+   * aborted mid-epoch (stoppedBy 'signal'), this is the evaluation of the final weights, so
+   * callers need no second pass over the test split.
+   */
+  finalEvaluation?: Evaluation;
 }
 
 export const TRAIN_DEFAULTS = { epochs: 10, batchSize: 128, lr: 0.1, seed: 0 } as const;
@@ -199,8 +225,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const t0 = performance.now();
       const next = batches.next();
       if (next.done) break;
-      const { n, x, y } = next.value;
-      const loss = await session.trainStep(x.subarray(0, n * pixels), y.subarray(0, n), n, lr);
+      const { n } = next.value;
+      const x = next.value.x.subarray(0, n * pixels);
+      const y = next.value.y.subarray(0, n);
+      if (options.augment) options.augment({ x, y, n, epoch, step: steps + 1 });
+      let stepLr = lr;
+      if (options.lrSchedule) {
+        stepLr = options.lrSchedule({ epoch, step: steps + 1, stepsPerEpoch, totalStep: result.totalSteps });
+        if (typeof stepLr !== 'number' || !Number.isFinite(stepLr) || stepLr < 0) {
+          throw new TrainOptionsError(`train: lrSchedule returned ${String(stepLr)} at epoch ${epoch} step ${steps + 1}; expected a finite number >= 0`);
+        }
+      }
+      const loss = await session.trainStep(x, y, n, stepLr);
       const dt = (performance.now() - t0) / 1000;
       seconds += dt;
       elapsed += dt;
@@ -242,6 +278,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       partial: steps < batcher.batchesPerEpoch,
     };
     result.epochs.push(metrics);
+    result.finalEvaluation = ev;
     if (targetAccuracy !== undefined && !result.timeToTarget && ev.accuracy >= targetAccuracy) {
       result.timeToTarget = { accuracy: ev.accuracy, epoch, seconds: elapsed };
     }

@@ -61,6 +61,11 @@ describe('train: batches, metrics and callbacks', () => {
     ]);
     expect(steps[8]!.elapsedSeconds).toBeCloseTo(result.trainSeconds, 9);
     expect(steps[2]!.seconds).toBeCloseTo(epochs[0]!.seconds, 9);
+    // The last epoch's full evaluation comes back, confusion matrix included.
+    const final = result.finalEvaluation!;
+    expect(final.accuracy).toBe(epochs[2]!.valAccuracy);
+    expect(final.loss).toBe(epochs[2]!.valLoss);
+    expect(final.confusion.flat().reduce((a, b) => a + b, 0)).toBe(final.count);
   });
 
   it('records timeToTarget at the first epoch reaching the target', async () => {

@@ -1,12 +1,9 @@
 import { evaluate } from '@lenet/core';
-import { validateSpec, validateWeights, type ModelSpec } from '@lenet/model';
-import { loadWeightsFile } from '@lenet/model/node';
 import type { DatasetName } from '@lenet/datasets';
 import { loadData } from '../data.js';
 import { fixed, jsonLine, pct, table } from '../format.js';
-import { userPath } from '../paths.js';
 import { getUsableBackend } from '../registry.js';
-import { modelFromArg } from './train.js';
+import { loadWeightsArg } from '../weights.js';
 
 export async function evalCommand(opts: {
   backend: string;
@@ -19,14 +16,7 @@ export async function evalCommand(opts: {
   limit?: number;
   json?: boolean;
 }): Promise<void> {
-  const file = userPath(opts.weights);
-  const { weights, metadata } = await loadWeightsFile(file);
-  // The spec comes from --model, else from the file's metadata (our CLI records it), else lenet5.
-  let spec: ModelSpec;
-  if (opts.model) spec = await modelFromArg(opts.model);
-  else if (metadata.spec) spec = validateSpec(JSON.parse(metadata.spec), `${file} (metadata "spec")`);
-  else spec = await modelFromArg('lenet5');
-  validateWeights(spec, weights, file);
+  const { file, spec, weights } = await loadWeightsArg(opts.weights, opts.model);
 
   const backend = await getUsableBackend(opts.backend, false);
   const data = await loadData(opts.dataset, { dataDir: opts.dataDir, limit: opts.limit, quiet: opts.json });

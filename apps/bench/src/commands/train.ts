@@ -1,6 +1,7 @@
 import { train, type EpochMetrics } from '@lenet/core';
-import { initWeights, type ModelSpec } from '@lenet/model';
-import { loadWeightsFile, resolveModel, saveWeightsFile } from '@lenet/model/node';
+import { initWeights } from '@lenet/model';
+import { saveWeightsFile } from '@lenet/model/node';
+import { loadWeightsArg, modelFromArg } from '../weights.js';
 import type { DatasetName } from '@lenet/datasets';
 import { loadData } from '../data.js';
 import { duration, fixed, int, jsonLine, pct, table } from '../format.js';
@@ -26,15 +27,11 @@ export interface TrainCommandOptions {
   json?: boolean;
 }
 
-export async function modelFromArg(arg: string): Promise<ModelSpec> {
-  return resolveModel(arg.endsWith('.json') ? userPath(arg) : arg);
-}
-
 export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
   const spec = await modelFromArg(opts.model);
   const backend = await getUsableBackend(opts.backend, true);
   const data = await loadData(opts.dataset, { dataDir: opts.dataDir, limit: opts.limit, quiet: opts.json });
-  const initial = opts.init ? (await loadWeightsFile(userPath(opts.init), spec)).weights : initWeights(spec, opts.seed);
+  const initial = opts.init ? (await loadWeightsArg(opts.init, opts.model)).weights : initWeights(spec, opts.seed);
   const out = userPath(opts.out ?? `runs/${spec.name}-${opts.dataset}-${backend.name}-seed${opts.seed}.safetensors`);
 
   const session = await backend.createSession(spec, initial, { threads: opts.threads, maxBatchSize: Math.max(opts.batchSize, 1000) });

@@ -41,12 +41,16 @@ export function colSize(g: ConvGeometry): number {
   return colRows(g) * g.outH * g.outW;
 }
 
-/** Range [lo, hi) of output coordinates whose input coordinate o*s - pad + t is inside [0, size). */
-function validRange(t: number, size: number, out: number, stride: number, pad: number): [number, number] {
-  // o*s - pad + t >= 0  <=>  o >= (pad - t) / s ;  o*s - pad + t <= size - 1  <=>  o <= (size - 1 + pad - t) / s
-  const lo = Math.max(0, Math.ceil((pad - t) / stride));
-  const hi = Math.min(out, Math.floor((size - 1 + pad - t) / stride) + 1);
-  return [lo, Math.max(lo, hi)];
+/**
+ * Range [lo, hi) of output coordinates whose input coordinate o*s - pad + t is inside [0, size):
+ *   o*s - pad + t >= 0  <=>  o >= (pad - t) / s ;  o*s - pad + t <= size - 1  <=>  o <= (size - 1 + pad - t) / s
+ * Two scalar functions rather than one returning a pair: no allocation in the step loop.
+ */
+function rangeLo(t: number, stride: number, pad: number): number {
+  return Math.max(0, Math.ceil((pad - t) / stride));
+}
+function rangeHi(t: number, size: number, out: number, stride: number, pad: number): number {
+  return Math.max(rangeLo(t, stride, pad), Math.min(out, Math.floor((size - 1 + pad - t) / stride) + 1));
 }
 
 /** Unfolds one sample x[c, h, w] (at xOff) into col[q, p] (at colOff). */
@@ -57,9 +61,9 @@ export function im2col<F extends FloatArray>(g: ConvGeometry, x: F, xOff: number
   for (let c = 0; c < inChannels; c++) {
     const xc = xOff + c * inH * inW;
     for (let ky = 0; ky < k; ky++) {
-      const [oyLo, oyHi] = validRange(ky, inH, outH, s, pad);
+      const oyLo = rangeLo(ky, s, pad), oyHi = rangeHi(ky, inH, outH, s, pad);
       for (let kx = 0; kx < k; kx++) {
-        const [oxLo, oxHi] = validRange(kx, inW, outW, s, pad);
+        const oxLo = rangeLo(kx, s, pad), oxHi = rangeHi(kx, inW, outW, s, pad);
         let p = q;
         for (let oy = 0; oy < outH; oy++) {
           if (oy < oyLo || oy >= oyHi) {
@@ -91,9 +95,9 @@ export function col2im<F extends FloatArray>(g: ConvGeometry, col: F, colOff: nu
   for (let c = 0; c < inChannels; c++) {
     const xc = dxOff + c * inH * inW;
     for (let ky = 0; ky < k; ky++) {
-      const [oyLo, oyHi] = validRange(ky, inH, outH, s, pad);
+      const oyLo = rangeLo(ky, s, pad), oyHi = rangeHi(ky, inH, outH, s, pad);
       for (let kx = 0; kx < k; kx++) {
-        const [oxLo, oxHi] = validRange(kx, inW, outW, s, pad);
+        const oxLo = rangeLo(kx, s, pad), oxHi = rangeHi(kx, inW, outW, s, pad);
         for (let oy = oyLo; oy < oyHi; oy++) {
           const row = xc + (oy * s - pad + ky) * inW - pad + kx;
           const p = q + oy * outW;
@@ -125,9 +129,7 @@ export function conv2dForward<F extends FloatArray>(
     const ci = colOff + i * colStride;
     kern.im2col(g, x, xOff + i * inSize, col, ci);
     const yi = yOff + i * outSize;
-    for (let co = 0; co < g.outChannels; co++) {
-      y.fill(b[bOff + co], yi + co * P, yi + (co + 1) * P);
-    }
+    kern.fillRows(g.outChannels, P, b, bOff, y, yi);
     kern.gemm(g.outChannels, P, Q, w, wOff, Q, 1, col, ci, P, 1, y, yi, true);
   }
 }
@@ -157,12 +159,7 @@ export function conv2dBackward<F extends FloatArray>(
     if (colStride === 0) kern.im2col(g, x, xOff + i * inSize, col, ci);
     const dyi = dyOff + i * outSize;
     kern.gemm(g.outChannels, Q, P, dy, dyi, P, 1, col, ci, 1, P, dw, dwOff, true);
-    for (let co = 0; co < g.outChannels; co++) {
-      let s = 0;
-      const r = dyi + co * P;
-      for (let p = 0; p < P; p++) s += dy[r + p];
-      db[dbOff + co] += s;
-    }
+    kern.sumRows(g.outChannels, P, dy, dyi, db, dbOff);
     if (dx !== null) {
       kern.gemm(Q, P, g.outChannels, w, wOff, 1, Q, dy, dyi, P, 1, dcol, dcolOff, false);
       kern.col2im(g, dcol, dcolOff, dx, dxOff + i * inSize);

@@ -1,0 +1,203 @@
+/**
+ * The report's charts as Vega-Lite specs, rendered to SVG strings in Node (vega View.toSVG with
+ * the 'none' renderer: no canvas, no browser), so report.html works offline with no scripts.
+ */
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { Report } from '../run/types.js';
+import { label } from './tables.js';
+
+export interface Chart {
+  id: string;
+  title: string;
+  /** Why the chart is empty (no data yet), else undefined. */
+  empty?: string;
+  spec?: TopLevelSpec;
+}
+
+const WIDTH = 420;
+const base = {
+  $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  width: WIDTH,
+  background: 'white',
+  config: { font: 'sans-serif', axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 260 } },
+} as const;
+
+function backendOrder(report: Report): string[] {
+  return report.results.map(label);
+}
+
+export function buildCharts(report: Report): Chart[] {
+  const order = backendOrder(report);
+  const color = { field: 'backend', type: 'nominal', title: 'backend', scale: { domain: order } } as const;
+  const epochs = report.results.flatMap((r) =>
+    (r.training?.epochs ?? []).map((e) => ({ backend: label(r), epoch: e.epoch, valAccuracy: e.valAccuracy, trainLoss: e.trainLoss, valLoss: e.valLoss, partial: e.partial })),
+  );
+  const losses = epochs.flatMap((e) => [
+    { backend: e.backend, epoch: e.epoch, loss: e.trainLoss, kind: 'train loss' },
+    { backend: e.backend, epoch: e.epoch, loss: e.valLoss, kind: 'val loss' },
+  ]).filter((d) => d.loss !== null && Number.isFinite(d.loss));
+  const trace = report.results.flatMap((r) => (r.training?.lossTrace ?? []).map((p) => ({ backend: label(r), images: p.images, loss: p.loss })));
+  const training = report.results.filter((r) => r.training && r.training.imagesPerSecond > 0).map((r) => ({
+    backend: label(r),
+    ips: r.training!.imagesPerSecond,
+    kind: r.training!.projected ? 'budget-limited (epoch time projected)' : 'measured full epochs',
+    text: `${Math.round(r.training!.imagesPerSecond).toLocaleString('en-US')} img/s`,
+  }));
+  const infer = report.results.filter((r) => r.inference).map((r) => ({
+    backend: label(r),
+    ips: r.inference!.batch256.imagesPerSecond,
+    p50: r.inference!.batch1.p50Ms,
+    p99: r.inference!.batch1.p99Ms,
+    text: `${Math.round(r.inference!.batch256.imagesPerSecond).toLocaleString('en-US')} img/s`,
+    latText: `p50 ${r.inference!.batch1.p50Ms.toFixed(3)} ms · p99 ${r.inference!.batch1.p99Ms.toFixed(3)} ms`,
+  }));
+  const maxEpoch = Math.max(1, ...epochs.map((e) => e.epoch));
+  const epochAxis = { field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: { tickMinStep: 1, format: 'd' }, scale: { domain: [0.5, maxEpoch + 0.5], nice: false } };
+  const barHeight = (n: number) => Math.max(60, n * 28);
+  // Log-scale bars need an explicit positive baseline (decades around the data).
+  const logDomain = (values: number[]) => {
+    const ok = values.filter((v) => v > 0 && Number.isFinite(v));
+    if (!ok.length) return [1, 10];
+    return [10 ** Math.floor(Math.log10(Math.min(...ok))), 10 ** Math.ceil(Math.log10(Math.max(...ok) * 3))];
+  };
+  const charts: Chart[] = [];
+
+  charts.push(
+    epochs.length
+      ? {
+          id: 'accuracy',
+          title: 'Validation accuracy per epoch',
+          spec: {
+            ...base,
+            height: 260,
+            data: { values: epochs },
+            mark: { type: 'line', point: { size: 60 }, strokeWidth: 2 },
+            encoding: {
+              x: epochAxis,
+              y: { field: 'valAccuracy', type: 'quantitative', title: 'validation accuracy', axis: { format: '.0%' }, scale: { domain: [0, 1] } },
+              color,
+              tooltip: [{ field: 'backend' }, { field: 'epoch' }, { field: 'valAccuracy', format: '.2%' }],
+            },
+          } as TopLevelSpec,
+        }
+      : { id: 'accuracy', title: 'Validation accuracy per epoch', empty: 'no training results yet' },
+  );
+  charts.push(
+    losses.length
+      ? {
+          id: 'loss',
+          title: 'Loss per epoch (solid: train, dashed: validation)',
+          spec: {
+            ...base,
+            height: 260,
+            data: { values: losses },
+            mark: { type: 'line', point: { size: 50 }, strokeWidth: 2 },
+            encoding: {
+              x: epochAxis,
+              y: { field: 'loss', type: 'quantitative', title: 'mean cross-entropy', scale: { zero: false } },
+              color,
+              strokeDash: { field: 'kind', type: 'nominal', title: 'loss', scale: { domain: ['train loss', 'val loss'], range: [[1, 0], [6, 4]] } },
+              detail: { field: 'kind' },
+            },
+          } as TopLevelSpec,
+        }
+      : { id: 'loss', title: 'Loss per epoch', empty: 'no training results yet' },
+  );
+  if (trace.length) {
+    charts.push({
+      id: 'loss-trace',
+      title: 'Training loss vs images seen (mean of consecutive steps)',
+      spec: {
+        ...base,
+        height: 240,
+        data: { values: trace },
+        mark: { type: 'line', strokeWidth: 1.5 },
+        encoding: {
+          x: { field: 'images', type: 'quantitative', title: 'images trained on', axis: { format: '~s' } },
+          y: { field: 'loss', type: 'quantitative', title: 'training loss', scale: { zero: false } },
+          color,
+        },
+      } as TopLevelSpec,
+    });
+  }
+  charts.push(
+    training.length
+      ? {
+          id: 'train-throughput',
+          title: 'Training throughput, batch 128 (images/s, log scale)',
+          spec: {
+            ...base,
+            height: barHeight(training.length),
+            data: { values: training },
+            encoding: {
+              y: { field: 'backend', type: 'nominal', title: null, sort: order },
+              x: { field: 'ips', type: 'quantitative', title: 'images / s (training)', scale: { type: 'log', domain: logDomain(training.map((d) => d.ips)) } },
+            },
+            layer: [
+              { mark: { type: 'bar' }, encoding: { x2: { datum: logDomain(training.map((d) => d.ips))[0] }, color: { field: 'kind', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'horizontal' }, scale: { domain: ['measured full epochs', 'budget-limited (epoch time projected)'], range: ['#4c78a8', '#f58518'] } } } },
+              { mark: { type: 'text', align: 'left', dx: 4, fontSize: 11 }, encoding: { text: { field: 'text' } } },
+            ],
+          } as TopLevelSpec,
+        }
+      : { id: 'train-throughput', title: 'Training throughput', empty: 'no training results yet' },
+  );
+  charts.push(
+    infer.length
+      ? {
+          id: 'infer-throughput',
+          title: 'Inference throughput, batch 256 (images/s, log scale)',
+          spec: {
+            ...base,
+            height: barHeight(infer.length),
+            data: { values: infer },
+            encoding: {
+              y: { field: 'backend', type: 'nominal', title: null, sort: order },
+              x: { field: 'ips', type: 'quantitative', title: 'images / s (batch 256, from p50)', scale: { type: 'log', domain: logDomain(infer.map((d) => d.ips)) } },
+            },
+            layer: [
+              { mark: { type: 'bar', color: '#54a24b' }, encoding: { x2: { datum: logDomain(infer.map((d) => d.ips))[0] } } },
+              { mark: { type: 'text', align: 'left', dx: 4, fontSize: 11 }, encoding: { text: { field: 'text' } } },
+            ],
+          } as TopLevelSpec,
+        }
+      : { id: 'infer-throughput', title: 'Inference throughput', empty: 'no inference results yet' },
+  );
+  charts.push(
+    infer.length
+      ? {
+          id: 'latency',
+          title: 'Inference latency, batch 1 (bar: p50, tick: p99; ms, log scale)',
+          spec: {
+            ...base,
+            height: barHeight(infer.length),
+            data: { values: infer },
+            encoding: { y: { field: 'backend', type: 'nominal', title: null, sort: order } },
+            layer: [
+              {
+                mark: { type: 'bar', color: '#b279a2' },
+                encoding: {
+                  x: { field: 'p50', type: 'quantitative', title: 'ms per call (batch 1)', scale: { type: 'log', domain: logDomain(infer.flatMap((d) => [d.p50, d.p99 * 4])) } },
+                  x2: { datum: logDomain(infer.flatMap((d) => [d.p50, d.p99 * 4]))[0] },
+                },
+              },
+              { mark: { type: 'tick', color: '#333', thickness: 2 }, encoding: { x: { field: 'p99', type: 'quantitative' } } },
+              { mark: { type: 'text', align: 'left', dx: 6, fontSize: 11 }, encoding: { x: { field: 'p99', type: 'quantitative' }, text: { field: 'latText' } } },
+            ],
+          } as TopLevelSpec,
+        }
+      : { id: 'latency', title: 'Inference latency', empty: 'no inference results yet' },
+  );
+  return charts;
+}
+
+/** Renders a Vega-Lite spec to a standalone SVG string. */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const vg = compile(spec).spec;
+  const view = new vega.View(vega.parse(vg), { renderer: 'none', logLevel: vega.Warn });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}

@@ -1,0 +1,78 @@
+/** report.html: one self-contained offline page (inline CSS and SVG charts, no scripts, no links out). */
+import type { Report } from '../run/types.js';
+import { buildCharts, renderSvg } from './charts.js';
+import { allTables, environmentLines, label, type Table } from './tables.js';
+
+export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+function htmlTable(t: Table, id?: string): string {
+  const head = t.header.map((h, i) => `<th class="${t.numeric[i] ? 'n' : ''}">${esc(h)}</th>`).join('');
+  const rows = t.rows.map((r) => `<tr>${r.map((c, i) => `<td class="${t.numeric[i] ? 'n' : ''}">${esc(c)}</td>`).join('')}</tr>`).join('\n');
+  return [
+    `<section${id ? ` id="${id}"` : ''}><h2>${esc(t.title)}</h2>`,
+    t.caption ? `<p class="caption">${esc(t.caption)}</p>` : '',
+    t.rows.length ? `<table><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>` : '<p class="empty">(no rows)</p>',
+    '</section>',
+  ].join('\n');
+}
+
+function confusionSection(report: Report): string {
+  const classes = report.results.find((r) => r.evaluation)?.evaluation?.confusion.length ?? 0;
+  if (!classes) return '';
+  const blocks = report.results.filter((r) => r.evaluation).map((r) => {
+    const m = r.evaluation!.confusion;
+    const max = Math.max(1, ...m.flat());
+    const head = `<tr><th>true \\ pred</th>${m.map((_, j) => `<th class="n">${j}</th>`).join('')}</tr>`;
+    const rows = m
+      .map((row, i) => `<tr><th>${i}</th>${row.map((v) => `<td class="n" style="background: rgba(76,120,168,${(v / max).toFixed(2)})">${v}</td>`).join('')}</tr>`)
+      .join('');
+    return `<details><summary>${esc(label(r))}: ${(r.evaluation!.accuracy * 100).toFixed(2)}% of ${r.evaluation!.count}</summary><table class="confusion">${head}${rows}</table></details>`;
+  });
+  return `<section id="confusion"><h2>Confusion matrices (rows: true class, columns: predicted)</h2>${blocks.join('\n')}</section>`;
+}
+
+const CSS = `
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px auto; max-width: 1400px; padding: 0 16px; color: #222; }
+h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin: 28px 0 6px; border-bottom: 1px solid #ddd; padding-bottom: 3px; }
+.status { color: #555; } .caption { color: #555; margin: 4px 0 8px; } .empty { color: #888; font-style: italic; }
+table { border-collapse: collapse; font-size: 13px; margin: 6px 0; } th, td { border: 1px solid #ddd; padding: 3px 8px; } th { background: #f4f4f4; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(660px, 1fr)); gap: 18px; }
+figure.chart { margin: 0; border: 1px solid #e4e4e4; border-radius: 6px; padding: 8px; background: #fff; overflow-x: auto; }
+figure.chart figcaption { font-weight: 600; margin-bottom: 4px; }
+.confusion td { min-width: 2.6em; } details { margin: 4px 0; }
+ul.env { color: #444; padding-left: 18px; } .errors td { color: #a00; }
+`;
+
+export async function renderHtml(report: Report): Promise<string> {
+  const c = report.config;
+  const charts = await Promise.all(
+    buildCharts(report).map(async (ch) => {
+      const body = ch.spec ? await renderSvg(ch.spec) : `<p class="empty">${esc(ch.empty ?? 'no data')}</p>`;
+      return `<figure class="chart" id="chart-${ch.id}" data-chart="${ch.id}"><figcaption>${esc(ch.title)}</figcaption>${body}</figure>`;
+    }),
+  );
+  const tables = allTables(report).map((t) => htmlTable(t, t.title.toLowerCase().replace(/[^a-z]+/g, '-')));
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>lenet-bench: ${esc(c.modelSpec.name)} on ${esc(c.dataset)} (${esc(c.profile)})</title>
+<style>${CSS}</style>
+</head>
+<body>
+<h1>lenet-bench: ${esc(c.modelSpec.name)} on ${esc(c.dataset)} (${esc(c.profile)} profile)</h1>
+<p class="status">Status: <strong>${esc(report.status)}</strong>${report.pending.length ? ` (pending: ${esc(report.pending.join(', '))})` : ''} · updated ${esc(report.updatedAt)} · ${esc(report.tool.name)} ${esc(report.tool.version)} · schema ${esc(report.schema)} v${report.schemaVersion}</p>
+<ul class="env">${environmentLines(report).map((l) => `<li>${esc(l)}</li>`).join('')}</ul>
+<section id="charts"><h2>Charts</h2><div class="charts">
+${charts.join('\n')}
+</div></section>
+${tables.join('\n')}
+${confusionSection(report)}
+${report.notes.length ? `<section id="notes"><h2>Notes</h2><ul>${report.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul></section>` : ''}
+<p class="caption">Numbers from one run on one shared machine: compare ratios, not absolute values across machines. Raw samples and every field: report.json (schema: @lenet/bench schema/report.schema.json).</p>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,158 @@
+/**
+ * The recipes `lenet-bench reproduce` knows: d2l 7.6 and its exercises (with the PyTorch bands of
+ * ../shared/REFERENCE.md), and "beyond d2l" recipes that stay in the LeNet family and inside the
+ * backend contract (plain SGD steps: schedules only change the lr argument, augmentation happens
+ * in the data pipeline so every backend trains on the same augmented bytes).
+ */
+import { getPreset, lenetVariant, type ModelSpec } from '@lenet/model';
+import type { AugmentOptions, DatasetName } from '@lenet/datasets';
+import type { ScheduleStep } from '@lenet/core';
+import { UsageError } from '../errors.js';
+
+/** Learning rate per step. warmupEpochs: linear ramp from lr/stepsInWarmup to lr. */
+export type LrSchedule =
+  | { kind: 'constant'; lr: number }
+  | { kind: 'cosine'; lr: number; finalLr: number; warmupEpochs: number };
+
+/**
+ * What a result is judged against. `band`: the PyTorch reference band (REFERENCE.md, "inside the
+ * band" column); `goal`: a one-sided target (high = 1).
+ */
+export interface Band {
+  kind: 'band' | 'goal';
+  low: number;
+  high: number;
+  /** Reference mean ± sd and its provenance, shown next to ours. */
+  reference: { mean: number; sd: number; seeds: number; minMax: [number, number] } | null;
+  source: string;
+}
+
+export interface Recipe {
+  name: string;
+  title: string;
+  /** One line: what is different from d2l's recipe and why. */
+  notes: string;
+  modelName: string;
+  model: () => ModelSpec;
+  dataset: DatasetName;
+  epochs: number;
+  batchSize: number;
+  schedule: LrSchedule;
+  augment: AugmentOptions | null;
+  band: Band;
+}
+
+const REF = '../shared/REFERENCE.md (PyTorch, same data and recipe)';
+
+/** A wider LeNet: 8 and 24 conv channels instead of 6 and 16, ReLU, max-pool; 1.7x lenet5's multiply-adds. */
+export function lenetWide(): ModelSpec {
+  return lenetVariant({ name: 'lenet5-wide-8-24', convChannels: [8, 24], denseUnits: [120, 84], activation: 'relu', pooling: 'max' });
+}
+
+export const RECIPES: readonly Recipe[] = [
+  {
+    name: 'd2l',
+    title: 'd2l 7.6: LeNet-5 (sigmoid, avg-pool) on Fashion-MNIST',
+    notes: 'SGD lr 0.1, batch 128, 10 epochs, Xavier-uniform init, zero biases',
+    modelName: 'lenet5',
+    model: () => getPreset('lenet5'),
+    dataset: 'fashion-mnist',
+    epochs: 10,
+    batchSize: 128,
+    schedule: { kind: 'constant', lr: 0.1 },
+    augment: null,
+    band: { kind: 'band', low: 0.706, high: 0.753, reference: { mean: 0.73, sd: 0.008, seeds: 10, minMax: [0.716, 0.743] }, source: REF },
+  },
+  {
+    name: 'modern',
+    title: 'd2l 7.6 exercise 1: LeNet-5 with ReLU and max-pool on Fashion-MNIST',
+    notes: 'the d2l recipe with lenet5-modern',
+    modelName: 'lenet5-modern',
+    model: () => getPreset('lenet5-modern'),
+    dataset: 'fashion-mnist',
+    epochs: 10,
+    batchSize: 128,
+    schedule: { kind: 'constant', lr: 0.1 },
+    augment: null,
+    band: { kind: 'band', low: 0.843, high: 0.902, reference: { mean: 0.884, sd: 0.011, seeds: 10, minMax: [0.853, 0.892] }, source: REF },
+  },
+  {
+    name: 'mnist',
+    title: 'd2l 7.6 exercise 3: lenet5-modern on MNIST digits',
+    notes: 'the d2l recipe with lenet5-modern on MNIST',
+    modelName: 'lenet5-modern',
+    model: () => getPreset('lenet5-modern'),
+    dataset: 'mnist',
+    epochs: 10,
+    batchSize: 128,
+    schedule: { kind: 'constant', lr: 0.1 },
+    augment: null,
+    band: { kind: 'band', low: 0.985, high: 0.992, reference: { mean: 0.9884, sd: 0.0006, seeds: 5, minMax: [0.9877, 0.9894] }, source: REF },
+  },
+  {
+    name: 'fashion-plus',
+    title: 'beyond d2l: wider LeNet (8/24 channels), warmup + cosine lr, flips and 1 px shifts, Fashion-MNIST',
+    notes:
+      'lenet5-wide-8-24 (ReLU, max-pool); SGD batch 128, lr 0.2 after a 1-epoch linear warmup, cosine decay to 0 over 15 epochs; ' +
+      'random horizontal flips and ±1 px shifts (seeded, in the data pipeline)',
+    modelName: 'lenet5-wide-8-24',
+    model: lenetWide,
+    dataset: 'fashion-mnist',
+    epochs: 15,
+    batchSize: 128,
+    schedule: { kind: 'cosine', lr: 0.2, finalLr: 0, warmupEpochs: 1 },
+    augment: { maxShift: 1, hflip: true },
+    band: { kind: 'goal', low: 0.915, high: 1, reference: null, source: 'issue 8: >= 91.5% on Fashion-MNIST within 20 epochs' },
+  },
+  {
+    name: 'mnist-plus',
+    title: 'beyond d2l: lenet5-modern on MNIST with warmup + cosine lr and ±1 px shifts',
+    notes:
+      'lenet5-modern; SGD batch 128, lr 0.2 after a 1-epoch linear warmup, cosine decay to 0 over 15 epochs; random ±1 px shifts ' +
+      '(no flips: digits are not mirror-symmetric)',
+    modelName: 'lenet5-modern',
+    model: () => getPreset('lenet5-modern'),
+    dataset: 'mnist',
+    epochs: 15,
+    batchSize: 128,
+    schedule: { kind: 'cosine', lr: 0.2, finalLr: 0, warmupEpochs: 1 },
+    augment: { maxShift: 1, hflip: false },
+    band: { kind: 'goal', low: 0.9905, high: 1, reference: null, source: 'LeCun et al. 1998: LeNet-5 0.95% test error on MNIST' },
+  },
+];
+
+export const RECIPE_NAMES = RECIPES.map((r) => r.name);
+
+export function getRecipe(name: string): Recipe {
+  const r = RECIPES.find((x) => x.name === name);
+  if (!r) throw new UsageError(`reproduce: unknown recipe "${name}"; recipes: ${RECIPE_NAMES.join(', ')}`);
+  return r;
+}
+
+/**
+ * The lr of one step. Cosine: after the warmup, lr * (1 + cos(pi * t)) / 2 blended toward finalLr,
+ * t = progress through the post-warmup steps in [0, 1). `epochs` is the run's epoch count, so
+ * --epochs stretches or shrinks the schedule.
+ */
+export function lrAt(schedule: LrSchedule, at: ScheduleStep, epochs: number): number {
+  if (schedule.kind === 'constant') return schedule.lr;
+  const total = epochs * at.stepsPerEpoch;
+  const warmup = Math.min(Math.round(schedule.warmupEpochs * at.stepsPerEpoch), total - 1);
+  const k = at.totalStep;
+  if (k < warmup) return (schedule.lr * (k + 1)) / warmup;
+  const t = (k - warmup) / Math.max(1, total - warmup);
+  return schedule.finalLr + ((schedule.lr - schedule.finalLr) * (1 + Math.cos(Math.PI * t))) / 2;
+}
+
+export function describeSchedule(s: LrSchedule): string {
+  if (s.kind === 'constant') return `constant lr ${s.lr}`;
+  return `lr ${s.lr}, ${s.warmupEpochs}-epoch linear warmup, cosine decay to ${s.finalLr}`;
+}
+
+export function describeAugment(a: AugmentOptions | null): string {
+  if (!a) return 'none';
+  const parts = [];
+  if (a.maxShift > 0) parts.push(`random shifts of ±${a.maxShift} px`);
+  if (a.hflip) parts.push('random horizontal flips');
+  return parts.join(', ') || 'none';
+}

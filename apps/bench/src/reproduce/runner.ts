@@ -1,0 +1,187 @@
+/**
+ * The parent of `lenet-bench reproduce`: one child process per (backend, seed), one after the
+ * other. Each finished run (ok or failed) is written atomically to DIR/runs/<backend>-seed<S>.json
+ * at once, so a crash, kill or Ctrl-C loses at most the run in progress, and running the same
+ * command again (same --out) skips the runs that finished ok.
+ */
+import { fork } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EpochMetrics } from '@lenet/core';
+import { writeFileAtomic } from '../run/store.js';
+import { CliError } from '../errors.js';
+import { fixed, int, jsonLine, pct } from '../format.js';
+import type { Recipe } from './recipes.js';
+import type { ReproduceConfig, ReproduceJob, ReproduceMessage, SeedRun } from './types.js';
+
+export const REPRODUCE_CHILD = join(dirname(fileURLToPath(import.meta.url)), 'child.js');
+
+export const runId = (backend: string, seed: number) => `${backend}-seed${seed}`;
+export const runFile = (dir: string, backend: string, seed: number) => join(dir, 'runs', `${runId(backend, seed)}.json`);
+
+export function environmentSummary(): SeedRun['environment'] {
+  return { cpuModel: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, loadAverage: loadavg() };
+}
+
+/** Writes DIR/config.json, or checks that an existing one matches (resume). */
+export async function prepareFolder(dir: string, config: ReproduceConfig): Promise<void> {
+  const file = join(dir, 'config.json');
+  if (existsSync(file)) {
+    const old = JSON.parse(await readFile(file, 'utf8')) as ReproduceConfig;
+    const keys = Object.keys(config) as (keyof ReproduceConfig)[];
+    const diff = keys.filter((k) => JSON.stringify(old[k]) !== JSON.stringify(config[k]));
+    if (diff.length) {
+      throw new CliError(
+        `${dir} holds runs made with different settings (${diff.map((k) => `${k}: ${JSON.stringify(old[k])} there, ${JSON.stringify(config[k])} now`).join('; ')}); ` +
+          'use another --out folder',
+      );
+    }
+    return;
+  }
+  await writeFileAtomic(file, JSON.stringify(config, null, 1) + '\n');
+}
+
+export async function readRun(dir: string, backend: string, seed: number): Promise<SeedRun | null> {
+  const file = runFile(dir, backend, seed);
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as SeedRun;
+  } catch {
+    return null; // unreadable: run again
+  }
+}
+
+export interface RunSeedOptions {
+  dir: string;
+  recipe: Recipe;
+  backend: string;
+  seed: number;
+  epochs: number;
+  limit: number | null;
+  dataDir?: string;
+  threads: number | null;
+  json: boolean;
+  /** Receives the running child so Ctrl-C can kill it. */
+  onChild?: (kill: () => void) => void;
+}
+
+function summarizeEpochs(epochs: EpochMetrics[]): Pick<SeedRun, 'finalAccuracy' | 'finalLoss' | 'bestAccuracy' | 'bestEpoch'> {
+  const last = epochs.at(-1);
+  let best: EpochMetrics | null = null;
+  for (const e of epochs) if (!best || e.valAccuracy > best.valAccuracy) best = e;
+  return { finalAccuracy: last?.valAccuracy ?? null, finalLoss: last?.valLoss ?? null, bestAccuracy: best?.valAccuracy ?? null, bestEpoch: best?.epoch ?? null };
+}
+
+/** Runs one (backend, seed) in a child process and writes its result file; never throws for a failed run. */
+export async function runSeed(o: RunSeedOptions): Promise<SeedRun> {
+  const id = runId(o.backend, o.seed);
+  const weightsOut = join(o.dir, 'weights', `${id}.safetensors`);
+  await mkdir(dirname(weightsOut), { recursive: true });
+  await mkdir(join(o.dir, 'logs'), { recursive: true });
+  const log = createWriteStream(join(o.dir, 'logs', `${id}.log`), { flags: 'a' });
+  log.write(`--- ${new Date().toISOString()} ${o.recipe.name} ${id}\n`);
+  const say = (s: string) => {
+    if (!o.json) process.stderr.write(s + '\n');
+    log.write(s + '\n');
+  };
+  const started = new Date();
+  const t0 = performance.now();
+  const run: SeedRun = {
+    recipe: o.recipe.name,
+    backend: o.backend,
+    seed: o.seed,
+    status: 'error',
+    startedAt: started.toISOString(),
+    wallSeconds: 0,
+    runtime: null,
+    versions: {},
+    epochs: [],
+    finalAccuracy: null,
+    finalLoss: null,
+    bestAccuracy: null,
+    bestEpoch: null,
+    trainSeconds: 0,
+    imagesPerSecond: 0,
+    weightsFile: null,
+    error: null,
+    environment: environmentSummary(),
+  };
+  const job: ReproduceJob = { recipe: o.recipe.name, backend: o.backend, seed: o.seed, epochs: o.epochs, limit: o.limit, dataDir: o.dataDir, threads: o.threads, weightsOut };
+  const child = fork(REPRODUCE_CHILD, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+  let killedByUs = false;
+  o.onChild?.(() => {
+    killedByUs = true;
+    child.kill('SIGKILL');
+  });
+  const stderrTail: string[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => {
+    const text = chunk.toString();
+    log.write(text);
+    for (const line of text.split('\n')) if (line.trim()) stderrTail.push(line.trim());
+    if (stderrTail.length > 10) stderrTail.splice(0, stderrTail.length - 10);
+  });
+  let lastStepLine = 0;
+  let finished = false;
+  child.on('message', (raw) => {
+    const m = raw as ReproduceMessage;
+    switch (m.type) {
+      case 'info':
+        run.runtime = m.runtime;
+        run.versions = m.versions;
+        say(`${id}: ${m.runtime}`);
+        break;
+      case 'step': {
+        const now = performance.now();
+        if (!o.json && now - lastStepLine > 30_000) {
+          lastStepLine = now;
+          process.stderr.write(`${id} epoch ${m.epoch} step ${m.step}/${m.stepsPerEpoch} loss ${m.loss.toFixed(4)}\n`);
+        }
+        break;
+      }
+      case 'epoch': {
+        const e = m.metrics;
+        run.epochs.push(e);
+        if (o.json) jsonLine({ type: 'epoch', recipe: o.recipe.name, backend: o.backend, seed: o.seed, ...e });
+        say(`${id} epoch ${e.epoch}: train loss ${fixed(e.trainLoss)}, val loss ${fixed(e.valLoss)}, val acc ${pct(e.valAccuracy)}, ${int(e.imagesPerSecond)} img/s`);
+        break;
+      }
+      case 'done':
+        run.epochs = m.epochs;
+        run.status = 'ok';
+        run.trainSeconds = m.trainSeconds;
+        run.imagesPerSecond = m.trainSeconds > 0 ? m.totalImages / m.trainSeconds : 0;
+        run.weightsFile = relative(o.dir, weightsOut);
+        finished = true;
+        break;
+      case 'error':
+        run.epochs = m.epochs;
+        run.error = { phase: m.phase, message: m.message };
+        finished = true;
+        break;
+    }
+  });
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', (err) => {
+      stderrTail.push(err.message);
+      resolve({ code: -1, signal: null });
+    });
+  });
+  if (!finished || (run.status === 'ok' && exit.code !== 0)) {
+    run.status = 'error';
+    const how = exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
+    run.error = {
+      phase: 'train',
+      message: killedByUs ? 'interrupted' : `the child process ${how} without reporting a result${stderrTail.length ? `: ${stderrTail.at(-1)}` : ''}`,
+    };
+  }
+  Object.assign(run, summarizeEpochs(run.epochs));
+  run.wallSeconds = (performance.now() - t0) / 1000;
+  log.end();
+  // An interrupted run is not recorded: the next invocation simply runs it again.
+  if (!killedByUs) await writeFileAtomic(runFile(o.dir, o.backend, o.seed), JSON.stringify(run, null, 1) + '\n');
+  return run;
+}

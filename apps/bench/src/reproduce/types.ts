@@ -1,0 +1,62 @@
+/** Files and messages of `lenet-bench reproduce`. */
+import type { EpochMetrics } from '@lenet/core';
+import type { DatasetName } from '@lenet/datasets';
+
+/** What the parent sends the child process of one (backend, seed) run. */
+export interface ReproduceJob {
+  recipe: string;
+  backend: string;
+  seed: number;
+  epochs: number;
+  limit: number | null;
+  dataDir?: string;
+  threads: number | null;
+  /** Absolute path where the final weights go. */
+  weightsOut: string;
+}
+
+/** DIR/config.json: what the folder's runs were made with (resume refuses a different config). */
+export interface ReproduceConfig {
+  schema: 'lenet-bench/reproduce';
+  schemaVersion: 1;
+  recipe: string;
+  model: string;
+  dataset: DatasetName;
+  epochs: number;
+  batchSize: number;
+  schedule: string;
+  augment: string;
+  limit: number | null;
+  threads: number | null;
+}
+
+/** DIR/runs/<backend>-seed<S>.json, written atomically when the run ends (ok or error). */
+export interface SeedRun {
+  recipe: string;
+  backend: string;
+  seed: number;
+  status: 'ok' | 'error';
+  startedAt: string;
+  wallSeconds: number;
+  runtime: string | null;
+  versions: Record<string, string>;
+  epochs: EpochMetrics[];
+  /** Test accuracy after the last epoch (null if training failed before it). */
+  finalAccuracy: number | null;
+  finalLoss: number | null;
+  bestAccuracy: number | null;
+  bestEpoch: number | null;
+  trainSeconds: number;
+  imagesPerSecond: number;
+  /** Relative to the folder. */
+  weightsFile: string | null;
+  error: { phase: string; message: string } | null;
+  environment: { cpuModel: string; cores: number; node: string; loadAverage: number[] };
+}
+
+export type ReproduceMessage =
+  | { type: 'info'; runtime: string; versions: Record<string, string> }
+  | { type: 'epoch'; metrics: EpochMetrics }
+  | { type: 'step'; epoch: number; step: number; stepsPerEpoch: number; loss: number }
+  | { type: 'done'; epochs: EpochMetrics[]; trainSeconds: number; totalImages: number }
+  | { type: 'error'; phase: string; message: string; epochs: EpochMetrics[] };

@@ -1,0 +1,258 @@
+// `lenet-bench run` / `report` / `compare` end to end through the built CLI (dist/cli.js): real
+// backends in real child processes, tiny budgets (--limit, --train-steps), real failures
+// (an unavailable backend, a child SIGKILLed through the LENET_BENCH_TEST_KILL hook, Ctrl-C).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Report } from '../src/run/types.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const cli = join(here, '..', 'dist', 'cli.js');
+const artifacts = join(here, '..', 'test-artifacts');
+const tmp = mkdtempSync(join(tmpdir(), 'lenet-run-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const TINY = ['--limit', '600', '--train-steps', '3', '--inference-seconds', '0.3', '--agreement-images', '40'];
+const torchAvailable = spawnSync(existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', ['-c', 'import torch'], { timeout: 60_000 }).status === 0;
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, INIT_CWD: tmp, CI: '1', ...env }, timeout: 180_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as Report;
+const jsonLines = (s: string) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; [k: string]: unknown });
+
+describe('run: usage errors exit 2', () => {
+  it.each([
+    [['run', '--backends', 'plain,nope'], /unknown backend "nope"; known backends: .*plain/],
+    [['run', '--profile', 'fast'], /--profile.*Allowed choices are quick, full/],
+    [['run', '--resume', 'somewhere', '--seed', '3'], /do not combine it with --seed/],
+    [['run', '--epochs', '0'], /--epochs <n>.*positive integer/],
+  ])('%j', (args, pattern) => {
+    const r = run(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(pattern);
+  });
+
+  it('report on a folder without report.json: exit 1, one line naming the file', () => {
+    const r = run(['report', 'no-such-run']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no-such-run[/\\]report\.json not found/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('a run with a failing backend and a killed child, then --resume', () => {
+  const dir = join(tmp, 'run-a');
+  const backends = ['plain', 'tfjs-node', 'plain-js', ...(torchAvailable ? ['pytorch'] : [])];
+  let first: ReturnType<typeof run>;
+  let firstReport: Report;
+  let plainCellBefore: string;
+
+  beforeAll(() => {
+    // tfjs-node is not installed here: a real "not available" failure. plain-js is SIGKILLed
+    // by its own process when it starts training (a crash the runtime cannot report).
+    first = run(['run', '--backends', backends.join(','), ...TINY, '--out', 'run-a', '--json'], { LENET_BENCH_TEST_KILL: 'plain-js:train' });
+    firstReport = readJson(join(dir, 'report.json'));
+    plainCellBefore = readFileSync(join(dir, 'cells', 'plain.json'), 'utf8');
+  }, 180_000);
+
+  it('finishes with exit 0, one row per backend, and --json prints only JSON lines', () => {
+    expect(first.code, first.stderr).toBe(0);
+    const lines = jsonLines(first.stdout);
+    expect(lines[0]!.type).toBe('start');
+    expect(lines.at(-1)!.type).toBe('done');
+    expect(lines.filter((l) => l.type === 'cell').map((l) => l.backend)).toEqual(backends);
+    expect(firstReport.status).toBe('complete');
+    expect(firstReport.results.map((r) => r.backend)).toEqual(backends);
+  });
+
+  it('the unavailable backend gets an error row with its reason; the others still ran', () => {
+    const row = firstReport.results.find((r) => r.backend === 'tfjs-node')!;
+    expect(row.status).toBe('error');
+    expect(row.error!.message).toMatch(/not available/);
+    expect(firstReport.errors.map((e) => e.backend)).toContain('tfjs-node');
+    const plain = firstReport.results.find((r) => r.backend === 'plain')!;
+    expect(plain.status).toBe('ok');
+    expect(plain.training!.epochs).toHaveLength(1);
+    expect(plain.training!.epochs[0]!.steps).toBe(3);
+    expect(plain.evaluation!.count).toBe(600);
+    expect(plain.evaluation!.confusion.flat().reduce((a, b) => a + b, 0)).toBe(600);
+    expect(plain.inference!.batch1.p50Ms).toBeGreaterThan(0);
+    expect(plain.inference!.batch256.samplesMs.length).toBeGreaterThan(0);
+    expect(plain.peakRssMB).toBeGreaterThan(10);
+    // plain trained first: its weights are the shared agreement weights.
+    expect(firstReport.agreement!.source).toMatch(/plain/);
+    expect(plain.agreement!.images).toBe(40);
+    expect(plain.agreement!.maxAbsLogitDiff).toBeLessThan(1e-3);
+  });
+
+  it('the SIGKILLed child gets an error row naming the signal and the phase', () => {
+    const row = firstReport.results.find((r) => r.backend === 'plain-js')!;
+    expect(row.status).toBe('error');
+    expect(row.error).toEqual({ phase: 'train', message: expect.stringMatching(/killed by SIGKILL during train/) });
+    expect(row.runtime).toBeTruthy(); // phases before the crash are kept
+  });
+
+  it.runIf(torchAvailable)('PyTorch trains on identical work: same first-epoch loss as plain', () => {
+    const torch = firstReport.results.find((r) => r.backend === 'pytorch')!;
+    const plain = firstReport.results.find((r) => r.backend === 'plain')!;
+    expect(torch.status, torch.error?.message).toBe('ok');
+    expect(torch.kind).toBe('reference');
+    expect(torch.training!.epochs[0]!.steps).toBe(3);
+    expect(Math.abs(torch.training!.epochs[0]!.trainLoss - plain.training!.epochs[0]!.trainLoss)).toBeLessThan(1e-4);
+    expect(torch.agreement!.maxAbsLogitDiff).toBeLessThan(1e-3);
+  });
+
+  it('--resume keeps finished cells and completes the killed one', () => {
+    const r = run(['run', '--resume', 'run-a', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = jsonLines(r.stdout);
+    const skipped = lines.filter((l) => l.type === 'skip').map((l) => l.backend);
+    expect(skipped).toContain('plain');
+    expect(readFileSync(join(dir, 'cells', 'plain.json'), 'utf8')).toBe(plainCellBefore);
+    const report = readJson(join(dir, 'report.json'));
+    expect(report.status).toBe('complete');
+    const pjs = report.results.find((x) => x.backend === 'plain-js')!;
+    expect(pjs.status, pjs.error?.message).toBe('ok');
+    // Same init and batch order as plain: the same first-step losses up to float rounding.
+    const plain = report.results.find((x) => x.backend === 'plain')!;
+    expect(Math.abs(pjs.training!.epochs[0]!.trainLoss - plain.training!.epochs[0]!.trainLoss)).toBeLessThan(1e-4);
+    expect(pjs.agreement!.identicalPredictions).toBeGreaterThan(0.9);
+    expect(report.errors.map((e) => e.backend)).toEqual(['tfjs-node']);
+    expect(report.notes.some((n) => /resumed/.test(n))).toBe(true);
+  });
+
+  it('report re-renders report.md and report.html from report.json', () => {
+    rmSync(join(dir, 'report.md'));
+    rmSync(join(dir, 'report.html'));
+    const r = run(['report', 'run-a']);
+    expect(r.code, r.stderr).toBe(0);
+    const md = readFileSync(join(dir, 'report.md'), 'utf8');
+    expect(md).toMatch(/^# lenet-bench: lenet5 on fashion-mnist/);
+    expect(md).toMatch(/\| backend \| epochs \| train img\/s \| vs fastest \| vs PyTorch \|/);
+    expect(md).toMatch(/\| plain-js \|/);
+    expect(md).toMatch(/## Errors[\s\S]*tfjs-node/);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html.match(/<svg/g)!.length).toBeGreaterThanOrEqual(5);
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/); // offline, self-contained
+  });
+
+  it('compare prints both reports side by side with ratios', () => {
+    const r = run(['compare', 'run-a', join(dir, 'report.json')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^A: /);
+    expect(r.stdout).toMatch(/plain-js .*1\.00×/);
+    const j = run(['compare', 'run-a', 'run-a', '--json']);
+    const rows = (JSON.parse(j.stdout) as { rows: { backend: string; trainRatio: number | null }[] }).rows;
+    expect(rows.find((x) => x.backend === 'plain')!.trainRatio).toBe(1);
+  });
+
+  describe('schema validation', () => {
+    it('the written report is valid; broken copies are rejected naming the path and problem', async () => {
+      const { validateReport } = await import('../src/report/schema.js');
+      const good = readJson(join(dir, 'report.json'));
+      expect(() => validateReport(good, 'good.json')).not.toThrow();
+      const broken = (mutate: (r: Record<string, any>) => void) => {
+        const copy = JSON.parse(JSON.stringify(good));
+        mutate(copy);
+        return copy;
+      };
+      expect(() => validateReport(broken((r) => delete r.config), 'a.json')).toThrow(/a\.json does not match the report schema[\s\S]*missing property "config"/);
+      expect(() => validateReport(broken((r) => (r.status = 'done')), 'b.json')).toThrow(/\/status: must be equal to one of the allowed values \("running", "complete", "interrupted"\)/);
+      expect(() => validateReport(broken((r) => (r.results[0].evaluation.accuracy = 1.5)), 'c.json')).toThrow(/\/results\/0\/evaluation\/accuracy: must be <= 1/);
+      expect(() => validateReport(broken((r) => (r.results[0].surprise = 1)), 'd.json')).toThrow(/\/results\/0: unexpected property "surprise"/);
+      expect(() => validateReport(broken((r) => (r.schemaVersion = 2)), 'e.json')).toThrow(/schema version 2 is not supported/);
+    });
+
+    it('report on a corrupt report.json: exit 1 with the schema problem', () => {
+      const bad = join(tmp, 'bad');
+      mkdirSync(bad, { recursive: true });
+      const copy = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+      copy.results[0].inference.batch1.p50Ms = 'fast';
+      writeFileSync(join(bad, 'report.json'), JSON.stringify(copy));
+      const r = run(['report', 'bad']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/ReportFormatError: .*bad[/\\]report\.json does not match the report schema/);
+      expect(r.stderr).toMatch(/\/results\/0\/inference\/batch1\/p50Ms: must be number/);
+      writeFileSync(join(bad, 'report.json'), '{ not json');
+      expect(run(['report', 'bad']).stderr).toMatch(/is not valid JSON/);
+    });
+  });
+
+  it('report.html opens in Chromium and shows the charts (screenshot artifact)', async (ctx) => {
+    if (!existsSync('/usr/bin/chromium')) {
+      ctx.skip('/usr/bin/chromium is not installed (Debian package chromium): the browser check needs it');
+      return;
+    }
+    const { chromium } = await import('playwright-core');
+    const profile = mkdtempSync(join(tmpdir(), 'lenet-chromium-'));
+    // A fresh profile folder (playwright passes it as --user-data-dir).
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage();
+      const requests: string[] = [];
+      page.on('request', (req) => requests.push(req.url()));
+      await page.goto(`file://${join(dir, 'report.html')}`);
+      const charts = await page.$$eval('figure.chart', (figs) =>
+        figs.map((f) => {
+          const svg = f.querySelector('svg');
+          const box = svg?.getBoundingClientRect();
+          return { id: f.getAttribute('data-chart'), marks: svg ? svg.querySelectorAll('path, rect, line').length : 0, width: box?.width ?? 0, height: box?.height ?? 0 };
+        }),
+      );
+      expect(charts.map((c) => c.id)).toEqual(expect.arrayContaining(['accuracy', 'loss', 'train-throughput', 'infer-throughput', 'latency']));
+      for (const c of charts) {
+        expect(c.marks, `chart ${c.id}`).toBeGreaterThan(5);
+        expect(c.width, `chart ${c.id}`).toBeGreaterThan(200);
+        expect(c.height, `chart ${c.id}`).toBeGreaterThan(50);
+      }
+      expect(await page.locator('#cross-backend-agreement table tbody tr').count()).toBeGreaterThanOrEqual(2);
+      expect(requests.filter((u) => !u.startsWith('file:'))).toEqual([]);
+      mkdirSync(artifacts, { recursive: true });
+      const shot = join(artifacts, 'report.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      expect(statSync(shot).size).toBeGreaterThan(30_000); // a blank page compresses to a few KB
+    } finally {
+      await browser.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Ctrl-C', () => {
+  it('SIGINT kills the running child, exits 130 and leaves a valid partial report', async () => {
+    const child = spawn(process.execPath, [cli, 'run', '--backends', 'plain,plain-js', ...TINY, '--no-torch', '--out', 'run-int', '--json'], {
+      env: { ...process.env, INIT_CWD: tmp, CI: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let sent = false;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      // Interrupt once the second backend is under way.
+      if (!sent && /"type":"cell-start","backend":"plain-js"/.test(out)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(sent).toBe(true);
+    expect(code).toBe(130);
+    const report = readJson(join(tmp, 'run-int', 'report.json'));
+    const { validateReport } = await import('../src/report/schema.js');
+    expect(() => validateReport(report, 'run-int')).not.toThrow();
+    expect(report.status).toBe('interrupted');
+    expect(report.results.map((r) => r.backend)).toEqual(['plain']);
+    expect(report.pending).toEqual(['plain-js']);
+  });
+});

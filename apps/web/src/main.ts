@@ -1,0 +1,295 @@
+/**
+ * The page: loads weights (?weights=URL, default the server's /lenet-weights/default, else a
+ * seeded init) and the test split, runs the chosen backends (evaluation + latency/throughput),
+ * and offers the image grid, activation maps and the drawing canvas.
+ *
+ * Query parameters: weights, dataset (fashion-mnist|mnist), limit (test images, default 1000,
+ * "all" = 10,000), backends (comma list of ids), seconds (timing per batch size, default 1),
+ * autorun=1. `window.lenetBench` is the hook the CLI and the e2e test drive.
+ */
+import { isDatasetName, type DatasetName, type ImageSplit } from '@lenet/datasets';
+import { splitToFloat } from '@lenet/datasets';
+import { BACKEND_IDS, BROWSER_BACKENDS } from './backends.js';
+import { decodeModel, loadModel, loadTestSplit, seededModel, FetchError, type LoadedModel } from './data.js';
+import { ReferenceModel } from './forward.js';
+import type { BrowserResult, BrowserRun, RunOptions } from './types.js';
+import { el, paintGray, renderCharts, renderGrid, renderMaps, renderProbabilities, renderTable } from './ui.js';
+
+const GRID_IMAGES = 48;
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const query = new URLSearchParams(location.search);
+
+function parseLimit(v: string | null): number | null {
+  if (v === null) return 1000;
+  if (v === 'all') return null;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`?limit must be a positive integer or "all", got "${v}"`);
+  return n;
+}
+
+function parseBackends(v: string | null): string[] {
+  if (v === null || v === '') return [...BACKEND_IDS];
+  const ids = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = ids.filter((id) => !BACKEND_IDS.includes(id));
+  if (unknown.length) throw new UsageError(`?backends: unknown backend ${unknown.join(', ')} (known: ${BACKEND_IDS.join(', ')})`);
+  return ids;
+}
+
+function parseSeconds(v: string | null): number {
+  if (v === null) return 1;
+  const s = Number(v);
+  if (!(s > 0 && s <= 60)) throw new UsageError(`?seconds must be in (0, 60], got "${v}"`);
+  return s;
+}
+
+function setStatus(text: string, error = false): void {
+  const s = $('status');
+  s.textContent = text;
+  s.classList.toggle('error', error);
+}
+
+async function browserVersions(): Promise<Record<string, string>> {
+  const uad = (navigator as Navigator & { userAgentData?: { getHighEntropyValues(h: string[]): Promise<{ fullVersionList?: { brand: string; version: string }[] }> } }).userAgentData;
+  try {
+    const list = (await uad?.getHighEntropyValues(['fullVersionList']))?.fullVersionList ?? [];
+    const b = list.find((x) => /Chrom/i.test(x.brand) && !/Not/i.test(x.brand));
+    if (b) return { browser: `${b.brand} ${b.version}` };
+  } catch {
+    /* fall through to the user agent string */
+  }
+  const m = /(HeadlessChrome|Chrome|Chromium|Firefox|Version)\/([\d.]+)/.exec(navigator.userAgent);
+  return { browser: m ? `${m[1]} ${m[2]}` : navigator.userAgent };
+}
+
+interface State {
+  model: LoadedModel;
+  reference: ReferenceModel;
+  dataset: DatasetName;
+  full: ImageSplit;
+  split: ImageSplit;
+  limit: number | null;
+  selected: number;
+  results: BrowserResult[];
+  lastRun: BrowserRun | null;
+  running: Promise<BrowserRun> | null;
+}
+
+let state: State;
+
+async function loadDefaultModel(): Promise<{ model: LoadedModel; note: string }> {
+  const url = query.get('weights');
+  if (url) return { model: await loadModel(url), note: '' };
+  try {
+    return { model: await loadModel(`${import.meta.env.BASE_URL}lenet-weights/default`), note: '' };
+  } catch (e) {
+    if (!(e instanceof FetchError)) throw e;
+    return {
+      model: seededModel('lenet5', 0),
+      note: ' — no weights served (start with LENET_WEB_WEIGHTS=file or pass ?weights=URL), so these are untrained seed-0 weights',
+    };
+  }
+}
+
+function showModel(note: string): void {
+  const { info } = state.model;
+  $('model-info').textContent =
+    `${info.model}, ${info.params.toLocaleString('en-US')} parameters, ${info.format} from ${info.source}${note}. ` +
+    `Data: ${state.dataset} test split, ${state.split.count.toLocaleString('en-US')} of ${state.full.count.toLocaleString('en-US')} images${state.limit !== null ? ' (stratified subset, seed 0, as lenet-bench --limit)' : ''}.`;
+}
+
+function selectImage(index: number): void {
+  state.selected = index;
+  for (const f of document.querySelectorAll('#grid figure')) f.classList.toggle('selected', (f as HTMLElement).dataset.index === String(index));
+  const x = splitToFloat(state.split, index, 1);
+  $('maps-for').textContent = `(test image #${index}, true class ${state.split.classNames[state.split.labels[index]!]})`;
+  renderMaps($('maps'), state.reference.convMaps(x, 2));
+}
+
+function refreshExplore(): void {
+  const n = Math.min(GRID_IMAGES, state.split.count);
+  const logits = state.reference.logits(splitToFloat(state.split, 0, n), n);
+  const c = state.reference.classes;
+  const predicted = Array.from({ length: n }, (_, i) => {
+    let best = 0;
+    for (let k = 1; k < c; k++) if (logits[i * c + k]! > logits[i * c + best]!) best = k;
+    return best;
+  });
+  renderGrid($('grid'), state.split, n, predicted, selectImage);
+  selectImage(Math.min(state.selected, n - 1));
+}
+
+// ------------------------------------------------------------------ drawing pad
+
+const pad = new Float32Array(28 * 28);
+
+function updatePad(): void {
+  paintGray($<HTMLCanvasElement>('pad'), pad, 0, 28, 28, [0, 1]);
+  renderProbabilities($('probs'), state.reference.probabilities(pad), state.split.classNames);
+}
+
+function setupPad(): void {
+  const canvas = $<HTMLCanvasElement>('pad');
+  let drawing = false;
+  const stroke = (ev: PointerEvent) => {
+    const r = canvas.getBoundingClientRect();
+    const cx = ((ev.clientX - r.left) / r.width) * 28;
+    const cy = ((ev.clientY - r.top) / r.height) * 28;
+    // A soft round brush, about 2.5 pixels wide, like a pen on MNIST-style digits.
+    for (let y = Math.floor(cy - 2); y <= Math.ceil(cy + 2); y++) {
+      for (let x = Math.floor(cx - 2); x <= Math.ceil(cx + 2); x++) {
+        if (x < 0 || y < 0 || x >= 28 || y >= 28) continue;
+        const d2 = (x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2;
+        pad[y * 28 + x] = Math.min(1, pad[y * 28 + x]! + Math.exp(-d2 / 1.2));
+      }
+    }
+    updatePad();
+  };
+  canvas.addEventListener('pointerdown', (ev) => {
+    drawing = true;
+    canvas.setPointerCapture(ev.pointerId);
+    stroke(ev);
+  });
+  canvas.addEventListener('pointermove', (ev) => drawing && stroke(ev));
+  canvas.addEventListener('pointerup', () => (drawing = false));
+  $('clear').addEventListener('click', () => {
+    pad.fill(0);
+    updatePad();
+  });
+  $('noise').addEventListener('click', () => {
+    for (let i = 0; i < pad.length; i++) pad[i] = Math.random();
+    updatePad();
+  });
+  $('copy').addEventListener('click', () => {
+    pad.set(splitToFloat(state.split, state.selected, 1));
+    updatePad();
+  });
+}
+
+// ------------------------------------------------------------------ benchmark
+
+function setupForm(selected: string[], limit: number | null, seconds: number): void {
+  const box = $('backend-choices');
+  for (const b of BROWSER_BACKENDS) {
+    const input = el('input', { type: 'checkbox', value: b.id, name: 'backend' });
+    input.checked = selected.includes(b.id);
+    const label = el('label');
+    label.append(input, ` ${b.label}`);
+    box.append(label);
+  }
+  $<HTMLInputElement>('limit').value = String(limit ?? state.full.count);
+  $<HTMLInputElement>('seconds').value = String(seconds);
+  $('run-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const backends = [...box.querySelectorAll<HTMLInputElement>('input:checked')].map((i) => i.value);
+    const n = Number($<HTMLInputElement>('limit').value);
+    void api.run({ backends, limit: n >= state.full.count ? null : n, inferenceSeconds: Number($<HTMLInputElement>('seconds').value) }).catch((e: Error) => setStatus(e.message, true));
+  });
+  $<HTMLInputElement>('weights-file').addEventListener('change', async (ev) => {
+    const file = (ev.target as HTMLInputElement).files?.[0];
+    if (!file) return;
+    try {
+      state.model = decodeModel(new Uint8Array(await file.arrayBuffer()), file.name);
+      state.reference = new ReferenceModel(state.model.spec, state.model.weights);
+      showModel('');
+      refreshExplore();
+      updatePad();
+      setStatus(`loaded ${file.name}`);
+    } catch (e) {
+      setStatus((e as Error).message, true);
+    }
+  });
+}
+
+async function run(options: RunOptions): Promise<BrowserRun> {
+  if (state.running) throw new UsageError('a benchmark run is already in progress');
+  const task = (async () => {
+    $<HTMLButtonElement>('run').disabled = true;
+    const startedAt = new Date().toISOString();
+    if (options.limit !== state.limit) {
+      setStatus('loading the test split…');
+      const data = await loadTestSplit(state.dataset, options.limit);
+      Object.assign(state, { full: data.full, split: data.split, limit: options.limit });
+      showModel('');
+      refreshExplore();
+    }
+    const versions = await browserVersions();
+    const chosen = BROWSER_BACKENDS.filter((b) => options.backends.includes(b.id));
+    const results: BrowserResult[] = [];
+    state.results = results;
+    for (const b of chosen) {
+      setStatus(`running ${b.id} on ${state.split.count} images…`);
+      const r = await b.run({ spec: state.model.spec, weights: state.model.weights, split: state.split, inferenceSeconds: options.inferenceSeconds, browserVersions: versions }).catch(
+        (e: Error): BrowserResult => ({
+          id: b.id, family: b.family, backend: b.id, package: '', where: 'main thread', status: 'error', reason: e.message, phase: 'start',
+          description: b.label, runtime: null, versions, threads: null, startedAt: new Date().toISOString(), wallSeconds: 0, evaluation: null, inference: null,
+        }),
+      );
+      results.push(r);
+      renderTable(document.querySelector('#results-table tbody')!, results);
+      renderCharts($('charts'), results);
+    }
+    const out: BrowserRun = {
+      userAgent: navigator.userAgent,
+      crossOriginIsolated: globalThis.crossOriginIsolated === true,
+      hardwareConcurrency: navigator.hardwareConcurrency,
+      weights: state.model.info,
+      dataset: state.dataset,
+      limit: state.limit,
+      testCount: state.split.count,
+      inferenceSeconds: options.inferenceSeconds,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      results,
+    };
+    state.lastRun = out;
+    const ok = results.filter((r) => r.status === 'ok').length;
+    const unavailable = results.filter((r) => r.status === 'unavailable').length;
+    setStatus(`done: ${ok} ran, ${unavailable} unavailable in this browser, ${results.length - ok - unavailable} failed`);
+    return out;
+  })();
+  state.running = task;
+  try {
+    return await task;
+  } finally {
+    state.running = null;
+    $<HTMLButtonElement>('run').disabled = false;
+  }
+}
+
+const api = {
+  /** Resolves when the model and data are loaded (rejects with the reason otherwise). */
+  ready: null as unknown as Promise<void>,
+  backendIds: BACKEND_IDS,
+  run,
+  lastRun: () => state?.lastRun ?? null,
+};
+declare global {
+  interface Window {
+    lenetBench: typeof api;
+  }
+}
+window.lenetBench = api;
+
+api.ready = (async () => {
+  const datasetArg = query.get('dataset') ?? 'fashion-mnist';
+  if (!isDatasetName(datasetArg)) throw new UsageError(`?dataset must be fashion-mnist or mnist, got "${datasetArg}"`);
+  const limit = parseLimit(query.get('limit'));
+  const backends = parseBackends(query.get('backends'));
+  const seconds = parseSeconds(query.get('seconds'));
+  setStatus('loading weights and data…');
+  const [{ model, note }, data] = await Promise.all([loadDefaultModel(), loadTestSplit(datasetArg, limit)]);
+  state = { model, reference: new ReferenceModel(model.spec, model.weights), dataset: datasetArg, full: data.full, split: data.split, limit, selected: 0, results: [], lastRun: null, running: null };
+  showModel(note);
+  refreshExplore();
+  setupPad();
+  updatePad();
+  setupForm(backends, limit, seconds);
+  setStatus('ready');
+  if (query.get('autorun') === '1') void run({ backends, limit, inferenceSeconds: seconds }).catch((e: Error) => setStatus(e.message, true));
+})();
+api.ready.catch((e: Error) => setStatus(`${e.name}: ${e.message}`, true));
