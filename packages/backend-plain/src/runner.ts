@@ -141,7 +141,20 @@ export class Runner {
   private update(p0: number, p1: number, C: number, lr: number): void {
     const P = this.plan.paramCount;
     const { params, grads } = this;
-    for (let p = p0; p < p1; p++) {
+    // Four parameters at a time (four independent float64 sums, ~2x faster than one); each
+    // parameter's sum still runs over the slots in chunk order, so the bits do not change.
+    let p = p0;
+    for (; p + 4 <= p1; p += 4) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let c = 0, o = p; c < C; c++, o += P) {
+        s0 += grads[o]; s1 += grads[o + 1]; s2 += grads[o + 2]; s3 += grads[o + 3];
+      }
+      params[p] = params[p] - lr * s0;
+      params[p + 1] = params[p + 1] - lr * s1;
+      params[p + 2] = params[p + 2] - lr * s2;
+      params[p + 3] = params[p + 3] - lr * s3;
+    }
+    for (; p < p1; p++) {
       let s = 0;
       for (let c = 0, o = p; c < C; c++, o += P) s += grads[o];
       params[p] = params[p] - lr * s;
