@@ -8,8 +8,17 @@ export default defineConfig({
     // One onnxruntime-web instance for the app and @lenet/backend-onnxruntime (see tsconfig.json).
     alias: { 'onnxruntime-web': ORT_WEB_ENTRY },
   },
-  // Pre-bundling would move the wasm glue away from its files; the binaries are served by the plugin.
-  optimizeDeps: { exclude: ['onnxruntime-web', '@tensorflow/tfjs-backend-wasm'] },
+  optimizeDeps: {
+    // onnxruntime-web finds its .wasm next to its own file (import.meta.url): not pre-bundled.
+    exclude: ['onnxruntime-web'],
+    // TF.js ships CommonJS pieces (the wasm glue): pre-bundle them up front, so dev mode does not
+    // discover them at the first session and reload the page in the middle of a run.
+    include: [
+      '@lenet/backend-tfjs > @tensorflow/tfjs-core',
+      '@lenet/backend-tfjs > @tensorflow/tfjs-backend-cpu',
+      '@lenet/backend-tfjs > @tensorflow/tfjs-backend-wasm',
+    ],
+  },
   worker: { format: 'es' },
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: ISOLATION_HEADERS },

@@ -17,6 +17,8 @@ import { evalCommand } from './commands/eval.js';
 import { exportOnnxCommand } from './commands/export-onnx.js';
 import { backendList, runCommand } from './commands/run.js';
 import { compareCommand, reportCommand } from './commands/report.js';
+import { parseSeeds, reproduceCommand, trainBackendList } from './commands/reproduce.js';
+import { browserCommand } from './browser/command.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -149,6 +151,37 @@ function buildProgram(): Command {
     .argument('<b>', 'report folder (or report.json) B')
     .addOption(json())
     .action(compareCommand);
+
+  program
+    .command('reproduce')
+    .description('reproduce a recipe on each backend for several seeds (one process per run, resumable): per-seed final accuracy, mean ± sd, verdict vs the reference band')
+    .argument('<recipe>', 'd2l, modern, mnist (d2l 7.6 and exercises, PyTorch bands), fashion-plus or mnist-plus (beyond d2l)')
+    .option('--backends <a,b,...>', 'backends to train on', trainBackendList, ['plain'])
+    .option('--seeds <list>', 'seeds: a range 0-4, a list 0,2,5, or both', parseSeeds, [0, 1, 2, 3, 4])
+    .option('--epochs <n>', "epochs (default: the recipe's)", positiveInt)
+    .option('--out <dir>', 'results folder; running again with the same folder resumes (default: reports/reproduce/<recipe>/ in the repo root)')
+    .option('--agreement <a,b,...>', "afterwards, run the first finished run's final weights on these backends too: accuracy, max |Δlogit|", backendList)
+    .addOption(dataDir())
+    .addOption(threads())
+    .addOption(new Option('--limit <n>', 'use stratified subsets of n images per split (development)').argParser(positiveInt).hideHelp())
+    .addOption(json())
+    .action(reproduceCommand);
+
+  program
+    .command('browser')
+    .description('run the web page (apps/web) headlessly in Chromium: ort-web, TF.js and plain (Web Worker) on the test split, accuracy + latency/throughput; --report DIR merges the rows into that run')
+    .option('--report <dir>', 'a folder written by lenet-bench run: use its weights, test subset and timing, and add the browser rows to its report.json/md/html')
+    .option('--weights <file>', 'weights to evaluate (.safetensors from init/train/run, or an ONNX export); default with --report: its agreement weights')
+    .option('--backends <a,b,...>', 'page backends (default all: ort-web-wasm, ort-web-webgpu, ort-web-webgl, tfjs-wasm, tfjs-cpu, tfjs-webgl, tfjs-webgpu, plain-wasm, plain-js)', backendList)
+    .addOption(new Option('--dataset <name>', 'fashion-mnist or mnist (default: the report\'s, else fashion-mnist)').argParser(datasetName))
+    .addOption(dataDir())
+    .option('--limit <n|all>', 'stratified subset of n test images (default: the report\'s, else all)')
+    .option('--inference-seconds <s>', 'timing per batch size (default: the report\'s, else 1)', positiveNumber)
+    .option('--chromium <path>', 'browser executable (default /usr/bin/chromium, or LENET_CHROMIUM)')
+    .option('--app <dir>', 'the built page (default apps/web/dist; pnpm --filter @lenet/web build)')
+    .option('--screenshot <file.png>', 'save a screenshot of the page (default with --report: DIR/browser.png)')
+    .addOption(json())
+    .action(browserCommand);
 
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError(`(run lenet-bench ${cmd.name()} --help for usage)`);
   return program;

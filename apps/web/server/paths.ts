@@ -27,17 +27,14 @@ export const TFJS_WASM_DIR = packageDir('@tensorflow/tfjs-backend-wasm', '@lenet
 export const WASM_URL_DIR = 'lenet-wasm/';
 
 /**
- * Served file name -> absolute path. ort.bundle.min.mjs (the browser entry) embeds its JS glue
- * and loads the JSEP build (wasm + WebGPU) binary; the plain wasm build is listed for the
- * `onnxruntime-web/wasm` entry. tfjs-backend-wasm picks one of three binaries at run time
- * (SIMD, threaded SIMD, or the baseline).
+ * Served file name -> absolute path. tfjs-backend-wasm picks one of three binaries at run time
+ * (SIMD, threaded SIMD, or the baseline) and needs their folder (setWasmPaths). onnxruntime-web
+ * needs nothing here: its browser entry (ort.bundle.min.mjs) embeds its JS glue and references
+ * its binary with `new URL(..., import.meta.url)`, which Vite serves (dev) and emits (build).
  */
 export function wasmFiles(): Record<string, string> {
-  const ort = join(ORT_WEB_DIR, 'dist');
   const tfjs = join(TFJS_WASM_DIR, 'dist');
   return {
-    'ort-wasm-simd-threaded.jsep.wasm': join(ort, 'ort-wasm-simd-threaded.jsep.wasm'),
-    'ort-wasm-simd-threaded.jsep.mjs': join(ort, 'ort-wasm-simd-threaded.jsep.mjs'),
     'tfjs-backend-wasm.wasm': join(tfjs, 'tfjs-backend-wasm.wasm'),
     'tfjs-backend-wasm-simd.wasm': join(tfjs, 'tfjs-backend-wasm-simd.wasm'),
     'tfjs-backend-wasm-threaded-simd.wasm': join(tfjs, 'tfjs-backend-wasm-threaded-simd.wasm'),

@@ -22,14 +22,12 @@ import type { BackendFamily, BrowserResult } from './types.js';
 
 const WASM_DIR = new URL(`${import.meta.env.BASE_URL}lenet-wasm/`, location.href).href;
 
-// Where onnxruntime-web fetches its binary (the plugin serves / emits it there).
-ort.env.wasm.wasmPaths = WASM_DIR;
-
 export interface RunContext {
   spec: ModelSpec;
   weights: Weights;
   split: ImageSplit;
   inferenceSeconds: number;
+  agreementImages: number;
   browserVersions: Record<string, string>;
 }
 
@@ -44,7 +42,7 @@ export interface BrowserBackend {
 
 function onMainThread(id: string, family: BackendFamily, pkg: string, backend: Backend): BrowserBackend['run'] {
   return (ctx) =>
-    runBackend({ id, family, package: pkg, where: 'main thread', backend, spec: ctx.spec, weights: ctx.weights, split: ctx.split, inferenceSeconds: ctx.inferenceSeconds, versions: ctx.browserVersions });
+    runBackend({ id, family, package: pkg, where: 'main thread', backend, spec: ctx.spec, weights: ctx.weights, split: ctx.split, inferenceSeconds: ctx.inferenceSeconds, agreementImages: ctx.agreementImages, versions: ctx.browserVersions });
 }
 
 function inWorker(id: string, tier: PlainJob['tier']): BrowserBackend['run'] {
@@ -61,7 +59,7 @@ function inWorker(id: string, tier: PlainJob['tier']): BrowserBackend['run'] {
         finish();
         reject(new Error(`${id} worker failed: ${e.message || 'could not start the worker script'}`));
       };
-      const job: PlainJob = { id, tier, spec: ctx.spec, weights: cloneWeights(ctx.weights), split: ctx.split, inferenceSeconds: ctx.inferenceSeconds, versions: ctx.browserVersions };
+      const job: PlainJob = { id, tier, spec: ctx.spec, weights: cloneWeights(ctx.weights), split: ctx.split, inferenceSeconds: ctx.inferenceSeconds, agreementImages: ctx.agreementImages, versions: ctx.browserVersions };
       worker.postMessage(job);
     });
 }

@@ -1,11 +1,16 @@
 /** Loading the weights file and the test split over HTTP, parsed with the browser-safe entries. */
 import { CATALOG, gunzipWeb, parseImageSplit, stratifiedSubset, type DatasetName, type ImageSplit } from '@lenet/datasets';
 import { decodeSafetensors, getPreset, initWeights, summarize, validateSpec, validateWeights, type ModelSpec, type Weights } from '@lenet/model';
-import { importOnnx } from '@lenet/backend-onnxruntime';
+import { importOnnx, OnnxFormatError } from '@lenet/backend-onnxruntime';
 import type { BrowserRun } from './types.js';
 
 export class FetchError extends Error {
   override name = 'FetchError';
+}
+
+/** Bytes that are neither a safetensors file nor an ONNX model. */
+export class WeightsFormatError extends Error {
+  override name = 'WeightsFormatError';
 }
 
 async function fetchBytes(url: string, what: string): Promise<Uint8Array> {
@@ -41,7 +46,14 @@ export function decodeModel(bytes: Uint8Array, source: string): LoadedModel {
     validateWeights(spec, weights, source);
     return { spec, weights, info: { source, model: spec.name, params: summarize(spec).totalParams, format: 'safetensors' } };
   }
-  const { spec, weights } = importOnnx(bytes, source);
+  let onnx: ReturnType<typeof importOnnx>;
+  try {
+    onnx = importOnnx(bytes, source);
+  } catch (e) {
+    if (!(e instanceof OnnxFormatError)) throw e;
+    throw new WeightsFormatError(`${source}: neither a safetensors file (8-byte header length, then JSON) nor an ONNX model (${e.message})`);
+  }
+  const { spec, weights } = onnx;
   return { spec, weights, info: { source, model: spec.name, params: summarize(spec).totalParams, format: 'onnx' } };
 }
 

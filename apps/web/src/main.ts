@@ -187,7 +187,10 @@ function setupForm(selected: string[], limit: number | null, seconds: number): v
     ev.preventDefault();
     const backends = [...box.querySelectorAll<HTMLInputElement>('input:checked')].map((i) => i.value);
     const n = Number($<HTMLInputElement>('limit').value);
-    void api.run({ backends, limit: n >= state.full.count ? null : n, inferenceSeconds: Number($<HTMLInputElement>('seconds').value) }).catch((e: Error) => setStatus(e.message, true));
+    const seconds = Number($<HTMLInputElement>('seconds').value);
+    if (!Number.isInteger(n) || n < 1) return setStatus(`test images must be a positive integer, got "${$<HTMLInputElement>('limit').value}"`, true);
+    if (!(seconds > 0 && seconds <= 60)) return setStatus(`timing seconds must be in (0, 60], got "${$<HTMLInputElement>('seconds').value}"`, true);
+    void api.run({ backends, limit: n >= state.full.count ? null : n, inferenceSeconds: seconds }).catch((e: Error) => setStatus(e.message, true));
   });
   $<HTMLInputElement>('weights-file').addEventListener('change', async (ev) => {
     const file = (ev.target as HTMLInputElement).files?.[0];
@@ -207,6 +210,11 @@ function setupForm(selected: string[], limit: number | null, seconds: number): v
 
 async function run(options: RunOptions): Promise<BrowserRun> {
   if (state.running) throw new UsageError('a benchmark run is already in progress');
+  parseBackends(options.backends.join(','));
+  if (options.limit !== null && !(Number.isInteger(options.limit) && options.limit >= 1)) throw new UsageError(`run: limit must be a positive integer or null, got ${options.limit}`);
+  if (!(options.inferenceSeconds > 0 && options.inferenceSeconds <= 60)) throw new UsageError(`run: inferenceSeconds must be in (0, 60], got ${options.inferenceSeconds}`);
+  const ag = options.agreementImages ?? 0;
+  if (!(Number.isInteger(ag) && ag >= 0)) throw new UsageError(`run: agreementImages must be a non-negative integer, got ${ag}`);
   const task = (async () => {
     $<HTMLButtonElement>('run').disabled = true;
     const startedAt = new Date().toISOString();
@@ -218,15 +226,15 @@ async function run(options: RunOptions): Promise<BrowserRun> {
       refreshExplore();
     }
     const versions = await browserVersions();
-    const chosen = BROWSER_BACKENDS.filter((b) => options.backends.includes(b.id));
+    const chosen = [...new Set(options.backends)].map((id) => BROWSER_BACKENDS.find((b) => b.id === id)!); // in the order asked
     const results: BrowserResult[] = [];
     state.results = results;
     for (const b of chosen) {
       setStatus(`running ${b.id} on ${state.split.count} images…`);
-      const r = await b.run({ spec: state.model.spec, weights: state.model.weights, split: state.split, inferenceSeconds: options.inferenceSeconds, browserVersions: versions }).catch(
+      const r = await b.run({ spec: state.model.spec, weights: state.model.weights, split: state.split, inferenceSeconds: options.inferenceSeconds, agreementImages: options.agreementImages ?? 0, browserVersions: versions }).catch(
         (e: Error): BrowserResult => ({
           id: b.id, family: b.family, backend: b.id, package: '', where: 'main thread', status: 'error', reason: e.message, phase: 'start',
-          description: b.label, runtime: null, versions, threads: null, startedAt: new Date().toISOString(), wallSeconds: 0, evaluation: null, inference: null,
+          description: b.label, runtime: null, versions, threads: null, startedAt: new Date().toISOString(), wallSeconds: 0, evaluation: null, inference: null, agreementLogits: null,
         }),
       );
       results.push(r);
@@ -234,6 +242,7 @@ async function run(options: RunOptions): Promise<BrowserRun> {
       renderCharts($('charts'), results);
     }
     const out: BrowserRun = {
+      browser: versions.browser ?? 'unknown',
       userAgent: navigator.userAgent,
       crossOriginIsolated: globalThis.crossOriginIsolated === true,
       hardwareConcurrency: navigator.hardwareConcurrency,
@@ -249,7 +258,7 @@ async function run(options: RunOptions): Promise<BrowserRun> {
     state.lastRun = out;
     const ok = results.filter((r) => r.status === 'ok').length;
     const unavailable = results.filter((r) => r.status === 'unavailable').length;
-    setStatus(`done: ${ok} ran, ${unavailable} unavailable in this browser, ${results.length - ok - unavailable} failed`);
+    setStatus(`done in ${out.browser}: ${ok} ran, ${unavailable} unavailable in this browser, ${results.length - ok - unavailable} failed`);
     return out;
   })();
   state.running = task;

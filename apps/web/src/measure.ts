@@ -6,7 +6,7 @@
 import type { Backend, BackendSession } from '@lenet/core';
 import { evaluate } from '@lenet/core';
 import type { ImageSplit } from '@lenet/datasets';
-import { splitToFloat } from '@lenet/datasets';
+import { splitToFloat, stratifiedSubset } from '@lenet/datasets';
 import type { ModelSpec, Weights } from '@lenet/model';
 import type { BrowserEvaluation, BrowserInference, BrowserResult, LatencySummary } from './types.js';
 
@@ -72,15 +72,27 @@ function imagesFor(split: ImageSplit, count: number): Float32Array {
   return x;
 }
 
-export async function measureSession(session: BackendSession, split: ImageSplit, inferenceSeconds: number): Promise<{ evaluation: BrowserEvaluation; inference: BrowserInference }> {
+/** Logits of stratifiedSubset(split, n, 0), the images `lenet-bench run` checks agreement on. */
+export async function agreementLogits(session: BackendSession, split: ImageSplit, images: number): Promise<number[]> {
+  const n = Math.min(images, split.count);
+  const subset = stratifiedSubset(split, n, 0);
+  return Array.from(await session.predict(splitToFloat(subset), n));
+}
+
+/** Accuracy, loss and confusion matrix over the split (batches of 1,000), and the time it took. */
+export async function evaluateSession(session: BackendSession, split: ImageSplit): Promise<BrowserEvaluation> {
   const t0 = performance.now();
   const e = await evaluate(session, split, { batchSize: 1000 });
-  const evaluation: BrowserEvaluation = { ...e, seconds: (performance.now() - t0) / 1000 };
+  return { ...e, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Batch-1 latency and batch-256 throughput, `inferenceSeconds` of timed calls each. */
+export async function timeSession(session: BackendSession, split: ImageSplit, inferenceSeconds: number): Promise<BrowserInference> {
   const x1 = imagesFor(split, 1);
   const x256 = imagesFor(split, 256);
   const batch1 = await timeCalls(() => session.predict(x1, 1), 1, inferenceSeconds);
   const batch256 = await timeCalls(() => session.predict(x256, 256), 256, inferenceSeconds);
-  return { evaluation, inference: { tool: `performance.now() loop in the browser (${globalThis.crossOriginIsolated ? '5 µs' : '100 µs'} timer), batch 1 and 256`, batch1, batch256 } };
+  return { tool: `performance.now() loop in the browser (${globalThis.crossOriginIsolated ? '5 µs' : '100 µs'} timer), batch 1 and 256`, batch1, batch256 };
 }
 
 export interface BackendRunInput {
@@ -93,6 +105,8 @@ export interface BackendRunInput {
   weights: Weights;
   split: ImageSplit;
   inferenceSeconds: number;
+  /** Logits of this many test images for the agreement check (0/undefined: none). */
+  agreementImages?: number;
   /** Extra version entries (e.g. the browser's). */
   versions?: Record<string, string>;
 }
@@ -125,6 +139,7 @@ export async function runBackend(input: BackendRunInput): Promise<BrowserResult>
     wallSeconds: 0,
     evaluation: null,
     inference: null,
+    agreementLogits: null,
   };
   const done = () => {
     result.wallSeconds = (performance.now() - t0) / 1000;
@@ -146,10 +161,14 @@ export async function runBackend(input: BackendRunInput): Promise<BrowserResult>
     phase = 'session';
     const session = await input.backend.createSession(input.spec, input.weights, { threads: 1 });
     try {
+      if (input.agreementImages) {
+        phase = 'agreement';
+        result.agreementLogits = await agreementLogits(session, input.split, input.agreementImages);
+      }
       phase = 'evaluate';
-      const m = await measureSession(session, input.split, input.inferenceSeconds);
-      result.evaluation = m.evaluation;
-      result.inference = m.inference;
+      result.evaluation = await evaluateSession(session, input.split);
+      phase = 'inference';
+      result.inference = await timeSession(session, input.split, input.inferenceSeconds);
     } finally {
       await session.dispose();
     }

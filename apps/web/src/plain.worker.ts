@@ -16,6 +16,7 @@ export interface PlainJob {
   weights: Weights;
   split: ImageSplit;
   inferenceSeconds: number;
+  agreementImages: number;
   versions: Record<string, string>;
 }
 
@@ -36,6 +37,7 @@ scope.onmessage = (e) => {
     weights: job.weights,
     split: job.split,
     inferenceSeconds: job.inferenceSeconds,
+    agreementImages: job.agreementImages,
     versions: job.versions,
   }).then(
     (result) => {

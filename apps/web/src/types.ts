@@ -57,9 +57,16 @@ export interface BrowserResult {
   wallSeconds: number;
   evaluation: BrowserEvaluation | null;
   inference: BrowserInference | null;
+  /**
+   * Logits of the first `agreementImages` of stratifiedSubset(test, agreementImages, 0), the
+   * subset `lenet-bench run` compares with the float64 reference; null when not asked for.
+   */
+  agreementLogits: number[] | null;
 }
 
 export interface BrowserRun {
+  /** e.g. "Chromium 156.0.8078.108" (full version from userAgentData; the UA string is frozen). */
+  browser: string;
   userAgent: string;
   crossOriginIsolated: boolean;
   hardwareConcurrency: number;
@@ -81,4 +88,6 @@ export interface RunOptions {
   limit: number | null;
   /** Seconds of timed calls per batch size. */
   inferenceSeconds: number;
+  /** Also return the logits of this many test images (agreement check); default none. */
+  agreementImages?: number;
 }

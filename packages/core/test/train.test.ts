@@ -84,6 +84,50 @@ describe('train: batches, metrics and callbacks', () => {
   });
 });
 
+describe('train: lr schedule and batch augmentation hooks', () => {
+  it('lrSchedule gives each step its lr, with 1-based epoch/step and a 0-based totalStep', async () => {
+    const session = scriptedSession();
+    const seen: string[] = [];
+    await train({
+      ...base,
+      session,
+      lr: 0.3,
+      lrSchedule: (at) => {
+        seen.push(`${at.epoch}.${at.step}/${at.stepsPerEpoch}#${at.totalStep}`);
+        return 0.1 * (at.totalStep + 1);
+      },
+    });
+    expect(seen).toEqual(['1.1/3#0', '1.2/3#1', '1.3/3#2', '2.1/3#3', '2.2/3#4', '2.3/3#5', '3.1/3#6', '3.2/3#7', '3.3/3#8']);
+    expect(session.steps.map((s) => s.lr)).toEqual(seen.map((_, i) => 0.1 * (i + 1)));
+  });
+
+  it('rejects an lrSchedule value that is negative or not finite, naming the step', async () => {
+    for (const bad of [-0.1, NaN, Infinity]) {
+      await expect(train({ ...base, session: scriptedSession(), lrSchedule: (at) => (at.totalStep === 4 ? bad : 0.1) })).rejects.toThrow(
+        TrainOptionsError,
+      );
+    }
+    await expect(train({ ...base, session: scriptedSession(), lrSchedule: () => -1 })).rejects.toThrow(/lrSchedule returned -1 at epoch 1 step 1/);
+  });
+
+  it('augment sees each batch (exact-length views) before its step and may change it in place', async () => {
+    const session = scriptedSession();
+    const calls: { epoch: number; step: number; n: number; xLength: number; yLength: number }[] = [];
+    await train({
+      ...base,
+      session,
+      augment: (b) => {
+        calls.push({ epoch: b.epoch, step: b.step, n: b.n, xLength: b.x.length, yLength: b.y.length });
+        b.x[0] = 7; // first image's first pixel
+        b.x[64] = b.epoch; // second image's first pixel
+      },
+    });
+    expect(calls.map((c) => `${c.epoch}.${c.step}`)).toEqual(['1.1', '1.2', '1.3', '2.1', '2.2', '2.3', '3.1', '3.2', '3.3']);
+    expect(calls.every((c) => c.xLength === c.n * 64 && c.yLength === c.n)).toBe(true);
+    expect(session.steps.map((s) => s.firstPixels)).toEqual(calls.map((c) => [7, c.epoch]));
+  });
+});
+
 describe('train: stopping', () => {
   it('throws NonFiniteLossError naming epoch and step, keeping completed epochs', async () => {
     for (const bad of [Number.NaN, Infinity, -Infinity]) {

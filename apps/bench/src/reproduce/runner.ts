@@ -111,6 +111,7 @@ export async function runSeed(o: RunSeedOptions): Promise<SeedRun> {
   };
   const job: ReproduceJob = { recipe: o.recipe.name, backend: o.backend, seed: o.seed, epochs: o.epochs, limit: o.limit, dataDir: o.dataDir, threads: o.threads, weightsOut };
   const child = fork(REPRODUCE_CHILD, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+  child.send(job);
   let killedByUs = false;
   o.onChild?.(() => {
     killedByUs = true;

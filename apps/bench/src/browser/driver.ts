@@ -1,0 +1,107 @@
+/**
+ * Drives the page headlessly: Debian's Chromium through playwright-core, a fresh profile
+ * folder, no GPU. Returns the page's results and which browser produced them.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CliError } from '../errors.js';
+import { checkBrowserRun, type BrowserInfo, type BrowserRun } from './types.js';
+
+export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
+/** Headless, sandbox-free (containers), no GPU, no background network traffic. */
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+export interface DriveOptions {
+  url: string;
+  executable: string;
+  backends: string[] | null;
+  dataset: string;
+  limit: number | null;
+  inferenceSeconds: number;
+  /** Logits of this many test images for the agreement check (0: none). */
+  agreementImages: number;
+  screenshot: string | null;
+  onStatus?: (text: string) => void;
+}
+
+interface PageApi {
+  lenetBench: {
+    ready: Promise<void>;
+    backendIds: string[];
+    run(o: { backends: string[]; limit: number | null; inferenceSeconds: number; agreementImages: number }): Promise<unknown>;
+  };
+}
+
+export async function runInChromium(opts: DriveOptions): Promise<{ run: BrowserRun; browser: BrowserInfo }> {
+  if (!existsSync(opts.executable)) {
+    throw new CliError(`no browser at ${opts.executable}: install Debian's chromium (apt-get install chromium) or pass --chromium <path>`);
+  }
+  let chromium: typeof import('playwright-core').chromium;
+  try {
+    ({ chromium } = await import('playwright-core'));
+  } catch (e) {
+    throw new CliError(`playwright-core could not be loaded (${(e as Error).message.split('\n')[0]}); it is a dependency of @lenet/bench: run pnpm install`);
+  }
+  const profile = mkdtempSync(join(tmpdir(), 'lenet-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: opts.executable,
+    headless: true,
+    viewport: { width: 1280, height: 1000 },
+    args: CHROMIUM_ARGS,
+  });
+  const pageErrors: string[] = [];
+  let poll: NodeJS.Timeout | undefined;
+  try {
+    const page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    const q = new URLSearchParams({ dataset: opts.dataset, limit: opts.limit === null ? 'all' : String(opts.limit), seconds: String(opts.inferenceSeconds) });
+    await page.goto(`${opts.url}?${q}`);
+    try {
+      await page.evaluate(() => (window as unknown as PageApi).lenetBench.ready);
+    } catch (e) {
+      const status = await page.textContent('#status').catch(() => null);
+      throw new CliError(`the page did not load: ${status ?? (e as Error).message}`);
+    }
+    const known = await page.evaluate(() => (window as unknown as PageApi).lenetBench.backendIds);
+    const unknown = (opts.backends ?? []).filter((b) => !known.includes(b));
+    if (unknown.length) throw new CliError(`--backends: unknown browser backend ${unknown.join(', ')} (the page has ${known.join(', ')})`);
+    if (opts.onStatus) {
+      let last = '';
+      poll = setInterval(() => {
+        page.textContent('#status').then(
+          (t) => {
+            if (t && t !== last) opts.onStatus!((last = t));
+          },
+          () => undefined,
+        );
+      }, 500);
+    }
+    const raw = await page.evaluate((o) => (window as unknown as PageApi).lenetBench.run(o), {
+      backends: opts.backends ?? known,
+      limit: opts.limit,
+      inferenceSeconds: opts.inferenceSeconds,
+      agreementImages: opts.agreementImages,
+    });
+    if (poll) clearInterval(poll);
+    const run = checkBrowserRun(raw);
+    if (opts.screenshot) await page.screenshot({ path: opts.screenshot, fullPage: true });
+    if (pageErrors.length) throw new CliError(`the page reported errors: ${pageErrors.join('; ')}`);
+    // The page reports the full version ("Chromium 156.0.8078.108"); the user-agent string
+    // is frozen at "156.0.0.0" by Chromium's UA reduction, so it is only the fallback.
+    const full = /^(\S+) ([\d.]+)$/.exec(run.browser);
+    const ua = /(?:HeadlessChrome|Chrome|Chromium)\/([\d.]+)/.exec(run.userAgent);
+    const browser: BrowserInfo = {
+      name: full?.[1] ?? 'Chromium',
+      version: full?.[2] ?? ua?.[1] ?? 'unknown',
+      executable: opts.executable,
+      headless: true,
+      args: CHROMIUM_ARGS,
+    };
+    return { run, browser };
+  } finally {
+    if (poll) clearInterval(poll);
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}

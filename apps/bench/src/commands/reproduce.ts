@@ -1,0 +1,162 @@
+/**
+ * `lenet-bench reproduce <recipe>`: trains a recipe per backend per seed (each run in its own
+ * process, each finished run saved at once, re-running the command resumes), then prints per-seed
+ * final accuracy, mean ± sd per backend and the verdict against the recipe's reference band.
+ * Writes DIR/summary.json, summary.md and accuracy.svg, and with --agreement the cross-backend
+ * agreement of one run's final weights (DIR/agreement.json).
+ */
+import { join, relative } from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import { loadData } from '../data.js';
+import { jsonLine, table } from '../format.js';
+import { userPath } from '../paths.js';
+import { getUsableBackend } from '../registry.js';
+import { renderSvg } from '../report/charts.js';
+import { repoRoot, writeFileAtomic } from '../run/store.js';
+import { checkAgreement, type AgreementCheck } from '../reproduce/agreement.js';
+import { describeAugment, describeSchedule, getRecipe, type Recipe } from '../reproduce/recipes.js';
+import { prepareFolder, readRun, runSeed } from '../reproduce/runner.js';
+import { accuracyChart, renderMarkdown, renderText, summarize, type ReproduceSummary } from '../reproduce/summary.js';
+import type { ReproduceConfig, SeedRun } from '../reproduce/types.js';
+
+export { parseSeeds } from '../reproduce/stats.js';
+
+export interface ReproduceCommandOptions {
+  backends: string[];
+  seeds: number[];
+  epochs?: number;
+  out?: string;
+  json?: boolean;
+  dataDir?: string;
+  threads?: number;
+  limit?: number;
+  agreement?: string[];
+}
+
+/** --backends a,b: names, no duplicates. */
+export function trainBackendList(value: string): string[] {
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!list.length) throw new InvalidArgumentError('expected a comma-separated list of backends, e.g. plain,tfjs-wasm.');
+  const dup = list.find((b, i) => list.indexOf(b) !== i);
+  if (dup) throw new InvalidArgumentError(`backend "${dup}" is listed twice.`);
+  return list;
+}
+
+export function defaultOutDir(recipe: Recipe, epochs: number, limit: number | undefined): string {
+  const suffix = (epochs !== recipe.epochs ? `-e${epochs}` : '') + (limit ? `-limit${limit}` : '');
+  return join(repoRoot(), 'reports', 'reproduce', `${recipe.name}${suffix}`);
+}
+
+function agreementText(a: AgreementCheck): string {
+  return [
+    `cross-backend agreement: weights of ${a.trainedOn} seed ${a.seed} (${a.weightsFile}) on the ${a.images} test images`,
+    table(
+      ['backend', 'runtime', 'accuracy', 'correct', 'max |Δlogit|', 'mean |Δlogit|', 'same prediction'],
+      a.rows.map((r) => [r.backend, r.runtime, `${(r.accuracy * 100).toFixed(2)}%`, String(r.correct), r.maxAbsLogitDiff.toExponential(2), r.meanAbsLogitDiff.toExponential(2), `${(r.identicalPredictions * 100).toFixed(2)}%`]),
+    ),
+  ].join('\n');
+}
+
+export async function reproduceCommand(recipeName: string, opts: ReproduceCommandOptions): Promise<void> {
+  const recipe = getRecipe(recipeName);
+  const epochs = opts.epochs ?? recipe.epochs;
+  for (const b of opts.backends) await getUsableBackend(b, true, '--backends');
+  for (const b of opts.agreement ?? []) await getUsableBackend(b, false, '--agreement');
+  const dir = opts.out ? userPath(opts.out) : defaultOutDir(recipe, epochs, opts.limit);
+  const config: ReproduceConfig = {
+    schema: 'lenet-bench/reproduce',
+    schemaVersion: 1,
+    recipe: recipe.name,
+    model: recipe.modelName,
+    dataset: recipe.dataset,
+    epochs,
+    batchSize: recipe.batchSize,
+    schedule: describeSchedule(recipe.schedule),
+    augment: describeAugment(recipe.augment),
+    limit: opts.limit ?? null,
+    threads: opts.threads ?? null,
+  };
+  await prepareFolder(dir, config);
+  const log = (s: string) => !opts.json && process.stderr.write(s + '\n');
+  log(`reproduce ${recipe.name} -> ${dir}`);
+  if (opts.json) jsonLine({ type: 'start', recipe: recipe.name, dir, backends: opts.backends, seeds: opts.seeds, epochs });
+
+  // Ctrl-C: kill the running child; finished runs are already on disk; exit 130.
+  let killChild: (() => void) | null = null;
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+    log('\ninterrupted: stopping the running seed; finished seeds are kept (run the same command again to resume)');
+    killChild?.();
+  };
+  process.on('SIGINT', onSigint);
+  const runs: SeedRun[] = [];
+  try {
+    for (const backend of opts.backends) {
+      for (const seed of opts.seeds) {
+        if (interrupted) break;
+        const prev = await readRun(dir, backend, seed);
+        if (prev?.status === 'ok') {
+          log(`${backend}-seed${seed}: already done (${(prev.finalAccuracy! * 100).toFixed(2)}%), kept`);
+          runs.push(prev);
+          continue;
+        }
+        const run = await runSeed({
+          dir,
+          recipe,
+          backend,
+          seed,
+          epochs,
+          limit: opts.limit ?? null,
+          dataDir: opts.dataDir,
+          threads: opts.threads ?? null,
+          json: !!opts.json,
+          onChild: (kill) => (killChild = kill),
+        });
+        killChild = null;
+        if (interrupted) break;
+        if (opts.json) jsonLine({ type: 'seed', recipe: recipe.name, backend, seed, status: run.status, finalAccuracy: run.finalAccuracy, error: run.error });
+        runs.push(run);
+      }
+    }
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+
+  const summary: ReproduceSummary = summarize(recipe, epochs, opts.backends, runs);
+  let agreement: AgreementCheck | null = null;
+  if (!interrupted && opts.agreement?.length) {
+    const source = runs.find((r) => r.status === 'ok' && r.weightsFile);
+    if (!source) log('agreement: no finished run to take weights from; skipped');
+    else {
+      const data = await loadData(recipe.dataset, { dataDir: opts.dataDir, limit: opts.limit, quiet: true });
+      agreement = await checkAgreement({
+        weightsFile: join(dir, source.weightsFile!),
+        spec: recipe.model(),
+        test: data.test,
+        trainedOn: source.backend,
+        seed: source.seed,
+        backends: opts.agreement,
+        threads: opts.threads,
+      });
+      agreement.weightsFile = relative(dir, agreement.weightsFile);
+      await writeFileAtomic(join(dir, 'agreement.json'), JSON.stringify(agreement, null, 1) + '\n');
+    }
+  }
+
+  await writeFileAtomic(join(dir, 'summary.json'), JSON.stringify({ ...summary, config, agreement }, null, 1) + '\n');
+  const md = renderMarkdown(recipe, summary) + (agreement ? `\n\n${'```'}\n${agreementText(agreement)}\n${'```'}\n` : '\n');
+  await writeFileAtomic(join(dir, 'summary.md'), md);
+  const chart = accuracyChart(recipe, summary);
+  if (chart) await writeFileAtomic(join(dir, 'accuracy.svg'), await renderSvg(chart));
+
+  if (opts.json) {
+    jsonLine({ type: 'summary', recipe: recipe.name, dir, band: recipe.band, backends: summary.backends, agreement, interrupted });
+  } else {
+    process.stdout.write(renderText(recipe, summary) + '\n');
+    if (agreement) process.stdout.write('\n' + agreementText(agreement) + '\n');
+    process.stdout.write(`\nresults in ${dir} (summary.md, summary.json, accuracy.svg, runs/, weights/)\n`);
+  }
+  if (interrupted) process.exitCode = 130;
+  else if (runs.some((r) => r.status !== 'ok')) process.exitCode = 1;
+}

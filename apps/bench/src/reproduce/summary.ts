@@ -1,0 +1,177 @@
+/** Per-backend statistics, verdicts, text/markdown tables and the accuracy chart of a reproduce folder. */
+import type { TopLevelSpec } from 'vega-lite';
+import { table } from '../format.js';
+import { describeAugment, describeSchedule, type Recipe } from './recipes.js';
+import { formatBand, stats, verdict, type Stats, type Verdict } from './stats.js';
+import type { SeedRun } from './types.js';
+
+/** Mean validation-accuracy curve of the PyTorch reference (REFERENCE.md), epochs 1..10. */
+export const REFERENCE_CURVES: Record<string, number[]> = {
+  d2l: [0.11, 0.1, 0.198, 0.468, 0.576, 0.654, 0.688, 0.699, 0.718, 0.73],
+  modern: [0.806, 0.835, 0.859, 0.865, 0.867, 0.873, 0.881, 0.884, 0.885, 0.884],
+};
+
+export interface BackendSummary {
+  backend: string;
+  seeds: number[];
+  finals: number[];
+  stats: Stats | null;
+  verdict: Verdict;
+  failed: { seed: number; message: string }[];
+  /** Median training throughput over the seeds (images/s). */
+  imagesPerSecond: number | null;
+}
+
+export interface ReproduceSummary {
+  recipe: string;
+  title: string;
+  epochs: number;
+  band: Recipe['band'];
+  backends: BackendSummary[];
+  runs: SeedRun[];
+}
+
+const p2 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : `${(x * 100).toFixed(2)}%`);
+
+function median(xs: number[]): number | null {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function summarize(recipe: Recipe, epochs: number, backends: string[], runs: SeedRun[]): ReproduceSummary {
+  const out: BackendSummary[] = backends.map((backend) => {
+    const mine = runs.filter((r) => r.backend === backend).sort((a, b) => a.seed - b.seed);
+    const ok = mine.filter((r) => r.status === 'ok' && r.finalAccuracy !== null);
+    const finals = ok.map((r) => r.finalAccuracy!);
+    return {
+      backend,
+      seeds: ok.map((r) => r.seed),
+      finals,
+      stats: stats(finals),
+      verdict: verdict(recipe.band, finals),
+      failed: mine.filter((r) => r.status !== 'ok').map((r) => ({ seed: r.seed, message: `${r.error?.phase ?? '?'}: ${r.error?.message ?? 'failed'}` })),
+      imagesPerSecond: median(ok.map((r) => r.imagesPerSecond)),
+    };
+  });
+  return { recipe: recipe.name, title: recipe.title, epochs, band: recipe.band, backends: out, runs };
+}
+
+export function bandLine(recipe: Recipe): string {
+  const b = recipe.band;
+  if (b.kind === 'goal') return `goal: final accuracy ${formatBand(b)} (${b.source})`;
+  const r = b.reference!;
+  return `reference band: ${p2(r.mean)} ± ${p2(r.sd)} over ${r.seeds} seeds (min ${p2(r.minMax[0])}, max ${p2(r.minMax[1])}); inside = ${formatBand(b)} (${b.source})`;
+}
+
+export function recipeLine(recipe: Recipe, epochs: number): string {
+  return `${recipe.modelName} on ${recipe.dataset}, ${epochs} epochs, batch ${recipe.batchSize}, ${describeSchedule(recipe.schedule)}, augmentation: ${describeAugment(recipe.augment)}, Xavier-uniform init`;
+}
+
+export function seedRows(s: ReproduceSummary): string[][] {
+  return s.runs
+    .slice()
+    .sort((a, b) => (a.backend === b.backend ? a.seed - b.seed : a.backend < b.backend ? -1 : 1))
+    .map((r) => [
+      r.backend,
+      String(r.seed),
+      r.status === 'ok' ? p2(r.finalAccuracy) : `failed (${r.error?.phase ?? '?'})`,
+      r.bestAccuracy !== null ? `${p2(r.bestAccuracy)} (${r.bestEpoch})` : '-',
+      r.finalLoss !== null ? r.finalLoss.toFixed(4) : '-',
+      r.trainSeconds ? r.trainSeconds.toFixed(0) : '-',
+      r.imagesPerSecond ? Math.round(r.imagesPerSecond).toLocaleString('en-US') : '-',
+    ]);
+}
+
+export const SEED_HEADER = ['backend', 'seed', 'final acc', 'best (epoch)', 'final val loss', 'train s', 'img/s'];
+export const SUMMARY_HEADER = ['backend', 'seeds', 'mean ± sd', 'min – max', 'band', 'verdict'];
+
+export function summaryRows(s: ReproduceSummary): string[][] {
+  return s.backends.map((b) => [
+    b.backend,
+    String(b.stats?.n ?? 0) + (b.failed.length ? ` (+${b.failed.length} failed)` : ''),
+    b.stats ? `${p2(b.stats.mean)} ± ${p2(b.stats.sd)}` : '-',
+    b.stats ? `${p2(b.stats.min)} – ${p2(b.stats.max)}` : '-',
+    formatBand(s.band),
+    b.verdict.verdict === 'no results' ? 'no results' : `${b.verdict.verdict.toUpperCase()} (${b.verdict.seedsInside}/${b.verdict.seeds} seeds inside)`,
+  ]);
+}
+
+export function renderText(recipe: Recipe, s: ReproduceSummary): string {
+  return [
+    `reproduce ${recipe.name}: ${recipe.title}`,
+    `recipe: ${recipeLine(recipe, s.epochs)}`,
+    bandLine(recipe),
+    '',
+    table(SEED_HEADER, seedRows(s)),
+    '',
+    table(SUMMARY_HEADER, summaryRows(s)),
+    ...s.backends.flatMap((b) => b.failed.map((f) => `${b.backend} seed ${f.seed} failed: ${f.message}`)),
+  ].join('\n');
+}
+
+function mdTable(header: string[], rows: string[][]): string {
+  const esc = (c: string) => c.replace(/\|/g, '\\|');
+  return [`| ${header.map(esc).join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+export function renderMarkdown(recipe: Recipe, s: ReproduceSummary): string {
+  const epochCols = Array.from({ length: s.epochs }, (_, i) => String(i + 1));
+  const curves = s.runs
+    .filter((r) => r.epochs.length)
+    .map((r) => [`${r.backend} seed ${r.seed}`, ...epochCols.map((_, i) => (r.epochs[i] ? (r.epochs[i]!.valAccuracy * 100).toFixed(1) : ''))]);
+  const ref = REFERENCE_CURVES[recipe.name];
+  if (ref && s.epochs === ref.length) curves.push(['PyTorch mean (REFERENCE.md)', ...ref.map((v) => (v * 100).toFixed(1))]);
+  return [
+    `### ${recipe.name}: ${recipe.title}`,
+    '',
+    `Recipe: ${recipeLine(recipe, s.epochs)}. ${bandLine(recipe)}.`,
+    '',
+    mdTable(SEED_HEADER, seedRows(s)),
+    '',
+    mdTable(SUMMARY_HEADER, summaryRows(s)),
+    '',
+    'Validation accuracy (%) per epoch:',
+    '',
+    mdTable(['run', ...epochCols], curves),
+  ].join('\n');
+}
+
+/** Validation accuracy per epoch of every (backend, seed), the band shaded, the PyTorch mean curve dashed. */
+export function accuracyChart(recipe: Recipe, s: ReproduceSummary): TopLevelSpec | null {
+  const points = s.runs.flatMap((r) => r.epochs.map((e) => ({ run: `${r.backend} seed ${r.seed}`, epoch: e.epoch, acc: e.valAccuracy })));
+  if (!points.length) return null;
+  const ref = REFERENCE_CURVES[recipe.name];
+  const refPoints = ref ? ref.map((acc, i) => ({ epoch: i + 1, acc, run: 'PyTorch mean' })) : [];
+  const lows = [...points.map((p) => p.acc), recipe.band.low];
+  const yMin = Math.max(0, Math.floor((Math.min(...lows.filter((v) => v > 0.3)) - 0.02) * 50) / 50);
+  const yMax = Math.min(1, Math.ceil((Math.max(...points.map((p) => p.acc), recipe.band.kind === 'band' ? recipe.band.high : recipe.band.low) + 0.01) * 50) / 50);
+  const maxEpoch = Math.max(...points.map((p) => p.epoch));
+  const y = { field: 'acc', type: 'quantitative', title: 'validation (test) accuracy', axis: { format: '.1%' }, scale: { domain: [yMin, yMax] } } as const;
+  const x = { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' }, scale: { domain: [1, maxEpoch] } } as const;
+  const bandLabel = recipe.band.kind === 'band' ? `PyTorch band ${formatBand(recipe.band)}` : `goal ${formatBand(recipe.band)}`;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: `${recipe.name}: ${recipe.modelName} on ${recipe.dataset}`, subtitle: `shaded: ${bandLabel}` },
+    width: 460,
+    height: 280,
+    background: 'white',
+    config: { font: 'sans-serif', axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11, titleFontSize: 12 } },
+    layer: [
+      {
+        data: { values: [{ lo: Math.max(recipe.band.low, yMin), hi: Math.min(recipe.band.high, yMax) }] },
+        mark: { type: 'rect', color: '#2ca02c', opacity: 0.15, clip: true },
+        encoding: { y: { field: 'lo', type: 'quantitative', scale: { domain: [yMin, yMax] } }, y2: { field: 'hi' } },
+      },
+      ...(refPoints.length
+        ? [{ data: { values: refPoints }, mark: { type: 'line' as const, color: '#555', strokeDash: [6, 4], clip: true }, encoding: { x, y } }]
+        : []),
+      {
+        data: { values: points },
+        mark: { type: 'line', point: { size: 30 }, strokeWidth: 1.6, clip: true },
+        encoding: { x, y, color: { field: 'run', type: 'nominal', title: refPoints.length ? 'run (dashed: PyTorch mean)' : 'run' } },
+      },
+    ],
+  } as TopLevelSpec;
+}

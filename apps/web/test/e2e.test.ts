@@ -1,0 +1,178 @@
+/**
+ * End to end in Chromium: the built app (vite preview) runs the three WebAssembly backends
+ * (ort-web wasm, TF.js wasm, plain wasm tier in a Web Worker) on 1,000 Fashion-MNIST test
+ * images and must reach exactly the accuracy the same backend packages reach in Node on the
+ * same weights; backends the browser lacks must show as unavailable, not as failures; the
+ * grid, activation maps and drawing canvas must work. Screenshot: test-artifacts/web.png.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Backend } from '@lenet/core';
+import { evaluate, train } from '@lenet/core';
+import { stratifiedSubset, type ImageSplit } from '@lenet/datasets';
+import { loadDataset } from '@lenet/datasets/node';
+import { getPreset, initWeights, type Weights } from '@lenet/model';
+import { saveWeightsFile } from '@lenet/model/node';
+import { ortWebBackend } from '@lenet/backend-onnxruntime';
+import { tfjsWasmBackend } from '@lenet/backend-tfjs';
+import { plainBackend } from '@lenet/backend-plain';
+import type { BrowserRun } from '../src/types.js';
+
+const APP = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ARTIFACTS = join(APP, 'test-artifacts');
+const CHROMIUM = '/usr/bin/chromium';
+const TEST_IMAGES = 1000;
+const WASM: Record<string, Backend> = { 'ort-web-wasm': ortWebBackend, 'tfjs-wasm': tfjsWasmBackend, 'plain-wasm': plainBackend };
+
+/** Newest modification time under the app's sources (to rebuild dist/ only when stale). */
+function newest(path: string): number {
+  const s = statSync(path);
+  if (!s.isDirectory()) return s.mtimeMs;
+  return Math.max(s.mtimeMs, ...readdirSync(path).map((f) => newest(join(path, f))));
+}
+
+async function ensureBuilt(): Promise<void> {
+  const built = join(APP, 'dist', 'index.html');
+  // The page's own sources and the built workspace packages it bundles.
+  const packages = ['core', 'datasets', 'model', 'backend-plain', 'backend-tfjs', 'backend-onnxruntime'].map((p) => join(APP, '..', '..', 'packages', p, 'dist'));
+  const sources = Math.max(...['src', 'server', 'index.html', 'vite.config.ts'].map((p) => newest(join(APP, p))), ...packages.filter(existsSync).map(newest));
+  if (existsSync(built) && statSync(built).mtimeMs > sources) return;
+  const { build } = await import('vite');
+  await build({ root: APP, logLevel: 'warn' });
+}
+
+describe.skipIf(!existsSync(CHROMIUM))(`the page in Chromium (needs ${CHROMIUM}, Debian package chromium)`, () => {
+  let tmp: string;
+  let server: { close(): Promise<void>; url: string };
+  let test: ImageSplit;
+  const node = new Map<string, { accuracy: number; count: number }>();
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'lenet-web-'));
+    const built = ensureBuilt();
+    const data = await loadDataset('fashion-mnist', { download: false });
+    test = stratifiedSubset(data.test, TEST_IMAGES, 0);
+    // Weights worth classifying with: lenet5-modern after 60 SGD steps from the seed-0 init,
+    // saved as `lenet-bench train` saves them (safetensors, spec in the metadata).
+    const spec = getPreset('lenet5-modern');
+    const session = await plainBackend.createSession(spec, initWeights(spec, 0), { threads: 1 });
+    let weights: Weights;
+    try {
+      await train({ session, spec, train: stratifiedSubset(data.train, 7680, 0), test, epochs: 1, batchSize: 128, lr: 0.1, seed: 0, maxStepsPerEpoch: 60 });
+      weights = await session.getWeights();
+    } finally {
+      await session.dispose();
+    }
+    const weightsFile = join(tmp, 'trained.safetensors');
+    await saveWeightsFile(weightsFile, weights, { spec: JSON.stringify(spec), seed: '0' });
+    // The Node result for the same weights and images, with the same backend packages.
+    for (const [id, backend] of Object.entries(WASM)) {
+      const s = await backend.createSession(spec, weights, { threads: 1 });
+      try {
+        const e = await evaluate(s, test);
+        node.set(id, { accuracy: e.accuracy, count: e.count });
+      } finally {
+        await s.dispose();
+      }
+    }
+    await built;
+    const { preview } = await import('vite');
+    const { lenetWeb } = await import('../server/plugin.js');
+    const p = await preview({
+      root: APP,
+      configFile: false,
+      logLevel: 'warn',
+      plugins: [lenetWeb({ weightsFile })],
+      preview: { host: '127.0.0.1', port: 0, strictPort: false, headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
+    });
+    const url = p.resolvedUrls?.local[0];
+    if (!url) throw new Error('vite preview did not report a URL');
+    server = { url, close: () => p.close() };
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('runs the wasm backends on 1,000 test images with the Node accuracy; shows grid, maps, canvas', async () => {
+    for (const [id, r] of node) expect(r.accuracy, `${id} in Node`).toBeGreaterThan(0.3); // trained, not chance
+    const { chromium } = await import('playwright-core');
+    const profile = mkdtempSync(join(tmpdir(), 'lenet-chromium-'));
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 1000 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${server.url}?limit=${TEST_IMAGES}`);
+      await page.evaluate(() => window.lenetBench.ready);
+      expect(await page.textContent('#model-info')).toContain('lenet5-modern');
+
+      const backends = [...Object.keys(WASM), 'ort-web-webgpu', 'tfjs-webgl'];
+      const run: BrowserRun = await page.evaluate((b) => window.lenetBench.run({ backends: b, limit: 1000, inferenceSeconds: 0.3 }), backends);
+      expect(run.crossOriginIsolated).toBe(true);
+      expect(run.testCount).toBe(TEST_IMAGES);
+      const byId = new Map(run.results.map((r) => [r.id, r]));
+      for (const [id, expected] of node) {
+        const r = byId.get(id)!;
+        expect(r.status, `${id}: ${r.reason}`).toBe('ok');
+        expect(r.evaluation!.count).toBe(TEST_IMAGES);
+        expect(r.evaluation!.accuracy, `${id}: browser vs Node accuracy`).toBe(expected.accuracy);
+        expect(r.inference!.batch1.samplesCount).toBeGreaterThanOrEqual(10);
+        expect(r.inference!.batch256.imagesPerSecond).toBeGreaterThan(0);
+      }
+      expect(byId.get('plain-wasm')!.where).toBe('web worker');
+      expect(byId.get('plain-wasm')!.runtime).toContain('WebAssembly SIMD kernels');
+      // No GPU here: the GPU backends are reported as unavailable (or run), never as failures.
+      expect(byId.get('tfjs-webgl')!.status).toBe('unavailable');
+      expect(byId.get('tfjs-webgl')!.reason).toContain('@tensorflow/tfjs-backend-webgl is not installed');
+      expect(byId.get('ort-web-webgpu')!.status).not.toBe('error');
+      expect(await page.locator('#results-table tbody tr').count()).toBe(backends.length);
+      expect(await page.locator('#results-table tr.unavailable').count()).toBeGreaterThanOrEqual(1);
+      expect(await page.locator('#charts svg rect').count()).toBe(3 * Object.keys(WASM).length);
+
+      // Grid: 48 images with predicted/true labels; activation maps of conv1 (6) and conv2 (16).
+      expect(await page.locator('#grid figure').count()).toBe(48);
+      await page.locator('#grid figure[data-index="5"]').click();
+      expect(await page.locator('#grid figure.selected').getAttribute('data-index')).toBe('5');
+      expect(await page.locator('#maps .maps-layer').count()).toBe(2);
+      expect(await page.locator('#maps .maps-layer').nth(0).locator('canvas').count()).toBe(6);
+      expect(await page.locator('#maps .maps-layer').nth(1).locator('canvas').count()).toBe(16);
+
+      // Drawing canvas and noise: probabilities are redrawn and sum to 100 %.
+      await page.click('#copy');
+      const truth = await page.locator('#grid figure[data-index="5"] .true').textContent();
+      const box = (await page.locator('#pad').boundingBox())!;
+      await page.mouse.move(box.x + 100, box.y + 60);
+      await page.mouse.down();
+      await page.mouse.move(box.x + 180, box.y + 220, { steps: 8 });
+      await page.mouse.up();
+      const probs = async () => page.$$eval('#probs text', (ts) => ts.filter((t) => t.textContent!.endsWith('%')).map((t) => parseFloat(t.textContent!)));
+      const drawn = await probs();
+      expect(drawn).toHaveLength(10);
+      expect(drawn.reduce((a, b) => a + b, 0)).toBeCloseTo(100, 0);
+      await page.click('#noise');
+      const noisy = await probs();
+      expect(noisy).toHaveLength(10);
+      expect(noisy).not.toEqual(drawn);
+      expect(truth).toBeTruthy();
+
+      expect(errors).toEqual([]);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      const shot = join(ARTIFACTS, 'web.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      expect(statSync(shot).size).toBeGreaterThan(30_000);
+    } finally {
+      await browser.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  });
+});
