@@ -16,7 +16,7 @@ import { repoRoot, writeFileAtomic } from '../run/store.js';
 import { checkAgreement, type AgreementCheck } from '../reproduce/agreement.js';
 import { describeAugment, describeSchedule, getRecipe, type Recipe } from '../reproduce/recipes.js';
 import { prepareFolder, readRun, runSeed } from '../reproduce/runner.js';
-import { accuracyChart, renderMarkdown, renderText, summarize, type ReproduceSummary } from '../reproduce/summary.js';
+import { accuracyChart, mdTable, renderMarkdown, renderText, summarize, type ReproduceSummary } from '../reproduce/summary.js';
 import type { ReproduceConfig, SeedRun } from '../reproduce/types.js';
 
 export { parseSeeds } from '../reproduce/stats.js';
@@ -47,14 +47,17 @@ export function defaultOutDir(recipe: Recipe, epochs: number, limit: number | un
   return join(repoRoot(), 'reports', 'reproduce', `${recipe.name}${suffix}`);
 }
 
+const AGREEMENT_HEADER = ['backend', 'runtime', 'accuracy', 'correct', 'max |Δlogit|', 'mean |Δlogit|', 'same prediction'];
+
+function agreementRows(a: AgreementCheck): string[][] {
+  return a.rows.map((r) => [r.backend, r.runtime, `${(r.accuracy * 100).toFixed(2)}%`, String(r.correct), r.maxAbsLogitDiff.toExponential(2), r.meanAbsLogitDiff.toExponential(2), `${(r.identicalPredictions * 100).toFixed(2)}%`]);
+}
+
+const agreementTitle = (a: AgreementCheck) =>
+  `Cross-backend agreement: the final weights of ${a.trainedOn} seed ${a.seed} (${a.weightsFile}) on all ${a.images} test images, logits compared with ${a.trainedOn}'s`;
+
 function agreementText(a: AgreementCheck): string {
-  return [
-    `cross-backend agreement: weights of ${a.trainedOn} seed ${a.seed} (${a.weightsFile}) on the ${a.images} test images`,
-    table(
-      ['backend', 'runtime', 'accuracy', 'correct', 'max |Δlogit|', 'mean |Δlogit|', 'same prediction'],
-      a.rows.map((r) => [r.backend, r.runtime, `${(r.accuracy * 100).toFixed(2)}%`, String(r.correct), r.maxAbsLogitDiff.toExponential(2), r.meanAbsLogitDiff.toExponential(2), `${(r.identicalPredictions * 100).toFixed(2)}%`]),
-    ),
-  ].join('\n');
+  return [agreementTitle(a), table(AGREEMENT_HEADER, agreementRows(a))].join('\n');
 }
 
 export async function reproduceCommand(recipeName: string, opts: ReproduceCommandOptions): Promise<void> {
@@ -145,7 +148,7 @@ export async function reproduceCommand(recipeName: string, opts: ReproduceComman
   }
 
   await writeFileAtomic(join(dir, 'summary.json'), JSON.stringify({ ...summary, config, agreement }, null, 1) + '\n');
-  const md = renderMarkdown(recipe, summary) + (agreement ? `\n\n${'```'}\n${agreementText(agreement)}\n${'```'}\n` : '\n');
+  const md = renderMarkdown(recipe, summary) + (agreement ? `\n\n${agreementTitle(agreement)}:\n\n${mdTable(AGREEMENT_HEADER, agreementRows(agreement))}\n` : '\n');
   await writeFileAtomic(join(dir, 'summary.md'), md);
   const chart = accuracyChart(recipe, summary);
   if (chart) await writeFileAtomic(join(dir, 'accuracy.svg'), await renderSvg(chart));

@@ -91,10 +91,42 @@ export const RECIPES: readonly Recipe[] = [
   },
   {
     name: 'fashion-plus',
-    title: 'beyond d2l: wider LeNet (8/24 channels), warmup + cosine lr, flips and 1 px shifts, Fashion-MNIST',
+    title: 'beyond d2l: wider LeNet (8/24 channels), batch 32, warmup + cosine lr, random flips and ±1 px shifts, Fashion-MNIST',
+    notes:
+      'lenet5-wide-8-24 (ReLU, max-pool); SGD batch 32, lr 0.1 after a 1-epoch linear warmup, cosine decay to 0 over 20 epochs; ' +
+      'random horizontal flips and ±1 px shifts (seeded, in the data pipeline)',
+    modelName: 'lenet5-wide-8-24',
+    model: lenetWide,
+    dataset: 'fashion-mnist',
+    epochs: 20,
+    batchSize: 32,
+    schedule: { kind: 'cosine', lr: 0.1, finalLr: 0, warmupEpochs: 1 },
+    augment: { maxShift: 1, hflip: true },
+    band: { kind: 'goal', low: 0.915, high: 1, reference: null, source: 'issue 8: >= 91.5% on Fashion-MNIST within 20 epochs' },
+  },
+  {
+    name: 'mnist-plus',
+    title: 'beyond d2l: lenet5-modern on MNIST, batch 32, warmup + cosine lr, ±1 px shifts',
+    notes:
+      'lenet5-modern; SGD batch 32, lr 0.1 after a 1-epoch linear warmup, cosine decay to 0 over 15 epochs; random ±1 px shifts ' +
+      '(no flips: digits are not mirror-symmetric)',
+    modelName: 'lenet5-modern',
+    model: () => getPreset('lenet5-modern'),
+    dataset: 'mnist',
+    epochs: 15,
+    batchSize: 32,
+    schedule: { kind: 'cosine', lr: 0.1, finalLr: 0, warmupEpochs: 1 },
+    augment: { maxShift: 1, hflip: false },
+    band: { kind: 'goal', low: 0.9905, high: 1, reference: null, source: 'LeCun et al. 1998: LeNet-5 0.95% test error on MNIST' },
+  },
+  {
+    // Our first Fashion-MNIST attempt, kept so its documented result stays reproducible: at batch
+    // 128 the model still underfits after 15 epochs (train loss ~ val loss).
+    name: 'fashion-wide-b128',
+    title: 'beyond d2l, first attempt: wider LeNet (8/24), batch 128, warmup + cosine lr, flips and ±1 px shifts, Fashion-MNIST',
     notes:
       'lenet5-wide-8-24 (ReLU, max-pool); SGD batch 128, lr 0.2 after a 1-epoch linear warmup, cosine decay to 0 over 15 epochs; ' +
-      'random horizontal flips and ±1 px shifts (seeded, in the data pipeline)',
+      'random horizontal flips and ±1 px shifts',
     modelName: 'lenet5-wide-8-24',
     model: lenetWide,
     dataset: 'fashion-mnist',
@@ -104,20 +136,21 @@ export const RECIPES: readonly Recipe[] = [
     augment: { maxShift: 1, hflip: true },
     band: { kind: 'goal', low: 0.915, high: 1, reference: null, source: 'issue 8: >= 91.5% on Fashion-MNIST within 20 epochs' },
   },
+  // Second attempt, kept reproducible: 91.18%, now overfitting (train loss 0.13, val loss 0.26).
   {
-    name: 'mnist-plus',
-    title: 'beyond d2l: lenet5-modern on MNIST with warmup + cosine lr and ±1 px shifts',
+    name: 'fashion-wide-b32',
+    title: 'beyond d2l, second attempt: wider LeNet (8/24), batch 32, warmup + cosine lr, random flips, Fashion-MNIST',
     notes:
-      'lenet5-modern; SGD batch 128, lr 0.2 after a 1-epoch linear warmup, cosine decay to 0 over 15 epochs; random ±1 px shifts ' +
-      '(no flips: digits are not mirror-symmetric)',
-    modelName: 'lenet5-modern',
-    model: () => getPreset('lenet5-modern'),
-    dataset: 'mnist',
-    epochs: 15,
-    batchSize: 128,
-    schedule: { kind: 'cosine', lr: 0.2, finalLr: 0, warmupEpochs: 1 },
-    augment: { maxShift: 1, hflip: false },
-    band: { kind: 'goal', low: 0.9905, high: 1, reference: null, source: 'LeCun et al. 1998: LeNet-5 0.95% test error on MNIST' },
+      'lenet5-wide-8-24 (ReLU, max-pool); SGD batch 32, lr 0.1 after a 1-epoch linear warmup, cosine decay to 0 over 20 epochs; ' +
+      'random horizontal flips (seeded, in the data pipeline)',
+    modelName: 'lenet5-wide-8-24',
+    model: lenetWide,
+    dataset: 'fashion-mnist',
+    epochs: 20,
+    batchSize: 32,
+    schedule: { kind: 'cosine', lr: 0.1, finalLr: 0, warmupEpochs: 1 },
+    augment: { maxShift: 0, hflip: true },
+    band: { kind: 'goal', low: 0.915, high: 1, reference: null, source: 'issue 8: >= 91.5% on Fashion-MNIST within 20 epochs' },
   },
 ];
 

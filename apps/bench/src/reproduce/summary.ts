@@ -91,7 +91,7 @@ export function summaryRows(s: ReproduceSummary): string[][] {
   return s.backends.map((b) => [
     b.backend,
     String(b.stats?.n ?? 0) + (b.failed.length ? ` (+${b.failed.length} failed)` : ''),
-    b.stats ? `${p2(b.stats.mean)} ± ${p2(b.stats.sd)}` : '-',
+    !b.stats ? '-' : b.stats.n > 1 ? `${p2(b.stats.mean)} ± ${p2(b.stats.sd)}` : `${p2(b.stats.mean)} (1 seed, no sd)`,
     b.stats ? `${p2(b.stats.min)} – ${p2(b.stats.max)}` : '-',
     formatBand(s.band),
     b.verdict.verdict === 'no results' ? 'no results' : `${b.verdict.verdict.toUpperCase()} (${b.verdict.seedsInside}/${b.verdict.seeds} seeds inside)`,
@@ -111,7 +111,7 @@ export function renderText(recipe: Recipe, s: ReproduceSummary): string {
   ].join('\n');
 }
 
-function mdTable(header: string[], rows: string[][]): string {
+export function mdTable(header: string[], rows: string[][]): string {
   const esc = (c: string) => c.replace(/\|/g, '\\|');
   return [`| ${header.map(esc).join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 }
