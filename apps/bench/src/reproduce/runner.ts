@@ -54,15 +54,10 @@ export async function readRun(dir: string, backend: string, seed: number): Promi
   }
 }
 
-export interface RunSeedOptions {
+/** The child's job fields, plus where and how the parent runs it. */
+export interface RunSeedOptions extends Pick<ReproduceJob, 'backend' | 'seed' | 'epochs' | 'limit' | 'dataDir' | 'threads'> {
   dir: string;
   recipe: Recipe;
-  backend: string;
-  seed: number;
-  epochs: number;
-  limit: number | null;
-  dataDir?: string;
-  threads: number | null;
   json: boolean;
   /** Receives the running child so Ctrl-C can kill it. */
   onChild?: (kill: () => void) => void;

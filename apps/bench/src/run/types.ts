@@ -178,25 +178,18 @@ export interface Report {
   notes: string[];
 }
 
+/** The recipe and budget fields a child shares with the run's config. */
+type JobConfig = Pick<
+  RunConfig,
+  | 'dataset' | 'limit' | 'seed' | 'epochs' | 'batchSize' | 'lr' | 'targetAccuracy' | 'threads' | 'trainSeconds'
+  | 'maxStepsPerEpoch' | 'maxProjectedSeconds' | 'fallbackTrainSeconds' | 'inferenceSeconds' | 'agreementImages'
+>;
+
 /** What the parent sends a child (one message over IPC). */
-export interface ChildJob {
+export interface ChildJob extends JobConfig {
   backend: string;
   spec: ModelSpec;
-  dataset: DatasetName;
   dataDir?: string;
-  limit: number | null;
-  seed: number;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  targetAccuracy: number;
-  threads: number | null;
-  trainSeconds: number | null;
-  maxStepsPerEpoch: number | null;
-  maxProjectedSeconds: number | null;
-  fallbackTrainSeconds: number | null;
-  inferenceSeconds: number;
-  agreementImages: number;
   /** Shared weights for the agreement check; null: use this backend's own trained weights. */
   agreementWeights: string | null;
   /** Where to save the trained weights (absolute). */
