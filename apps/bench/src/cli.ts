@@ -155,7 +155,7 @@ function buildProgram(): Command {
   program
     .command('reproduce')
     .description('reproduce a recipe on each backend for several seeds (one process per run, resumable): per-seed final accuracy, mean ± sd, verdict vs the reference band')
-    .argument('<recipe>', 'd2l, modern, mnist (d2l 7.6 and exercises, PyTorch bands), fashion-plus, mnist-plus; fashion-wide-b128, fashion-wide-b32 (earlier attempts)')
+    .argument('<recipe>', 'd2l, modern, mnist (d2l 7.6 and exercises, PyTorch bands), fashion-plus, mnist-plus; fashion-wide-b128, fashion-wide-b32, fashion-wide-8-24 (earlier attempts at fashion-plus)')
     .option('--backends <a,b,...>', 'backends to train on', trainBackendList, ['plain'])
     .option('--seeds <list>', 'seeds: a range 0-4, a list 0,2,5, or both', parseSeeds, [0, 1, 2, 3, 4])
     .option('--epochs <n>', "epochs (default: the recipe's)", positiveInt)

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { summarize } from '@lenet/model';
 import { getRecipe, lrAt, RECIPE_NAMES, RECIPES, type Band } from '../src/reproduce/recipes.js';
 import { formatBand, parseSeeds, stats, verdict } from '../src/reproduce/stats.js';
 import { UsageError } from '../src/errors.js';
@@ -85,7 +86,7 @@ describe('stats and verdict', () => {
 
 describe('recipes', () => {
   it('the d2l recipes carry the REFERENCE.md bands and the d2l settings', () => {
-    expect(RECIPE_NAMES).toEqual(['d2l', 'modern', 'mnist', 'fashion-plus', 'mnist-plus', 'fashion-wide-b128', 'fashion-wide-b32']);
+    expect(RECIPE_NAMES).toEqual(['d2l', 'modern', 'mnist', 'fashion-plus', 'mnist-plus', 'fashion-wide-b128', 'fashion-wide-b32', 'fashion-wide-8-24']);
     const d2l = getRecipe('d2l');
     expect([d2l.modelName, d2l.dataset, d2l.epochs, d2l.batchSize, d2l.schedule, d2l.augment]).toEqual(['lenet5', 'fashion-mnist', 10, 128, { kind: 'constant', lr: 0.1 }, null]);
     expect([d2l.band.low, d2l.band.high]).toEqual([0.706, 0.753]);
@@ -94,9 +95,22 @@ describe('recipes', () => {
     for (const r of RECIPES) expect(r.model().name).toBe(r.modelName);
   });
 
+  it('fashion-plus stays in the LeNet family, within 20 epochs, judged against the issue-8 goal', () => {
+    const r = getRecipe('fashion-plus');
+    expect([r.dataset, r.epochs, r.batchSize, r.schedule, r.augment]).toEqual([
+      'fashion-mnist', 20, 32, { kind: 'cosine', lr: 0.1, finalLr: 0, warmupEpochs: 1 }, { maxShift: 1, hflip: true },
+    ]);
+    expect(r.band).toMatchObject({ kind: 'goal', low: 0.915, high: 1 });
+    // LeNet's layer sequence (2 conv+pool blocks, 3 dense) with 16/32 conv channels.
+    const layers = r.model().layers.map((l) => (l.type === 'conv2d' ? `conv${l.outChannels}` : l.type === 'dense' ? `dense${l.units}` : l.type));
+    expect(layers.filter((l) => l.startsWith('conv') || l.startsWith('dense'))).toEqual(['conv16', 'conv32', 'dense120', 'dense84', 'dense10']);
+    // Hand-counted: conv1 416 + conv2 12,832 + fc 96,120 + 10,164 + 850 params; 4.1x lenet5's 416,520 multiply-adds.
+    expect(summarize(r.model())).toMatchObject({ totalParams: 120_382, totalMacs: 1_700_520 });
+  });
+
   it('unknown recipe is a usage error listing the recipes', () => {
     expect(() => getRecipe('d2l-bn')).toThrow(UsageError);
-    expect(() => getRecipe('d2l-bn')).toThrow(/unknown recipe "d2l-bn"; recipes: d2l, modern, mnist, fashion-plus, mnist-plus, fashion-wide-b128, fashion-wide-b32/);
+    expect(() => getRecipe('d2l-bn')).toThrow(/unknown recipe "d2l-bn"; recipes: d2l, modern, mnist, fashion-plus, mnist-plus, fashion-wide-b128, fashion-wide-b32, fashion-wide-8-24/);
   });
 
   it('cosine schedule: linear warmup to the peak, then decays monotonically to finalLr', () => {
@@ -116,7 +130,7 @@ describe('recipes', () => {
 
 describe('CLI usage errors exit 2', () => {
   it.each([
-    [['reproduce', 'lenet9'], /unknown recipe "lenet9"; recipes: d2l, modern, mnist, fashion-plus, mnist-plus, fashion-wide-b128, fashion-wide-b32/],
+    [['reproduce', 'lenet9'], /unknown recipe "lenet9"; recipes: d2l, modern, mnist, fashion-plus, mnist-plus, fashion-wide-b128, fashion-wide-b32, fashion-wide-8-24/],
     [['reproduce'], /missing required argument 'recipe'/],
     [['reproduce', 'd2l', '--seeds', '4-2'], /--seeds <list>.*range "4-2" runs backwards/],
     [['reproduce', 'd2l', '--seeds', 'x'], /--seeds <list>.*"x" is not a seed/],
@@ -187,6 +201,17 @@ describe('reproduce end to end (MNIST subset, plain)', () => {
     expect(readFileSync(join(out, 'accuracy.svg'), 'utf8')).toMatch(/^<svg/);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { backends: { finals: number[]; verdict: { verdict: string } }[] };
     expect(summary.backends[0]).toMatchObject({ finals: [acc], verdict: { verdict: 'outside' } });
+
+    // Seed 1 alone: the folder's summary also covers seed 0 from the earlier invocation.
+    const third = await run('reproduce', 'mnist', '--limit', '2000', '--epochs', '8', '--seeds', '1', '--out', out);
+    expect(third.code).toBe(0);
+    expect(third.stderr).toMatch(/kept in the summary: plain-seed0\n/);
+    const both = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { backends: { backend: string; seeds: number[]; finals: number[] }[] };
+    expect(both.backends).toHaveLength(1);
+    expect(both.backends[0]).toMatchObject({ backend: 'plain', seeds: [0, 1] });
+    expect(both.backends[0]!.finals[0]).toBe(acc);
+    expect(both.backends[0]!.finals[1]).toBeGreaterThanOrEqual(SHORT_RUN_BAND.low);
+    expect(both.backends[0]!.finals[1]).toBeLessThanOrEqual(SHORT_RUN_BAND.high);
 
     // A different configuration in the same folder is refused rather than mixed in.
     const other = await run('reproduce', 'mnist', '--limit', '2000', '--epochs', '3', '--seeds', '0', '--out', out);

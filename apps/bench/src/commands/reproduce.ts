@@ -15,7 +15,7 @@ import { renderSvg } from '../report/charts.js';
 import { repoRoot, writeFileAtomic } from '../run/store.js';
 import { checkAgreement, type AgreementCheck } from '../reproduce/agreement.js';
 import { describeAugment, describeSchedule, getRecipe, type Recipe } from '../reproduce/recipes.js';
-import { prepareFolder, readRun, runSeed } from '../reproduce/runner.js';
+import { prepareFolder, readFinishedRuns, readRun, runSeed } from '../reproduce/runner.js';
 import { accuracyChart, mdTable, renderMarkdown, renderText, summarize, type ReproduceSummary } from '../reproduce/summary.js';
 import type { ReproduceConfig, SeedRun } from '../reproduce/types.js';
 
@@ -126,7 +126,12 @@ export async function reproduceCommand(recipeName: string, opts: ReproduceComman
     process.removeListener('SIGINT', onSigint);
   }
 
-  const summary: ReproduceSummary = summarize(recipe, epochs, opts.backends, runs);
+  // Finished runs of earlier invocations in this folder (other seeds or backends, same config)
+  // belong to the same reproduction: the summary covers them too, after the requested ones.
+  const earlier = (await readFinishedRuns(dir)).filter((r) => !runs.some((x) => x.backend === r.backend && x.seed === r.seed));
+  if (earlier.length) log(`also in ${dir}, kept in the summary: ${earlier.map((r) => `${r.backend}-seed${r.seed}`).join(', ')}`);
+  const backends = [...opts.backends, ...new Set(earlier.map((r) => r.backend).filter((b) => !opts.backends.includes(b)))];
+  const summary: ReproduceSummary = summarize(recipe, epochs, backends, [...runs, ...earlier]);
   let agreement: AgreementCheck | null = null;
   if (!interrupted && opts.agreement?.length) {
     const source = runs.find((r) => r.status === 'ok' && r.weightsFile);

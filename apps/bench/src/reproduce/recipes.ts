@@ -45,8 +45,13 @@ export interface Recipe {
 const REF = '../shared/REFERENCE.md (PyTorch, same data and recipe)';
 
 /** A wider LeNet: 8 and 24 conv channels instead of 6 and 16, ReLU, max-pool; 1.7x lenet5's multiply-adds. */
-export function lenetWide(): ModelSpec {
+export function lenetWide824(): ModelSpec {
   return lenetVariant({ name: 'lenet5-wide-8-24', convChannels: [8, 24], denseUnits: [120, 84], activation: 'relu', pooling: 'max' });
+}
+
+/** LeNet with 16 and 32 conv channels (ReLU, max-pool): 4x lenet5's multiply-adds, 2.6x its parameters. */
+export function lenetWide1632(): ModelSpec {
+  return lenetVariant({ name: 'lenet5-wide-16-32', convChannels: [16, 32], denseUnits: [120, 84], activation: 'relu', pooling: 'max' });
 }
 
 export const RECIPES: readonly Recipe[] = [
@@ -91,12 +96,12 @@ export const RECIPES: readonly Recipe[] = [
   },
   {
     name: 'fashion-plus',
-    title: 'beyond d2l: wider LeNet (8/24 channels), batch 32, warmup + cosine lr, random flips and ±1 px shifts, Fashion-MNIST',
+    title: 'beyond d2l: wider LeNet (16/32 channels), batch 32, warmup + cosine lr, random flips and ±1 px shifts, Fashion-MNIST',
     notes:
-      'lenet5-wide-8-24 (ReLU, max-pool); SGD batch 32, lr 0.1 after a 1-epoch linear warmup, cosine decay to 0 over 20 epochs; ' +
+      'lenet5-wide-16-32 (ReLU, max-pool); SGD batch 32, lr 0.1 after a 1-epoch linear warmup, cosine decay to 0 over 20 epochs; ' +
       'random horizontal flips and ±1 px shifts (seeded, in the data pipeline)',
-    modelName: 'lenet5-wide-8-24',
-    model: lenetWide,
+    modelName: 'lenet5-wide-16-32',
+    model: lenetWide1632,
     dataset: 'fashion-mnist',
     epochs: 20,
     batchSize: 32,
@@ -128,7 +133,7 @@ export const RECIPES: readonly Recipe[] = [
       'lenet5-wide-8-24 (ReLU, max-pool); SGD batch 128, lr 0.2 after a 1-epoch linear warmup, cosine decay to 0 over 15 epochs; ' +
       'random horizontal flips and ±1 px shifts',
     modelName: 'lenet5-wide-8-24',
-    model: lenetWide,
+    model: lenetWide824,
     dataset: 'fashion-mnist',
     epochs: 15,
     batchSize: 128,
@@ -144,12 +149,29 @@ export const RECIPES: readonly Recipe[] = [
       'lenet5-wide-8-24 (ReLU, max-pool); SGD batch 32, lr 0.1 after a 1-epoch linear warmup, cosine decay to 0 over 20 epochs; ' +
       'random horizontal flips (seeded, in the data pipeline)',
     modelName: 'lenet5-wide-8-24',
-    model: lenetWide,
+    model: lenetWide824,
     dataset: 'fashion-mnist',
     epochs: 20,
     batchSize: 32,
     schedule: { kind: 'cosine', lr: 0.1, finalLr: 0, warmupEpochs: 1 },
     augment: { maxShift: 0, hflip: true },
+    band: { kind: 'goal', low: 0.915, high: 1, reference: null, source: 'issue 8: >= 91.5% on Fashion-MNIST within 20 epochs' },
+  },
+  // Third attempt, kept reproducible: 91.47% (91.51% at epoch 18); train loss 0.19 vs val loss 0.235,
+  // so capacity, not overfitting, was the limit -> fashion-plus doubles the conv channels.
+  {
+    name: 'fashion-wide-8-24',
+    title: 'beyond d2l, third attempt: wider LeNet (8/24 channels), batch 32, warmup + cosine lr, random flips and ±1 px shifts, Fashion-MNIST',
+    notes:
+      'lenet5-wide-8-24 (ReLU, max-pool); SGD batch 32, lr 0.1 after a 1-epoch linear warmup, cosine decay to 0 over 20 epochs; ' +
+      'random horizontal flips and ±1 px shifts (seeded, in the data pipeline)',
+    modelName: 'lenet5-wide-8-24',
+    model: lenetWide824,
+    dataset: 'fashion-mnist',
+    epochs: 20,
+    batchSize: 32,
+    schedule: { kind: 'cosine', lr: 0.1, finalLr: 0, warmupEpochs: 1 },
+    augment: { maxShift: 1, hflip: true },
     band: { kind: 'goal', low: 0.915, high: 1, reference: null, source: 'issue 8: >= 91.5% on Fashion-MNIST within 20 epochs' },
   },
 ];

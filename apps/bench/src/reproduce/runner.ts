@@ -6,7 +6,7 @@
  */
 import { fork } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +52,23 @@ export async function readRun(dir: string, backend: string, seed: number): Promi
   } catch {
     return null; // unreadable: run again
   }
+}
+
+/**
+ * Every finished (status ok) run recorded in DIR/runs, including those of earlier invocations with
+ * other --backends/--seeds: the folder, whose config.json fixes the settings, is the unit a summary
+ * covers. Failed runs are left out (they are retried when asked for again).
+ */
+export async function readFinishedRuns(dir: string): Promise<SeedRun[]> {
+  const names = existsSync(join(dir, 'runs')) ? await readdir(join(dir, 'runs')) : [];
+  const runs: SeedRun[] = [];
+  for (const name of names.sort()) {
+    const m = /^(.+)-seed(\d+)\.json$/.exec(name);
+    if (!m) continue;
+    const run = await readRun(dir, m[1]!, Number(m[2]));
+    if (run?.status === 'ok' && run.backend === m[1] && run.seed === Number(m[2])) runs.push(run);
+  }
+  return runs;
 }
 
 /** The child's job fields, plus where and how the parent runs it. */
