@@ -107,8 +107,9 @@ export function encodeSafetensors(weights: Weights, metadata?: Record<string, st
  * Parses and validates safetensors bytes: header length within the file, UTF-8 JSON object,
  * F32 dtypes only, shapes of non-negative integers, offsets matching shape*4, in bounds,
  * non-overlapping and covering the data buffer exactly, string metadata. Throws
- * SafetensorsError naming `source` and the problem. Weights come back in data-offset order,
- * as copies (they do not alias `bytes`).
+ * SafetensorsError naming `source` and the problem. Weights come back in data-offset order
+ * (the order they were encoded in; empty tensors at the same offset by name), as copies (they do
+ * not alias `bytes`).
  */
 export function decodeSafetensors(bytes: Uint8Array, source?: string): DecodedSafetensors {
   const fail = (what: string, cause?: unknown): never => {
@@ -185,7 +186,9 @@ export function decodeSafetensors(bytes: Uint8Array, source?: string): DecodedSa
 
   // Sorted by position, the tensors must tile the data buffer: each starts where the previous
   // ended (no gap, no overlap) and the last ends at the end of the file.
-  const ordered = [...tensors].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  // Empty tensors share an offset with their neighbour and the header is a JSON object (JSON.parse
+  // lists integer-like keys first), so their order is not in the file: break ties by name.
+  const ordered = [...tensors].sort((a, b) => a.begin - b.begin || a.end - b.end || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   let expectedBegin = 0;
   for (let i = 0; i < ordered.length; i++) {
     const t = ordered[i];
