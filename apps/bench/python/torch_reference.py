@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
-"""PyTorch reference cell of `lenet-bench run` (started by apps/bench/src/run/torch.ts).
+"""PyTorch reference cell of `lenet-bench run` (started by apps/bench/src/run/runner.ts).
 
 Trains the same recipe as the JS backends on identical work: the network is built from the same
 JSON model spec, starts from the same safetensors initial weights, reads the exact image/label
 bytes the JS side used and visits them in the exact batch order the JS Batcher produced (written
-by the harness as uint32 epoch permutations). Then it evaluates the final weights on the test
-split, computes logits of the shared agreement weights, and times inference at batch 1 and 256.
+by the harness as uint32 epoch permutations), and evaluates on the same learning-curve subset at
+the same steps.
+
+It speaks the runner's command protocol like a backend's cell process (apps/bench/src/run/
+types.ts, ParentCommand / ChildMessage): one JSON command per stdin line (init, train a window,
+finish, prepare the shared weights, one inference window, exit), one JSON message per stdout
+line. The runner makes all cells take turns, so this process trains or measures only when told.
 
 Usage: python3 torch_reference.py JOB.json
-Output: one JSON message per stdout line, the same messages a backend child sends over IPC
-(phase, info, step, epoch, training, evaluation, agreement, inference, done | error).
 Needs only torch (no numpy, no safetensors package): safetensors is read with json + struct.
 """
 import json
@@ -159,55 +162,52 @@ def evaluate(net, x, y, classes, batch=1000):
     return {'count': n, 'accuracy': correct / n, 'loss': loss_sum / n, 'confusion': confusion.tolist()}
 
 
+
 def quantile(sorted_values, q):
     pos = (len(sorted_values) - 1) * q
     lo, hi = int(pos), min(int(pos) + 1, len(sorted_values) - 1)
     return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
 
 
-def latency(net, x, n, seconds):
-    """Per-call predict times (ms) for about `seconds` after a warm-up; summary like tinybench's."""
-    inp = x[:n]
+def latency_window(net, inp, seconds):
+    """Per-call predict times (ms) for about `seconds` after a short warm-up (like a tinybench window)."""
     with torch.no_grad():
-        warm_end = time.perf_counter() + min(0.3, seconds / 4)
+        warm_end = time.perf_counter() + min(0.1, seconds / 4)
+        net(inp)
         while time.perf_counter() < warm_end:
             net(inp)
         samples = []
         end = time.perf_counter() + seconds
-        while time.perf_counter() < end or len(samples) < 5:
+        while time.perf_counter() < end or len(samples) < 2:
             t0 = time.perf_counter_ns()
             net(inp)
             samples.append((time.perf_counter_ns() - t0) / 1e6)
     s = sorted(samples)
-    mean = sum(s) / len(s)
-    p50 = quantile(s, 0.5)
-    mad = quantile(sorted(abs(v - p50) for v in s), 0.5)
     k = min(len(s), 2000)
-    thinned = [round(s[(i * len(s)) // k], 4) for i in range(k)]
-    return {'batchSize': n, 'p50Ms': p50, 'p99Ms': quantile(s, 0.99), 'meanMs': mean, 'minMs': s[0], 'maxMs': s[-1],
-            'madMs': mad, 'samplesCount': len(s), 'imagesPerSecond': n / (p50 / 1000) if p50 > 0 else 0, 'samplesMs': thinned}
+    return quantile(s, 0.5), [round(s[(i * len(s)) // k], 4) for i in range(k)]
 
 
 def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def main():
-    job = json.load(open(sys.argv[1]))
-    phase = 'start'
+def build_info(threads):
+    """What this process runs on, read from the process itself (see lenet_torch.build_info when present)."""
     try:
-        send({'type': 'phase', 'phase': phase})
-        threads = job['threads'] or torch.get_num_threads()
-        torch.set_num_threads(threads)
-        send({'type': 'info', 'info': {
-            'package': 'torch', 'description': 'PyTorch reference (apps/bench/python/torch_reference.py), CPU',
-            'canTrain': True, 'runtime': f'PyTorch {torch.__version__} CPU, {threads} threads',
-            'versions': {'torch': torch.__version__, 'python': platform.python_version()}, 'threads': threads}})
+        import lenet_torch  # noqa: PLC0415 - optional shared module next to this script
+        return lenet_torch.build_info()
+    except Exception:  # noqa: BLE001
+        return {'torch': torch.__version__, 'threads': threads}
 
-        phase = 'data'
-        send({'type': 'phase', 'phase': phase})
+
+class Cell:
+    """The training trajectory and the inference set-up, advanced by the runner's commands."""
+
+    def __init__(self, job):
+        self.job = job
         f = job['files']
-        rows, cols, classes = job['rows'], job['cols'], job['classes']
+        rows, cols = job['rows'], job['cols']
+        self.classes = job['classes']
 
         def images(path, count):
             return torch.frombuffer(read_bytes(path), dtype=torch.uint8).reshape(count, 1, rows, cols).to(torch.float32).div_(255)
@@ -215,124 +215,224 @@ def main():
         def labels(path):
             return torch.frombuffer(read_bytes(path), dtype=torch.uint8).to(torch.int64)
 
-        xtr, ytr = images(f['trainImages'], job['trainCount']), labels(f['trainLabels'])
-        xte, yte = images(f['testImages'], job['testCount']), labels(f['testLabels'])
-        orders = torch.frombuffer(read_bytes(f['order']), dtype=torch.int32).to(torch.int64).reshape(job['epochs'], job['trainCount'])
+        self.xtr, self.ytr = images(f['trainImages'], job['trainCount']), labels(f['trainLabels'])
+        self.xte, self.yte = images(f['testImages'], job['testCount']), labels(f['testLabels'])
+        self.xev, self.yev = images(f['evalImages'], job['evalCount']), labels(f['evalLabels'])
+        self.orders = torch.frombuffer(read_bytes(f['order']), dtype=torch.int32).to(torch.int64).reshape(job['epochs'], job['trainCount'])
+        self.net = Net(job['spec'])
+        self.net.load(read_safetensors(f['initWeights']))
+        self.opt = torch.optim.SGD(self.net.parameters(), lr=job['lr'])
+        self.lossf = nn.CrossEntropyLoss()
+        bs = job['batchSize']
+        self.full_steps = (job['trainCount'] + bs - 1) // bs
+        ms = job['maxStepsPerEpoch']
+        self.steps_per_epoch = min(self.full_steps, ms) if ms else self.full_steps
+        # trajectory state
+        self.epoch = 0  # 0-based epoch in progress
+        self.step = 0  # steps done in this epoch
+        self.total_steps = 0
+        self.images = 0
+        self.elapsed = 0.0
+        self.ep_loss = 0.0
+        self.ep_images = 0
+        self.ep_seconds = 0.0
+        self.history, self.curve, self.windows, self.trace = [], [], [], []
+        self.reached = False
+        self.recipe_done = False
+        self.last_sent = 0.0
+        self.ref = None
+        self.inp = None
 
-        phase = 'session'
-        send({'type': 'phase', 'phase': phase})
-        net = Net(job['spec'])
-        net.load(read_safetensors(f['initWeights']))
-        opt = torch.optim.SGD(net.parameters(), lr=job['lr'])
-        lossf = nn.CrossEntropyLoss()
+    def eval_point(self, end_of_epoch):
+        t1 = time.perf_counter()
+        ev = evaluate(self.net, self.xev, self.yev, self.classes)
+        point = {'epoch': self.epoch + 1, 'steps': self.total_steps, 'images': self.images, 'seconds': self.elapsed,
+                 'accuracy': ev['accuracy'], 'loss': ev['loss']}
+        self.curve.append(point)
+        send({'type': 'eval', 'point': point})
+        if ev['accuracy'] >= self.job['targetAccuracy']:
+            self.reached = True
+        return ev, time.perf_counter() - t1
 
-        phase = 'train'
-        send({'type': 'phase', 'phase': phase})
-        bs, epochs = job['batchSize'], job['epochs']
-        max_seconds = job['trainSeconds']
-        max_steps = job['maxStepsPerEpoch']
-        steps_per_epoch_full = (job['trainCount'] + bs - 1) // bs
-        steps_per_epoch = min(steps_per_epoch_full, max_steps) if max_steps else steps_per_epoch_full
-        history, trace_steps = [], []
-        elapsed, total_steps, images_before, stopped_by, tt = 0.0, 0, 0, None, None
-        last_sent = 0.0
-        net.train()
-        for e in range(epochs):
-            if max_seconds is not None and elapsed >= max_seconds:
-                stopped_by = 'budget'
+    def end_epoch(self):
+        ev, eval_seconds = self.eval_point(True)
+        m = {'epoch': self.epoch + 1, 'steps': self.step, 'images': self.ep_images, 'trainLoss': self.ep_loss / max(self.ep_images, 1),
+             'valLoss': ev['loss'], 'valAccuracy': ev['accuracy'], 'seconds': self.ep_seconds, 'evalSeconds': eval_seconds,
+             'imagesPerSecond': self.ep_images / self.ep_seconds if self.ep_seconds > 0 else 0, 'elapsedSeconds': self.elapsed,
+             'partial': self.step < self.full_steps}
+        self.history.append(m)
+        send({'type': 'epoch', 'metrics': m})
+        self.epoch += 1
+        self.step = 0
+        self.ep_loss, self.ep_images, self.ep_seconds = 0.0, 0, 0.0
+        if self.epoch >= self.job['epochs']:
+            self.recipe_done = True
+
+    def train_window(self, seconds, rnd):
+        job = self.job
+        bs, every = job['batchSize'], job['evalEverySteps']
+        allowed = self.elapsed + seconds
+        start = (self.total_steps, self.images, self.elapsed)
+        finished = None
+        self.net.train()
+        while True:
+            if self.reached and job['stopAtTarget']:
+                finished = 'target'
                 break
-            order = orders[e]
-            loss_sum, n_img, steps, seconds, out_of_time = 0.0, 0, 0, 0.0, False
-            while steps < steps_per_epoch:
-                t0 = time.perf_counter()
-                idx = order[steps * bs:(steps + 1) * bs]
-                xb, yb = xtr.index_select(0, idx), ytr.index_select(0, idx)
-                loss = lossf(net(xb), yb)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                lv = loss.item()
-                dt = time.perf_counter() - t0
-                n = len(idx)
-                seconds += dt
-                elapsed += dt
-                steps += 1
-                total_steps += 1
-                n_img += n
-                if lv != lv or lv in (float('inf'), float('-inf')):
-                    raise FloatingPointError(f'non-finite loss {lv} at epoch {e + 1} step {steps}')
-                loss_sum += lv * n
-                trace_steps.append((images_before + n_img, lv, e + 1))
-                now = time.perf_counter()
-                if now - last_sent >= 0.25 or steps == steps_per_epoch:
-                    last_sent = now
-                    send({'type': 'step', 'progress': {'epoch': e + 1, 'step': steps, 'stepsPerEpoch': steps_per_epoch, 'loss': lv,
-                                                        'images': n_img, 'seconds': seconds, 'elapsedSeconds': elapsed}})
-                if max_seconds is not None and elapsed >= max_seconds:
-                    out_of_time = True
-                    break
-            t1 = time.perf_counter()
-            ev = evaluate(net, xte, yte, classes)
-            m = {'epoch': e + 1, 'steps': steps, 'images': n_img, 'trainLoss': loss_sum / n_img, 'valLoss': ev['loss'],
-                 'valAccuracy': ev['accuracy'], 'seconds': seconds, 'evalSeconds': time.perf_counter() - t1,
-                 'imagesPerSecond': n_img / seconds if seconds > 0 else 0, 'elapsedSeconds': elapsed,
-                 'partial': steps < steps_per_epoch_full}
-            history.append(m)
-            images_before += n_img
-            send({'type': 'epoch', 'metrics': m})
-            if tt is None and ev['accuracy'] >= job['targetAccuracy']:
-                tt = {'accuracy': ev['accuracy'], 'epoch': e + 1, 'seconds': elapsed}
-            if out_of_time and (steps < steps_per_epoch or e < epochs - 1):
-                stopped_by = 'budget'
+            if self.recipe_done:
+                finished = 'done'
                 break
+            if self.elapsed >= allowed:
+                break
+            order = self.orders[self.epoch]
+            t0 = time.perf_counter()
+            idx = order[self.step * bs:(self.step + 1) * bs]
+            xb, yb = self.xtr.index_select(0, idx), self.ytr.index_select(0, idx)
+            loss = self.lossf(self.net(xb), yb)
+            self.opt.zero_grad()
+            loss.backward()
+            self.opt.step()
+            lv = loss.item()
+            dt = time.perf_counter() - t0
+            n = len(idx)
+            self.elapsed += dt
+            self.ep_seconds += dt
+            self.step += 1
+            self.total_steps += 1
+            self.images += n
+            self.ep_images += n
+            if lv != lv or lv in (float('inf'), float('-inf')):
+                raise FloatingPointError(f'non-finite loss {lv} at epoch {self.epoch + 1} step {self.step}')
+            self.ep_loss += lv * n
+            self.trace.append((self.images, lv, self.epoch + 1))
+            now = time.perf_counter()
+            if now - self.last_sent >= 0.25 or self.step == self.steps_per_epoch:
+                self.last_sent = now
+                send({'type': 'step', 'progress': {'epoch': self.epoch + 1, 'step': self.step, 'stepsPerEpoch': self.steps_per_epoch, 'loss': lv,
+                                                    'images': self.ep_images, 'seconds': self.ep_seconds, 'elapsedSeconds': self.elapsed}})
+            if self.step >= self.steps_per_epoch:
+                self.end_epoch()
+            elif every and self.total_steps % every == 0:
+                self.eval_point(False)
+        w = {'round': rnd, 'steps': self.total_steps - start[0], 'images': self.images - start[1], 'seconds': self.elapsed - start[2]}
+        self.windows.append(w)
+        send({'type': 'slice', 'window': w, 'finished': finished})
 
-        images_total = sum(h['images'] for h in history)
-        ips = images_total / elapsed if elapsed > 0 else 0
-        projected = len(history) < epochs or any(h['partial'] for h in history)
-        epoch_seconds = job['trainCount'] / max(ips, 1e-9) if projected else elapsed / len(history)
-        size = max(1, -(-len(trace_steps) // 200))
+    def finish(self, reason, eval_images):
+        job = self.job
+        # An epoch cut by the target or the budget is not evaluated as an epoch (as core's train
+        # does when stopped): its learning-curve points are in self.curve.
+        images_total = self.images
+        windows = self.windows[1:]
+        w_img = sum(w['images'] for w in windows)
+        w_sec = sum(w['seconds'] for w in windows)
+        ips = w_img / w_sec if w_sec > 0 else (images_total / self.elapsed if self.elapsed > 0 else 0)
+        full_epochs = sum(1 for h in self.history if not h['partial'])
+        projected = full_epochs < job['epochs']
+        epoch_seconds = job['trainCount'] / max(ips, 1e-9)
+        size = max(1, -(-len(self.trace) // 200))
         trace = []
-        for i in range(0, len(trace_steps), size):
-            b = trace_steps[i:i + size]
+        for i in range(0, len(self.trace), size):
+            b = self.trace[i:i + size]
             trace.append({'images': b[-1][0], 'loss': sum(s[1] for s in b) / len(b), 'epoch': b[-1][2]})
-        write_safetensors(job['weightsOut'], net.canonical(), {'spec': json.dumps(job['spec']), 'backend': 'pytorch',
-                                                                'seed': str(job['seed']), 'epochs': str(len(history))})
-        reason = f'at most {max_seconds} s of training' if max_seconds is not None else f'the full recipe ({epochs} epochs)'
-        if max_steps:
-            reason += f', at most {max_steps} steps per epoch'
+        write_safetensors(job['weightsOut'], self.net.canonical(), {'spec': json.dumps(job['spec']), 'backend': 'pytorch',
+                                                                     'seed': str(job['seed']), 'steps': str(self.total_steps)})
+        hit = next((p for p in self.curve if p['accuracy'] >= job['targetAccuracy']), None)
+        reason_text = {'target': f"stopped on reaching {job['targetAccuracy'] * 100:.0f}% on the learning-curve subset",
+                       'budget': 'stopped by the time budget'}.get(reason, f"the full recipe ({job['epochs']} epochs)")
         send({'type': 'training', 'skipped': None, 'training': {
-            'epochs': history, 'stoppedBy': stopped_by, 'budget': {'maxSeconds': max_seconds, 'maxStepsPerEpoch': max_steps, 'reason': reason},
-            'totalSteps': total_steps, 'trainSeconds': elapsed, 'imagesPerSecond': ips, 'epochSeconds': epoch_seconds,
-            'recipeSeconds': epoch_seconds * epochs if projected else elapsed, 'projected': projected, 'timeToTarget': tt,
-            'lossTrace': trace, 'probe': None, 'weightsFile': job['weightsOut']}})
-
-        phase = 'evaluate'
-        send({'type': 'phase', 'phase': phase})
+            'epochs': self.history, 'stoppedBy': None if reason == 'done' else reason,
+            'budget': {'maxSeconds': None, 'maxStepsPerEpoch': job['maxStepsPerEpoch'], 'reason': reason_text},
+            'totalSteps': self.total_steps, 'trainSeconds': self.elapsed, 'imagesPerSecond': ips, 'epochSeconds': epoch_seconds,
+            'recipeSeconds': epoch_seconds * job['epochs'] if projected else self.elapsed, 'projected': projected,
+            'timeToTarget': {'accuracy': hit['accuracy'], 'epoch': hit['epoch'], 'seconds': hit['seconds']} if hit else None,
+            'lossTrace': trace, 'probe': None, 'weightsFile': job['weightsOut'], 'windows': self.windows, 'curve': self.curve}})
+        send({'type': 'phase', 'phase': 'evaluate'})
         t0 = time.perf_counter()
-        ev = evaluate(net, xte, yte, classes)
+        if eval_images >= len(self.xte):
+            ev = evaluate(self.net, self.xte, self.yte, self.classes)
+        else:
+            ev = evaluate(self.net, self.xev, self.yev, self.classes)
         ev['seconds'] = time.perf_counter() - t0
         send({'type': 'evaluation', 'evaluation': ev})
 
-        phase = 'agreement'
-        send({'type': 'phase', 'phase': phase})
-        shared = job['agreementWeights'] or job['weightsOut']
-        ref = Net(job['spec'])
-        ref.load(read_safetensors(shared))
-        ref.eval()
-        n = job['agreementCount']
-        xa = torch.frombuffer(read_bytes(f['agreementImages']), dtype=torch.float32).reshape(n, 1, rows, cols)
-        with torch.no_grad():
-            logits = ref(xa).reshape(-1).tolist()
-        send({'type': 'agreement', 'logits': logits, 'weightsFile': shared})
+    def prepare(self, cmd):
+        job = self.job
+        send({'type': 'phase', 'phase': 'agreement'})
+        shared = cmd['sharedWeights']
+        self.ref = Net(job['spec'])
+        self.ref.load(read_safetensors(shared) if shared else read_safetensors(job['files']['initWeights']))
+        self.ref.eval()
+        rows, cols = job['rows'], job['cols']
+        if shared:
+            n = job['agreementCount']
+            xa = torch.frombuffer(read_bytes(job['files']['agreementImages']), dtype=torch.float32).reshape(n, 1, rows, cols)
+            with torch.no_grad():
+                logits = self.ref(xa).reshape(-1).tolist()
+            send({'type': 'agreement', 'logits': logits, 'weightsFile': shared})
+        if cmd['evaluate']:
+            t0 = time.perf_counter()
+            ev = evaluate(self.ref, self.xte if cmd['evalImages'] >= len(self.xte) else self.xev,
+                          self.yte if cmd['evalImages'] >= len(self.xte) else self.yev, self.classes)
+            ev['seconds'] = time.perf_counter() - t0
+            send({'type': 'evaluation', 'evaluation': ev})
+        send({'type': 'phase', 'phase': 'inference'})
+        mb = cmd['maxBatchSize']
+        x = self.xte[:mb]
+        if len(x) < mb:
+            x = x.repeat((mb + len(x) - 1) // len(x), 1, 1, 1)[:mb]
+        self.inp = x.contiguous()
+        send({'type': 'prepared'})
 
-        phase = 'inference'
-        send({'type': 'phase', 'phase': phase})
-        x256 = xte[:256]
-        if len(x256) < 256:
-            x256 = x256.repeat((256 + len(x256) - 1) // len(x256), 1, 1, 1)[:256]
-        half = job['inferenceSeconds'] / 2
-        send({'type': 'inference', 'inference': {'tool': 'perf_counter loop (torch.no_grad)',
-                                                 'batch1': latency(ref, x256, 1, half), 'batch256': latency(ref, x256, 256, half)}})
+    def infer(self, batch, seconds, rnd):
+        p50, samples = latency_window(self.ref, self.inp[:batch], seconds)
+        send({'type': 'window', 'window': {'batchSize': batch, 'round': rnd, 'p50Ms': p50,
+                                           'imagesPerSecond': batch / (p50 / 1000) if p50 > 0 else 0, 'samples': len(samples)},
+              'samplesMs': samples})
+
+
+def main():
+    base = json.load(open(sys.argv[1]))
+    phase = 'start'
+    cell = None
+    try:
+        for line in sys.stdin:
+            line = line.strip()
+            if not line:
+                continue
+            cmd = json.loads(line)
+            kind = cmd['type']
+            if kind == 'init':
+                job = {**base, **cmd['job'], 'files': base['files'], 'threads': base['threads']}
+                send({'type': 'phase', 'phase': 'start'})
+                threads = job['threads'] or torch.get_num_threads()
+                torch.set_num_threads(threads)
+                build = build_info(threads)
+                send({'type': 'info', 'info': {
+                    'package': 'torch', 'description': 'PyTorch reference (apps/bench/python/torch_reference.py), CPU',
+                    'canTrain': True, 'runtime': f'PyTorch {torch.__version__} CPU, {threads} threads',
+                    'versions': {'torch': torch.__version__, 'python': platform.python_version()}, 'threads': threads,
+                    'build': build}})
+                phase = 'data'
+                send({'type': 'phase', 'phase': phase})
+                cell = Cell(job)
+                if not job['train']:
+                    send({'type': 'training', 'training': None, 'skipped': 'trained in an earlier invocation (resume)'})
+                send({'type': 'ready'})
+                phase = 'train'
+                send({'type': 'phase', 'phase': phase})
+            elif kind == 'train':
+                cell.train_window(cmd['seconds'], cmd['round'])
+            elif kind == 'finish':
+                cell.finish(cmd['reason'], cmd['evalImages'])
+            elif kind == 'prepare':
+                phase = 'agreement'
+                cell.prepare(cmd)
+                phase = 'inference'
+            elif kind == 'infer':
+                cell.infer(cmd['batchSize'], cmd['seconds'], cmd['round'])
+            elif kind == 'exit':
+                break
         send({'type': 'done', 'peakRssMB': peak_rss_mb()})
     except BaseException as err:  # noqa: BLE001 - every failure becomes an error message for the report
         traceback.print_exc(file=sys.stderr)
@@ -341,4 +441,5 @@ def main():
 
 
 if __name__ == '__main__':
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     main()

@@ -15,7 +15,7 @@ import { backendsCommand } from './commands/backends.js';
 import { trainCommand } from './commands/train.js';
 import { evalCommand } from './commands/eval.js';
 import { exportOnnxCommand } from './commands/export-onnx.js';
-import { backendList, runCommand } from './commands/run.js';
+import { backendList, batchSizeList, runCommand } from './commands/run.js';
 import { compareCommand, reportCommand } from './commands/report.js';
 import { parseSeeds, reproduceCommand, trainBackendList } from './commands/reproduce.js';
 import { browserCommand } from './browser/command.js';
@@ -121,8 +121,8 @@ function buildProgram(): Command {
     .addOption(model())
     .addOption(dataset())
     .addOption(dataDir())
-    .addOption(new Option('--profile <name>', 'quick: 1 epoch, <= 15 s of training per backend; full: the d2l recipe (10 epochs), budget-limited where it would take > 30 min').choices(['quick', 'full']).default('quick'))
-    .option('--epochs <n>', 'epochs (default: 1 quick, 10 full)', positiveInt)
+    .addOption(new Option('--profile <name>', 'quick: d2l recipe until 70% (time to accuracy), slow backends budget-limited; full: the whole d2l recipe (10 epochs); smoke: a few seconds, for tests').choices(['quick', 'full', 'smoke']).default('quick'))
+    .option('--epochs <n>', 'epochs (default: 10; smoke: 1)', positiveInt)
     .option('--seed <n>', 'seed of the initial weights and the batch order (same for every backend)', nonNegativeInt, 0)
     .addOption(threads())
     .option('--target-accuracy <x>', 'record the training time to reach this validation accuracy', fraction, 0.7)
@@ -132,7 +132,10 @@ function buildProgram(): Command {
     .addOption(new Option('--limit <n>', 'use stratified subsets of n images per split (development)').argParser(positiveInt).hideHelp())
     .addOption(new Option('--train-steps <n>', 'at most n training steps per epoch (development)').argParser(positiveInt).hideHelp())
     .addOption(new Option('--train-seconds <s>', 'training budget per backend in seconds (overrides the profile)').argParser(positiveNumber).hideHelp())
-    .addOption(new Option('--inference-seconds <s>', 'inference measuring time per backend (overrides the profile)').argParser(positiveNumber).hideHelp())
+    .addOption(new Option('--inference-seconds <s>', 'inference measuring time per backend, all windows together (overrides the profile)').argParser(positiveNumber))
+    .addOption(new Option('--inference-rounds <n>', 'inference rounds: each backend measures one window per batch size per round (overrides the profile)').argParser(positiveInt))
+    .option('--batch-sizes <list>', 'inference batch sizes besides 1 and 256, e.g. 8,32,128,512 (throughput-vs-batch-size chart)', batchSizeList)
+    .addOption(new Option('--eval-images <n>', 'test images of the learning-curve evaluations (stratified subset; overrides the profile)').argParser(positiveInt))
     .addOption(new Option('--agreement-images <n>', 'test images for the agreement check (overrides the profile)').argParser(positiveInt).hideHelp())
     .addOption(json())
     .action(runCommand);

@@ -10,7 +10,7 @@ export type { LossResult } from './loss.js';
 export { softmaxCrossEntropy, argmax } from './loss.js';
 export type { EvaluateOptions, Evaluation } from './evaluate.js';
 export { evaluate, DEFAULT_EVAL_BATCH_SIZE } from './evaluate.js';
-export type { TrainOptions, TrainResult, EpochMetrics, StepProgress, ScheduleStep } from './train.js';
+export type { TrainOptions, TrainResult, EpochMetrics, StepProgress, ScheduleStep, EvalPoint } from './train.js';
 export { train, TRAIN_DEFAULTS } from './train.js';
 export type { Params64, RefOp, RefPlan } from './reference.js';
 export {

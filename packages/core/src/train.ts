@@ -60,6 +60,36 @@ export interface TrainOptions {
    * TrainResult.stoppedAt). stoppedBy = 'signal'.
    */
   signal?: AbortSignal;
+  /**
+   * Awaited before every step, outside the step's timing: lets a scheduler pause training
+   * between measurement windows (lenet-bench interleaves backends this way). Aborting `signal`
+   * while it waits stops training before the next step.
+   */
+  beforeStep?: () => Promise<void> | void;
+  /**
+   * Evaluate on `test` every this many steps as well as after each epoch (sub-epoch learning
+   * curves); each evaluation is reported through onEval, and its time is not training time.
+   */
+  evalEverySteps?: number;
+  /** Called for every evaluation (sub-epoch and end of epoch), in step order. */
+  onEval?: (point: EvalPoint) => void;
+}
+
+/** One point of the learning curve: the model after `totalSteps` steps, evaluated on `test`. */
+export interface EvalPoint {
+  epoch: number;
+  /** Steps done in this epoch (1-based position of the last step). */
+  step: number;
+  totalSteps: number;
+  /** Images trained on since the start. */
+  images: number;
+  /** Training seconds since the start (evaluations excluded). */
+  elapsedSeconds: number;
+  accuracy: number;
+  loss: number;
+  evalSeconds: number;
+  /** True at the end of an epoch. */
+  endOfEpoch: boolean;
 }
 
 export interface EpochMetrics {
@@ -190,6 +220,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (maxSeconds !== undefined && !(typeof maxSeconds === 'number' && maxSeconds > 0)) {
     throw new TrainOptionsError(`train: maxSeconds must be a number > 0, got ${String(maxSeconds)}`);
   }
+  const evalEvery = options.evalEverySteps === undefined ? Infinity : checkPositiveInteger('train: evalEverySteps', options.evalEverySteps);
   const maxSteps =
     options.maxStepsPerEpoch === undefined
       ? Infinity
@@ -202,6 +233,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const stepsPerEpoch = Math.min(batcher.batchesPerEpoch, maxSteps);
   const result: TrainResult = { epochs: [], totalSteps: 0, trainSeconds: 0 };
   let elapsed = 0;
+  let imagesTotal = 0;
   let lastYield = performance.now();
 
   for (let e = 0; e < epochs; e++) {
@@ -222,6 +254,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         lastYield = performance.now();
       }
       if (signal?.aborted) break;
+      if (options.beforeStep) {
+        await options.beforeStep();
+        lastYield = performance.now();
+        if (signal?.aborted) break;
+      }
       const t0 = performance.now();
       const next = batches.next();
       if (next.done) break;
@@ -248,7 +285,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         throw new NonFiniteLossError(epoch, steps, loss, result.epochs.slice());
       }
       lossSum += loss * n;
+      imagesTotal += n;
       onStep?.({ epoch, step: steps, stepsPerEpoch, loss, images, seconds, elapsedSeconds: elapsed });
+      // Sub-epoch evaluation; the end of the epoch is evaluated below in any case.
+      if (result.totalSteps % evalEvery === 0 && steps < stepsPerEpoch && !(maxSeconds !== undefined && elapsed >= maxSeconds)) {
+        const te = performance.now();
+        const ev = await evaluate(session, options.test, { batchSize: evalBatchSize });
+        options.onEval?.({ epoch, step: steps, totalSteps: result.totalSteps, images: imagesTotal, elapsedSeconds: elapsed, accuracy: ev.accuracy, loss: ev.loss, evalSeconds: (performance.now() - te) / 1000, endOfEpoch: false });
+        lastYield = performance.now();
+      }
       if (maxSeconds !== undefined && elapsed >= maxSeconds) {
         outOfTime = true;
         break;
@@ -279,6 +324,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     };
     result.epochs.push(metrics);
     result.finalEvaluation = ev;
+    options.onEval?.({ epoch, step: steps, totalSteps: result.totalSteps, images: imagesTotal, elapsedSeconds: elapsed, accuracy: ev.accuracy, loss: ev.loss, evalSeconds, endOfEpoch: true });
     if (targetAccuracy !== undefined && !result.timeToTarget && ev.accuracy >= targetAccuracy) {
       result.timeToTarget = { accuracy: ev.accuracy, epoch, seconds: elapsed };
     }

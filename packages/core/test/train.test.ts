@@ -272,3 +272,35 @@ describe('train: end to end on the reference backend', () => {
     expect(b.weights).toEqual(a.weights);
   });
 });
+
+describe('train: windows (beforeStep) and sub-epoch evaluation (evalEverySteps)', () => {
+  it('evaluates every k steps and at every epoch end, with cumulative images and steps', async () => {
+    const points: import('../src/train.js').EvalPoint[] = [];
+    const session = scriptedSession();
+    await train({ ...base, session, evalEverySteps: 2, onEval: (p) => points.push(p) });
+    // 9 steps (3 per epoch): sub-epoch points at total steps 2, 4, 8 (6 is an epoch end), plus the 3 epoch ends.
+    expect(points.map((p) => [p.totalSteps, p.endOfEpoch])).toEqual([[2, false], [3, true], [4, false], [6, true], [8, false], [9, true]]);
+    expect(points.map((p) => p.images)).toEqual([32, 40, 56, 80, 112, 120]);
+    expect(points.every((p) => p.accuracy === 1 && p.evalSeconds >= 0)).toBe(true);
+  });
+
+  it('beforeStep gates every step outside the step timing; aborting while gated stops before the next step', async () => {
+    const session = scriptedSession();
+    const controller = new AbortController();
+    let gates = 0;
+    const result = await train({
+      ...base,
+      session,
+      signal: controller.signal,
+      beforeStep: async () => {
+        gates++;
+        await sleep(30); // a paused window: must not count as training time
+        if (gates === 5) controller.abort();
+      },
+    });
+    expect(gates).toBe(5);
+    expect(session.steps).toHaveLength(4);
+    expect(result.stoppedBy).toBe('signal');
+    expect(result.trainSeconds).toBeLessThan(0.1); // 5 x 30 ms of waiting are not training time
+  });
+});

@@ -41,12 +41,19 @@ export function buildCharts(report: Report): Chart[] {
   const training = report.results.filter((r) => r.training && r.training.imagesPerSecond > 0).map((r) => ({
     backend: label(r),
     ips: r.training!.imagesPerSecond,
-    kind: r.training!.projected ? 'budget-limited (epoch time projected)' : 'measured full epochs',
+    lo: r.training!.throughput?.low ?? r.training!.imagesPerSecond,
+    hi: r.training!.throughput?.high ?? r.training!.imagesPerSecond,
+    kind: r.training!.stoppedBy === 'budget' ? 'budget-limited' : r.training!.stoppedBy === 'target' ? 'stopped at the target' : 'whole recipe',
     text: `${Math.round(r.training!.imagesPerSecond).toLocaleString('en-US')} img/s`,
   }));
+  const b = (r: (typeof report.results)[number], n: number) => r.inference?.batches?.find((x) => x.batchSize === n);
   const infer = report.results.filter((r) => r.inference).map((r) => ({
     backend: label(r),
     ips: r.inference!.batch256.imagesPerSecond,
+    lo: b(r, 256)?.imagesPerSecond.low ?? r.inference!.batch256.imagesPerSecond,
+    hi: b(r, 256)?.imagesPerSecond.high ?? r.inference!.batch256.imagesPerSecond,
+    p50lo: b(r, 1)?.p50Ms.low ?? r.inference!.batch1.p50Ms,
+    p50hi: b(r, 1)?.p50Ms.high ?? r.inference!.batch1.p50Ms,
     p50: r.inference!.batch1.p50Ms,
     p99: r.inference!.batch1.p99Ms,
     text: `${Math.round(r.inference!.batch256.imagesPerSecond).toLocaleString('en-US')} img/s`,
@@ -62,6 +69,85 @@ export function buildCharts(report: Report): Chart[] {
     return [10 ** Math.floor(Math.log10(Math.min(...ok))), 10 ** Math.ceil(Math.log10(Math.max(...ok) * 3))];
   };
   const charts: Chart[] = [];
+  const curves = report.results.flatMap((r) =>
+    (r.training?.curve ?? []).map((p) => ({ backend: label(r), seconds: p.seconds, epochs: p.images / Math.max(1, report.config.trainCount), accuracy: p.accuracy })),
+  );
+  if (curves.length) {
+    const target = report.config.targetAccuracy;
+    const evalN = (report.config.evalImages ?? report.config.testCount).toLocaleString('en-US');
+    charts.push({
+      id: 'time-to-accuracy',
+      title: `Time to accuracy: accuracy (${evalN} test images) vs training seconds; dashed: ${Math.round(target * 100)}% target`,
+      spec: {
+        ...base,
+        height: 280,
+        layer: [
+          {
+            data: { values: curves },
+            mark: { type: 'line', point: { size: 18 }, strokeWidth: 2 },
+            encoding: {
+              x: { field: 'seconds', type: 'quantitative', title: 'training seconds (evaluations excluded)' },
+              y: { field: 'accuracy', type: 'quantitative', title: 'accuracy', axis: { format: '.0%' }, scale: { domain: [0, 1] } },
+              color,
+            },
+          },
+          { data: { values: [{ target }] }, mark: { type: 'rule', strokeDash: [6, 4], color: '#888' }, encoding: { y: { field: 'target', type: 'quantitative' } } },
+        ],
+      } as TopLevelSpec,
+    });
+    charts.push({
+      id: 'accuracy-vs-epochs',
+      title: 'Learning curves vs epochs trained (identical work: the curves coincide where the backends agree)',
+      spec: {
+        ...base,
+        height: 260,
+        data: { values: curves },
+        mark: { type: 'line', point: { size: 18 }, strokeWidth: 2 },
+        encoding: {
+          x: { field: 'epochs', type: 'quantitative', title: 'epochs trained' },
+          y: { field: 'accuracy', type: 'quantitative', title: 'accuracy', axis: { format: '.0%' }, scale: { domain: [0, 1] } },
+          color,
+          strokeDash: { field: 'backend', type: 'nominal', legend: null },
+        },
+      } as TopLevelSpec,
+    });
+  }
+  const cmp = (report.comparisons?.rows ?? []).filter((r) => r.ratio && r.ratio.low !== null && r.ratio.high !== null);
+  if (cmp.length) {
+    const rows = cmp.map((r) => ({ backend: r.backend, metric: r.metric === 'train' ? 'training' : r.metric.replace('infer-', 'inference '), ratio: r.ratio!.estimate, lo: r.ratio!.low, hi: r.ratio!.high, verdict: r.verdict }));
+    charts.push({
+      id: 'ratios',
+      title: `Ratio to ${report.comparisons!.reference} (paired windows, 95% interval; > 1 = faster; log scale)`,
+      spec: {
+        ...base,
+        height: Math.max(80, rows.length * 16),
+        data: { values: rows },
+        encoding: { y: { field: 'backend', type: 'nominal', title: null }, yOffset: { field: 'metric', type: 'nominal' }, color: { field: 'metric', type: 'nominal', title: 'figure' } },
+        layer: [
+          { mark: { type: 'rule', strokeWidth: 2 }, encoding: { x: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, title: `ratio to ${report.comparisons!.reference}` }, x2: { field: 'hi' } } },
+          { mark: { type: 'point', filled: true, size: 40 }, encoding: { x: { field: 'ratio', type: 'quantitative' }, tooltip: [{ field: 'backend' }, { field: 'metric' }, { field: 'ratio', format: '.2f' }, { field: 'verdict' }] } },
+          { data: { values: [{ one: 1 }] }, mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { x: { field: 'one', type: 'quantitative' } } },
+        ],
+      } as TopLevelSpec,
+    });
+  }
+  const scaling = report.results.flatMap((r) => (r.inference?.batches ?? []).map((bs) => ({ backend: label(r), batch: bs.batchSize, ips: bs.imagesPerSecond.estimate, lo: bs.imagesPerSecond.low ?? bs.imagesPerSecond.estimate, hi: bs.imagesPerSecond.high ?? bs.imagesPerSecond.estimate })));
+  if (new Set(scaling.map((d) => d.batch)).size > 2) {
+    charts.push({
+      id: 'batch-scaling',
+      title: 'Inference throughput vs batch size (images/s, log-log; bars: 95% interval)',
+      spec: {
+        ...base,
+        height: 260,
+        data: { values: scaling },
+        encoding: { x: { field: 'batch', type: 'quantitative', scale: { type: 'log' }, title: 'batch size' }, color },
+        layer: [
+          { mark: { type: 'line', point: true }, encoding: { y: { field: 'ips', type: 'quantitative', scale: { type: 'log' }, title: 'images / s' } } },
+          { mark: { type: 'rule' }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+        ],
+      } as TopLevelSpec,
+    });
+  }
 
   charts.push(
     epochs.length
@@ -125,7 +211,7 @@ export function buildCharts(report: Report): Chart[] {
     training.length
       ? {
           id: 'train-throughput',
-          title: 'Training throughput, batch 128 (images/s, log scale)',
+          title: 'Training throughput, batch 128 (images/s, log scale; line: 95% interval over windows)',
           spec: {
             ...base,
             height: barHeight(training.length),
@@ -135,8 +221,9 @@ export function buildCharts(report: Report): Chart[] {
               x: { field: 'ips', type: 'quantitative', title: 'images / s (training)', scale: { type: 'log', domain: logDomain(training.map((d) => d.ips)) } },
             },
             layer: [
-              { mark: { type: 'bar' }, encoding: { x2: { datum: logDomain(training.map((d) => d.ips))[0] }, color: { field: 'kind', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'horizontal' }, scale: { domain: ['measured full epochs', 'budget-limited (epoch time projected)'], range: ['#4c78a8', '#f58518'] } } } },
-              { mark: { type: 'text', align: 'left', dx: 4, fontSize: 11 }, encoding: { text: { field: 'text' } } },
+              { mark: { type: 'bar' }, encoding: { x2: { datum: logDomain(training.map((d) => d.ips))[0] }, color: { field: 'kind', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'horizontal' }, scale: { domain: ['whole recipe', 'stopped at the target', 'budget-limited'], range: ['#4c78a8', '#54a24b', '#f58518'] } } } },
+              { mark: { type: 'rule', color: '#222', strokeWidth: 1.5 }, encoding: { x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } },
+              { mark: { type: 'text', align: 'left', dx: 4, fontSize: 11 }, encoding: { x: { field: 'hi', type: 'quantitative' }, text: { field: 'text' } } },
             ],
           } as TopLevelSpec,
         }
@@ -146,7 +233,7 @@ export function buildCharts(report: Report): Chart[] {
     infer.length
       ? {
           id: 'infer-throughput',
-          title: 'Inference throughput, batch 256 (images/s, log scale)',
+          title: 'Inference throughput, batch 256 (images/s, log scale; line: 95% interval over windows)',
           spec: {
             ...base,
             height: barHeight(infer.length),
@@ -157,7 +244,8 @@ export function buildCharts(report: Report): Chart[] {
             },
             layer: [
               { mark: { type: 'bar', color: '#54a24b' }, encoding: { x2: { datum: logDomain(infer.map((d) => d.ips))[0] } } },
-              { mark: { type: 'text', align: 'left', dx: 4, fontSize: 11 }, encoding: { text: { field: 'text' } } },
+              { mark: { type: 'rule', color: '#222', strokeWidth: 1.5 }, encoding: { x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } },
+              { mark: { type: 'text', align: 'left', dx: 4, fontSize: 11 }, encoding: { x: { field: 'hi', type: 'quantitative' }, text: { field: 'text' } } },
             ],
           } as TopLevelSpec,
         }
@@ -167,7 +255,7 @@ export function buildCharts(report: Report): Chart[] {
     infer.length
       ? {
           id: 'latency',
-          title: 'Inference latency, batch 1 (bar: p50, tick: p99; ms, log scale)',
+          title: 'Inference latency, batch 1 (bar: p50 with its 95% interval, tick: p99; ms, log scale)',
           spec: {
             ...base,
             height: barHeight(infer.length),
@@ -181,6 +269,7 @@ export function buildCharts(report: Report): Chart[] {
                   x2: { datum: logDomain(infer.flatMap((d) => [d.p50, d.p99 * 4]))[0] },
                 },
               },
+              { mark: { type: 'rule', color: '#222', strokeWidth: 1.5 }, encoding: { x: { field: 'p50lo', type: 'quantitative' }, x2: { field: 'p50hi' } } },
               { mark: { type: 'tick', color: '#333', thickness: 2 }, encoding: { x: { field: 'p99', type: 'quantitative' } } },
               { mark: { type: 'text', align: 'left', dx: 6, fontSize: 11 }, encoding: { x: { field: 'p99', type: 'quantitative' }, text: { field: 'latText' } } },
             ],

@@ -1,68 +1,111 @@
-/** `lenet-bench compare A B`: two reports side by side, with B/A ratios per backend. */
+/**
+ * `lenet-bench compare A B`: two reports side by side. For each backend and figure (training
+ * img/s, batch-1 p50 latency, batch-256 img/s) it prints B/A with a 95% interval computed from
+ * both runs' windows; when the two runs' intervals overlap it says "no significant difference"
+ * instead of a ratio, so run-to-run noise on a shared machine is not read as a change in the code.
+ * Reports of schema 1 (one window per figure) get plain ratios, marked as such.
+ */
 import type { BackendResult, Report } from '../run/types.js';
+import { trainingWindowRates } from '../run/results.js';
+import { independentRatioInterval, medianInterval, overlaps, type Interval } from '../stats/intervals.js';
 import { table } from '../format.js';
+
+export interface FigureComparison {
+  a: number | null;
+  b: number | null;
+  /** B/A: median ratio with its 95% interval (independent bootstrap of both runs' windows). */
+  ratio: Interval | null;
+  /** 'no significant difference' when the two runs' intervals overlap. */
+  verdict: 'higher' | 'lower' | 'no significant difference' | 'no intervals' | null;
+}
 
 export interface CompareRow {
   backend: string;
-  trainIpsA: number | null;
-  trainIpsB: number | null;
-  trainRatio: number | null;
+  train: FigureComparison;
+  b1P50: FigureComparison;
+  b256: FigureComparison;
   accuracyA: number | null;
   accuracyB: number | null;
-  b1P50A: number | null;
-  b1P50B: number | null;
-  b1Ratio: number | null;
-  b256IpsA: number | null;
-  b256IpsB: number | null;
-  b256Ratio: number | null;
   maxAbsLogitDiffA: number | null;
   maxAbsLogitDiffB: number | null;
+  /** Kept for scripts written against the first version of this output. */
+  trainRatio: number | null;
+  b1Ratio: number | null;
+  b256Ratio: number | null;
 }
 
-const r = (b: number | null, a: number | null) => (a !== null && b !== null && a > 0 && b > 0 ? b / a : null);
+type Windows = { values: number[]; interval: Interval | null };
 
-function pick(rs: BackendResult | undefined) {
-  return {
-    train: rs?.training?.imagesPerSecond ?? null,
-    acc: rs?.evaluation?.accuracy ?? null,
-    b1: rs?.inference?.batch1.p50Ms ?? null,
-    b256: rs?.inference?.batch256.imagesPerSecond ?? null,
-    agree: rs?.agreement?.maxAbsLogitDiff ?? null,
-  };
+function windowsOf(r: BackendResult | undefined, figure: 'train' | 'b1' | 'b256'): Windows | null {
+  if (!r || r.status !== 'ok') return null;
+  if (figure === 'train') {
+    if (!r.training) return null;
+    const values = trainingWindowRates(r.training.windows ?? []).map((w) => w.ips);
+    return values.length ? { values, interval: medianInterval(values) } : { values: [r.training.imagesPerSecond], interval: null };
+  }
+  if (!r.inference) return null;
+  const n = figure === 'b1' ? 1 : 256;
+  const ws = (r.inference.windows ?? []).filter((w) => w.batchSize === n);
+  if (!ws.length) {
+    const v = figure === 'b1' ? r.inference.batch1.p50Ms : r.inference.batch256.imagesPerSecond;
+    return { values: [v], interval: null };
+  }
+  const values = ws.map((w) => (figure === 'b1' ? w.p50Ms : w.imagesPerSecond));
+  return { values, interval: medianInterval(values) };
+}
+
+function compareFigure(a: Windows | null, b: Windows | null): FigureComparison {
+  if (!a || !b) return { a: a ? medianInterval(a.values)?.estimate ?? null : null, b: b ? medianInterval(b.values)?.estimate ?? null : null, ratio: null, verdict: null };
+  const ratio = independentRatioInterval(b.values, a.values);
+  const am = medianInterval(a.values)!.estimate;
+  const bm = medianInterval(b.values)!.estimate;
+  let verdict: FigureComparison['verdict'];
+  if (!a.interval || !b.interval || a.interval.low === null || b.interval.low === null) verdict = 'no intervals';
+  else if (overlaps(a.interval, b.interval)) verdict = 'no significant difference';
+  else verdict = bm > am ? 'higher' : 'lower';
+  return { a: am, b: bm, ratio, verdict };
 }
 
 export function compareReports(a: Report, b: Report): CompareRow[] {
   const names = [...new Set([...a.results.map((x) => x.backend), ...b.results.map((x) => x.backend)])];
   return names.map((backend) => {
-    const pa = pick(a.results.find((x) => x.backend === backend));
-    const pb = pick(b.results.find((x) => x.backend === backend));
+    const ra = a.results.find((x) => x.backend === backend);
+    const rb = b.results.find((x) => x.backend === backend);
+    const train = compareFigure(windowsOf(ra, 'train'), windowsOf(rb, 'train'));
+    const b1P50 = compareFigure(windowsOf(ra, 'b1'), windowsOf(rb, 'b1'));
+    const b256 = compareFigure(windowsOf(ra, 'b256'), windowsOf(rb, 'b256'));
     return {
       backend,
-      trainIpsA: pa.train,
-      trainIpsB: pb.train,
-      trainRatio: r(pb.train, pa.train),
-      accuracyA: pa.acc,
-      accuracyB: pb.acc,
-      b1P50A: pa.b1,
-      b1P50B: pb.b1,
-      b1Ratio: r(pb.b1, pa.b1),
-      b256IpsA: pa.b256,
-      b256IpsB: pb.b256,
-      b256Ratio: r(pb.b256, pa.b256),
-      maxAbsLogitDiffA: pa.agree,
-      maxAbsLogitDiffB: pb.agree,
+      train,
+      b1P50,
+      b256,
+      accuracyA: ra?.evaluation?.accuracy ?? null,
+      accuracyB: rb?.evaluation?.accuracy ?? null,
+      maxAbsLogitDiffA: ra?.agreement?.maxAbsLogitDiff ?? null,
+      maxAbsLogitDiffB: rb?.agreement?.maxAbsLogitDiff ?? null,
+      trainRatio: train.ratio?.estimate ?? null,
+      b1Ratio: b1P50.ratio?.estimate ?? null,
+      b256Ratio: b256.ratio?.estimate ?? null,
     };
   });
 }
 
 const n = (v: number | null, d = 0) => (v === null ? '–' : v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
-const x = (v: number | null) => (v === null ? '–' : `${v.toFixed(2)}×`);
 const p = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(2)}%`);
+
+/** "no significant difference", or "1.23× [1.10–1.40]". */
+export function describeFigure(f: FigureComparison): string {
+  if (f.ratio === null) return '–';
+  if (f.verdict === 'no significant difference') return 'no significant difference';
+  const d = (v: number) => v.toFixed(v >= 10 ? 0 : 2);
+  const iv = f.ratio.low !== null && f.ratio.high !== null ? ` [${d(f.ratio.low)}–${d(f.ratio.high)}]` : '';
+  return `${d(f.ratio.estimate)}×${iv}${f.verdict === 'no intervals' ? ' (no intervals)' : ''}`;
+}
 
 function describe(tag: string, file: string, rep: Report): string {
   const c = rep.config;
   const e = rep.environment;
-  return `${tag}: ${file}\n   ${c.modelSpec.name} / ${c.dataset}, ${c.profile}, seed ${c.seed}, ${rep.status}, ${rep.createdAt}; ${e.cpuModel}, ${e.cores} cores, Node ${e.node}, threads ${e.threads ?? 'default'}`;
+  return `${tag}: ${file}\n   ${c.modelSpec.name} / ${c.dataset}, ${c.profile}, seed ${c.seed}, ${rep.status}, ${rep.createdAt}; ${e.cpuModel}, ${e.cores} cores, Node ${e.node}, threads ${e.threads ?? 'default'}; schema v${rep.schemaVersion}`;
 }
 
 export function formatComparison(a: Report, fileA: string, b: Report, fileB: string): string {
@@ -70,31 +113,33 @@ export function formatComparison(a: Report, fileA: string, b: Report, fileB: str
   const warnings: string[] = [];
   if (a.config.modelSpec.name !== b.config.modelSpec.name || a.config.dataset !== b.config.dataset) warnings.push('note: the reports are for different models/datasets');
   if (a.config.profile !== b.config.profile) warnings.push('note: the reports use different profiles (training budgets differ)');
+  if (a.schemaVersion < 2 || b.schemaVersion < 2) warnings.push('note: a schema-1 report has one window per figure: its ratios carry no interval and cannot be tested for significance');
   return [
     describe('A', fileA, a),
     describe('B', fileB, b),
     ...warnings,
     '',
     table(
-      ['backend', 'train img/s A', 'B', 'B/A', 'test acc A', 'B', 'b1 p50 ms A', 'B', 'B/A', 'b256 img/s A', 'B', 'B/A', 'max|Δlogit| A', 'B'],
+      ['backend', 'train img/s A', 'B', 'B/A', 'b1 p50 ms A', 'B', 'B/A', 'b256 img/s A', 'B', 'B/A', 'test acc A', 'B', 'max|Δlogit| A', 'B'],
       rows.map((row) => [
         row.backend,
-        n(row.trainIpsA),
-        n(row.trainIpsB),
-        x(row.trainRatio),
+        n(row.train.a),
+        n(row.train.b),
+        describeFigure(row.train),
+        n(row.b1P50.a, 3),
+        n(row.b1P50.b, 3),
+        describeFigure(row.b1P50),
+        n(row.b256.a),
+        n(row.b256.b),
+        describeFigure(row.b256),
         p(row.accuracyA),
         p(row.accuracyB),
-        n(row.b1P50A, 3),
-        n(row.b1P50B, 3),
-        x(row.b1Ratio),
-        n(row.b256IpsA),
-        n(row.b256IpsB),
-        x(row.b256Ratio),
         row.maxAbsLogitDiffA === null ? '–' : row.maxAbsLogitDiffA.toExponential(1),
         row.maxAbsLogitDiffB === null ? '–' : row.maxAbsLogitDiffB.toExponential(1),
       ]),
     ),
     '',
-    'B/A > 1: B has more throughput (img/s) or more latency (ms) than A.',
+    'B/A: ratio of the medians with a 95% bootstrap interval over both runs\u2019 windows (> 1: B has more throughput, or more latency for b1 p50).',
+    '"no significant difference": the two runs\u2019 95% intervals overlap, so the difference is within run-to-run noise.',
   ].join('\n');
 }

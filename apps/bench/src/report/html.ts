@@ -1,7 +1,7 @@
 /** report.html: one self-contained offline page (inline CSS and SVG charts, no scripts, no links out). */
 import type { Report } from '../run/types.js';
 import { buildCharts, renderSvg } from './charts.js';
-import { allTables, environmentLines, label, type Table } from './tables.js';
+import { allTables, environmentLines, headerWarnings, indistinguishable, label, type Table } from './tables.js';
 
 export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -41,7 +41,7 @@ td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 figure.chart { margin: 0; border: 1px solid #e4e4e4; border-radius: 6px; padding: 8px; background: #fff; overflow-x: auto; }
 figure.chart figcaption { font-weight: 600; margin-bottom: 4px; }
 .confusion td { min-width: 2.6em; } details { margin: 4px 0; }
-ul.env { color: #444; padding-left: 18px; } .errors td { color: #a00; }
+ul.env { color: #444; padding-left: 18px; } .warning { background: #fff4e5; border: 1px solid #f0b429; padding: 6px 10px; border-radius: 4px; } .errors td { color: #a00; }
 `;
 
 export async function renderHtml(report: Report): Promise<string> {
@@ -64,12 +64,17 @@ export async function renderHtml(report: Report): Promise<string> {
 <body>
 <h1>lenet-bench: ${esc(c.modelSpec.name)} on ${esc(c.dataset)} (${esc(c.profile)} profile)</h1>
 <p class="status">Status: <strong>${esc(report.status)}</strong>${report.pending.length ? ` (pending: ${esc(report.pending.join(', '))})` : ''} · updated ${esc(report.updatedAt)} · ${esc(report.tool.name)} ${esc(report.tool.version)} · schema ${esc(report.schema)} v${report.schemaVersion}</p>
+${headerWarnings(report).map((w) => `<p class="warning"><strong>Warning:</strong> ${esc(w)}</p>`).join('\n')}
 <ul class="env">${environmentLines(report).map((l) => `<li>${esc(l)}</li>`).join('')}</ul>
 <section id="charts"><h2>Charts</h2><div class="charts">
 ${charts.join('\n')}
 </div></section>
 ${tables.join('\n')}
 ${confusionSection(report)}
+${(() => {
+    const same = indistinguishable(report);
+    return same.length ? `<section id="indistinguishable"><h2>Not distinguishable</h2><p class="caption">These pairs cannot be ranked from this run (their 95% intervals overlap).</p><ul>${same.map((n) => `<li>${esc(n)}</li>`).join('')}</ul></section>` : '';
+  })()}
 ${report.notes.length ? `<section id="notes"><h2>Notes</h2><ul>${report.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul></section>` : ''}
 <p class="caption">Numbers from one run on one shared machine: compare ratios, not absolute values across machines. Raw samples and every field: report.json (schema: @lenet/bench schema/report.schema.json).</p>
 </body>

@@ -1,6 +1,6 @@
 /** report.md: tables a reader can paste into an issue. */
 import type { Report } from '../run/types.js';
-import { allTables, environmentLines, type Table } from './tables.js';
+import { allTables, environmentLines, headerWarnings, indistinguishable, type Table } from './tables.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -19,6 +19,7 @@ export function renderMarkdown(report: Report): string {
     `Status: **${report.status}**${report.pending.length ? ` (pending: ${report.pending.join(', ')})` : ''} · ${report.updatedAt} · ` +
       `${report.tool.name} ${report.tool.version} · report schema ${report.schema} v${report.schemaVersion}`,
     '',
+    ...headerWarnings(report).map((w) => `> **Warning:** ${w}\n`),
     ...environmentLines(report).map((l) => `- ${l}`),
     '',
   ];
@@ -27,6 +28,8 @@ export function renderMarkdown(report: Report): string {
     if (t.caption) out.push(t.caption, '');
     out.push(t.rows.length ? markdownTable(t) : '_(no rows)_', '');
   }
+  const same = indistinguishable(report);
+  if (same.length) out.push('## Not distinguishable', '', 'These pairs cannot be ranked from this run (their 95% intervals overlap):', '', ...same.map((n) => `- ${n}`), '');
   if (report.notes.length) out.push('## Notes', '', ...report.notes.map((n) => `- ${n}`), '');
   out.push('Numbers from one run on one shared machine: compare ratios, not absolute values across machines.', '');
   return out.join('\n');

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REPORT_SCHEMA_VERSION, type Report } from '../run/types.js';
+import { READABLE_SCHEMA_VERSIONS, type Report } from '../run/types.js';
 
 export const SCHEMA_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schema', 'report.schema.json');
 
@@ -48,8 +48,8 @@ function describe(e: ErrorObject): string {
 export function validateReport(value: unknown, file: string): asserts value is Report {
   if (value && typeof value === 'object') {
     const v = (value as { schemaVersion?: unknown; schema?: unknown });
-    if (v.schema === 'lenet-bench/report' && typeof v.schemaVersion === 'number' && v.schemaVersion !== REPORT_SCHEMA_VERSION) {
-      throw new ReportFormatError(`${file}: report schema version ${v.schemaVersion} is not supported (this lenet-bench reads version ${REPORT_SCHEMA_VERSION})`, file);
+    if (v.schema === 'lenet-bench/report' && typeof v.schemaVersion === 'number' && !(READABLE_SCHEMA_VERSIONS as readonly number[]).includes(v.schemaVersion)) {
+      throw new ReportFormatError(`${file}: report schema version ${v.schemaVersion} is not supported (this lenet-bench reads versions ${READABLE_SCHEMA_VERSIONS.join(' and ')})`, file);
     }
   }
   const validate = getValidator();

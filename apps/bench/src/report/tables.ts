@@ -3,6 +3,8 @@
  * both always show the same numbers. Ratios compare backends measured in the same run.
  */
 import type { BackendResult, Report } from '../run/types.js';
+import { comparisonFor } from '../run/results.js';
+import { formatInterval, formatRatio, overlaps, type Interval } from '../stats/intervals.js';
 
 export interface Table {
   title: string;
@@ -38,37 +40,86 @@ function best(values: (number | null | undefined)[], pick: 'max' | 'min'): numbe
   return pick === 'max' ? Math.max(...ok) : Math.min(...ok);
 }
 
+/** A ratio to the reference with its interval, or "≈ (n.s.)" when 1 is inside it. */
+function vsReference(report: Report, r: BackendResult, metric: string): string {
+  if (r.kind === 'reference') return '1.00×';
+  const cmp = comparisonFor(report, r.backend, metric);
+  if (!cmp || !cmp.ratio) return dash;
+  const text = formatRatio(cmp.ratio);
+  return cmp.verdict === 'not distinguishable' ? `${text} (n.s.)` : text;
+}
+
+const ivText = (iv: Interval | null | undefined, fallback: number | null | undefined, d = 0) => (iv ? formatInterval(iv, d) : num(fallback, d));
+
 export function trainingTable(report: Report): Table {
   const rs = report.results.filter((r) => r.training);
   const fastest = best(rs.map((r) => r.training!.imagesPerSecond), 'max');
   const torch = torchOf(report)?.training?.imagesPerSecond;
   const target = report.config.targetAccuracy;
+  const v2 = report.schemaVersion >= 2;
+  const c = report.config;
   return {
     title: 'Training',
     caption:
-      `Same initial weights (seed ${report.config.seed}) and batch order on every backend; batch ${report.config.batchSize}, SGD lr ${report.config.lr}. ` +
-      `img/s = images / training seconds (evaluation excluded). * = projected from the measured throughput (a budget cut training short).`,
-    header: ['backend', 'epochs', 'train img/s', 'vs fastest', 'vs PyTorch', 'epoch time', `${report.config.epochs}-epoch time`, 'final val acc', 'val loss', `time to ${pctS(target, 0)}`, 'budget'],
+      `Same initial weights (seed ${c.seed}) and batch order on every backend; batch ${c.batchSize}, SGD lr ${c.lr}. ` +
+      (v2
+        ? `img/s: median of the training windows (~${c.sliceSeconds ?? '?'} s each, the backends taking turns; the first window, with warm-up, left out) and its 95% bootstrap interval. ` +
+          `vs PyTorch: median of the per-round ratios with its interval; "n.s." = not distinguishable from 1. Accuracy: learning-curve subset of ${num(c.evalImages ?? c.testCount)} test images. `
+        : 'img/s = images / training seconds (evaluation excluded). ') +
+      `* = projected from the measured throughput (training was cut short).`,
+    header: ['backend', 'epochs', 'train img/s [95% CI]', 'vs fastest', 'vs PyTorch', 'epoch time', `${c.epochs}-epoch time`, 'final val acc', 'val loss', `time to ${pctS(target, 0)}`, 'training ended'],
     numeric: [false, true, true, true, true, true, true, true, true, true, false],
     rows: report.results.map((r) => {
       const t = r.training;
       if (!t) return [label(r), dash, dash, dash, dash, dash, dash, dash, dash, dash, r.trainingSkipped ?? (r.error ? `error (${r.error.phase})` : dash)];
-      const last = t.epochs.at(-1);
+      const last = t.curve?.at(-1);
+      const lastEpoch = t.epochs.at(-1);
       const mark = t.projected ? '*' : '';
+      const epochsDone = t.curve?.length ? (last!.steps / Math.max(1, Math.ceil(c.trainCount / c.batchSize))).toFixed(2) : t.epochs.length ? `${t.epochs.length}${lastEpoch?.partial ? ' (partial)' : ''}` : '0';
       return [
         label(r),
-        t.epochs.length ? `${t.epochs.length}${last?.partial ? ' (partial)' : ''}` : '0',
-        num(t.imagesPerSecond),
+        epochsDone,
+        ivText(t.throughput, t.imagesPerSecond),
         ratio(t.imagesPerSecond, fastest),
-        ratio(t.imagesPerSecond, torch),
+        v2 ? vsReference(report, r, 'train') : ratio(t.imagesPerSecond, torch),
         seconds(t.epochSeconds) + mark,
         seconds(t.recipeSeconds) + mark,
-        pctS(last?.valAccuracy, 2),
-        num(last?.valLoss, 4),
+        pctS(last?.accuracy ?? lastEpoch?.valAccuracy, 2),
+        num(last?.loss ?? lastEpoch?.valLoss, 4),
         t.timeToTarget ? `${seconds(t.timeToTarget.seconds)} (epoch ${t.timeToTarget.epoch})` : 'not reached',
         t.budget.reason,
       ];
     }),
+  };
+}
+
+/** DAWNBench-style: training seconds to reach each accuracy level, from the learning curves. */
+export function timeToAccuracyTable(report: Report): Table {
+  const target = report.config.targetAccuracy;
+  const levels = [...new Set([0.3, 0.5, 0.6, target].filter((x) => x <= target))].sort((a, b) => a - b);
+  const rows = report.results.filter((r) => r.training?.curve?.length).map((r) => {
+    const curve = r.training!.curve!;
+    const best = Math.max(...curve.map((p) => p.accuracy));
+    return [
+      label(r),
+      ...levels.map((lv) => {
+        const hit = curve.find((p) => p.accuracy >= lv);
+        return hit ? `${seconds(hit.seconds)} (${num(hit.images / 1000, 0)}k img)` : 'not reached';
+      }),
+      pctS(best, 2),
+      seconds(r.training!.trainSeconds),
+      r.training!.stoppedBy === 'budget' ? `budget-limited: ${r.training!.budget.reason}` : r.training!.stoppedBy === 'target' ? 'stopped at the target' : 'recipe finished',
+    ];
+  });
+  return {
+    title: 'Time to accuracy',
+    caption:
+      `Training seconds (evaluations excluded) until the learning curve (${num(report.config.evalImages ?? report.config.testCount)} stratified test images, evaluated every ` +
+      `${report.config.evalEverySteps ? `${report.config.evalEverySteps} steps` : 'epoch'}) first reached each accuracy, and the images trained on by then. ` +
+      'Identical work: every backend follows the same trajectory, so the images needed agree and the seconds compare the backends.',
+    header: ['backend', ...levels.map((lv) => `to ${pctS(lv, 0)}`), 'best accuracy', 'trained for', 'end'],
+    numeric: [false, ...levels.map(() => true), true, true, false],
+    rows,
   };
 }
 
@@ -106,10 +157,14 @@ export function inferenceTable(report: Report): Table {
   const fastest256 = best(rs.map((r) => r.inference!.batch256.imagesPerSecond), 'max');
   const fastest1 = best(rs.map((r) => r.inference!.batch1.p50Ms), 'min');
   const torch = torchOf(report)?.inference;
+  const v2 = report.schemaVersion >= 2;
+  const b = (r: BackendResult, n: number) => r.inference?.batches?.find((x) => x.batchSize === n);
   return {
     title: 'Inference',
-    caption: `Batch 1 latency (p50, p99 of the per-call samples) and batch 256 throughput (256 / p50), measured for ~${report.config.inferenceSeconds} s per backend. Latency ratio: p50 / the lowest p50.`,
-    header: ['backend', 'b1 p50 ms', 'b1 p99 ms', 'b1 vs lowest', 'b256 img/s', 'vs fastest', 'vs PyTorch', 'b256 p50 ms', 'samples b1/b256', 'peak RSS MB'],
+    caption: v2
+      ? `Batch 1 latency and batch 256 throughput: medians over ${report.config.inferenceRounds ?? '?'} windows per batch size (~${(report.config.windowSeconds ?? 0).toFixed(2)} s each, the backends taking turns, order rotated every round) with 95% bootstrap intervals; p99 pooled over all calls. vs PyTorch: median of per-round ratios (> 1 = faster), "n.s." = not distinguishable.`
+      : `Batch 1 latency (p50, p99 of the per-call samples) and batch 256 throughput (256 / p50), measured for ~${report.config.inferenceSeconds} s per backend. Latency ratio: p50 / the lowest p50.`,
+    header: ['backend', 'b1 p50 ms [95% CI]', 'b1 p99 ms', 'b1 vs lowest', 'b1 vs PyTorch', 'b256 img/s [95% CI]', 'vs fastest', 'vs PyTorch', 'samples b1/b256', 'peak RSS MB'],
     numeric: [false, true, true, true, true, true, true, true, true, true],
     rows: report.results.map((r) => {
       const i = r.inference;
@@ -117,18 +172,48 @@ export function inferenceTable(report: Report): Table {
       if (!i) return [label(r), dash, dash, dash, dash, dash, dash, dash, dash, rss];
       return [
         label(r),
-        num(i.batch1.p50Ms, 3),
+        ivText(b(r, 1)?.p50Ms, i.batch1.p50Ms, 3),
         num(i.batch1.p99Ms, 3),
         ratio(i.batch1.p50Ms, fastest1),
-        num(i.batch256.imagesPerSecond),
+        v2 ? vsReference(report, r, 'infer-b1') : ratio(torch?.batch1.p50Ms, i.batch1.p50Ms),
+        ivText(b(r, 256)?.imagesPerSecond, i.batch256.imagesPerSecond),
         ratio(i.batch256.imagesPerSecond, fastest256),
-        ratio(i.batch256.imagesPerSecond, torch?.batch256.imagesPerSecond),
-        num(i.batch256.p50Ms, 2),
+        v2 ? vsReference(report, r, 'infer-b256') : ratio(i.batch256.imagesPerSecond, torch?.batch256.imagesPerSecond),
         `${i.batch1.samplesCount}/${i.batch256.samplesCount}`,
         rss,
       ];
     }),
   };
+}
+
+/** Throughput at every measured batch size (--batch-sizes), medians with intervals. */
+export function batchSizeTable(report: Report): Table | null {
+  const sizes = [...new Set(report.results.flatMap((r) => r.inference?.batches?.map((b) => b.batchSize) ?? []))].sort((a, b) => a - b);
+  if (sizes.length <= 2) return null;
+  return {
+    title: 'Inference throughput by batch size',
+    caption: 'img/s: median over windows with its 95% interval.',
+    header: ['backend', ...sizes.map((s) => `b${s} img/s`)],
+    numeric: [false, ...sizes.map(() => true)],
+    rows: report.results.filter((r) => r.inference?.batches).map((r) => [label(r), ...sizes.map((s) => ivText(r.inference!.batches!.find((b) => b.batchSize === s)?.imagesPerSecond, null))]),
+  };
+}
+
+/** Pairs of backends whose intervals overlap on a headline figure: they cannot be ranked from this run. */
+export function indistinguishable(report: Report): string[] {
+  const out: string[] = [];
+  const figures: [string, (r: BackendResult) => Interval | null | undefined][] = [
+    ['training img/s', (r) => r.training?.throughput],
+    ['b256 img/s', (r) => r.inference?.batches?.find((b) => b.batchSize === 256)?.imagesPerSecond],
+    ['b1 p50', (r) => r.inference?.batches?.find((b) => b.batchSize === 1)?.p50Ms],
+  ];
+  for (const [name, get] of figures) {
+    const rs = report.results.filter((r) => get(r)?.low != null);
+    for (let i = 0; i < rs.length; i++) for (let j = i + 1; j < rs.length; j++) {
+      if (overlaps(get(rs[i]!) ?? null, get(rs[j]!) ?? null)) out.push(`${name}: ${label(rs[i]!)} and ${label(rs[j]!)} are not distinguishable (95% intervals overlap)`);
+    }
+  }
+  return out;
 }
 
 export function agreementTable(report: Report): Table {
@@ -164,7 +249,22 @@ export function environmentLines(report: Report): string[] {
     `Threads: ${e.threads ?? 'each backend\u2019s default'}. Data: ${c.dataset} (${c.dataSource.kind}, ${c.trainCount.toLocaleString('en-US')} train / ${c.testCount.toLocaleString('en-US')} test images${c.limit ? `, --limit ${c.limit}` : ''}).`,
     `Profile ${c.profile}: ${c.epochs} epoch(s), ${c.trainSeconds !== null ? `at most ${c.trainSeconds} s of training per backend` : c.maxProjectedSeconds !== null ? `full recipe unless projected over ${seconds(c.maxProjectedSeconds)} (then ${c.fallbackTrainSeconds} s)` : 'no budget'}${c.maxStepsPerEpoch ? `, at most ${c.maxStepsPerEpoch} steps per epoch` : ''}; batch ${c.batchSize}, lr ${c.lr}, seed ${c.seed}.`,
   ];
+  if (c.stopAtTarget) lines.push(`Training stops when the learning curve reaches ${pctS(c.targetAccuracy, 0)} (time to accuracy); a backend whose ${c.epochs}-epoch recipe would take more than ${seconds(c.maxProjectedSeconds)} trains for ${c.fallbackTrainSeconds} s instead (budget-limited); at most ${seconds(c.trainSeconds)} per backend.`);
   if (e.python) lines.push(`PyTorch: ${e.python.note}.`);
+  const torchBuild = report.results.find((r) => r.kind === 'reference')?.build;
+  if (torchBuild) lines.push(`PyTorch build (read from the running process): ${describeBuild(torchBuild)}.`);
+  const noise = report.noise ?? [];
+  if (noise.length) {
+    const range = (xs: (number | null)[], unit: string, d = 1) => {
+      const ok = xs.filter((x): x is number => x !== null && Number.isFinite(x));
+      return ok.length ? `${Math.min(...ok).toFixed(d)}–${Math.max(...ok).toFixed(d)}${unit}` : 'not exposed';
+    };
+    const during = noise.slice(1);
+    lines.push(
+      `Noise: 1-min load average ${range(noise.map((n) => n.load1), '', 2)} (before the run: ${noise[0]!.load1.toFixed(2)}); CPU clock ${range(noise.map((n) => n.cpuMHz), ' MHz', 0)}; ` +
+        `hypervisor steal ${range(during.map((n) => n.stealPct), '%')}, CPU busy ${range(during.map((n) => n.busyPct), '%', 0)} per round (${noise.length} samples).`,
+    );
+  }
   const runtimes = report.results.filter((r) => r.runtime).map((r) => `${r.backend}: ${r.runtime}${Object.keys(r.versions).length ? ` (${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
   if (runtimes.length) lines.push(`Runtimes: ${runtimes.join('; ')}.`);
   return lines;
@@ -172,7 +272,36 @@ export function environmentLines(report: Report): string[] {
 
 export function allTables(report: Report): Table[] {
   const out = [trainingTable(report), evaluationTable(report), inferenceTable(report), agreementTable(report)];
+  if (report.results.some((r) => r.training?.curve?.length)) out.splice(1, 0, timeToAccuracyTable(report));
+  const bs = batchSizeTable(report);
+  if (bs) out.splice(out.length - 1, 0, bs);
   if (report.results.some((r) => (r.training?.epochs.length ?? 0) > 1)) out.splice(1, 0, epochsTable(report));
   if (report.errors.length) out.push(errorsTable(report));
+  return out;
+}
+
+/** One line from a runtime's build facts (PyTorch: version, BLAS, oneDNN, CPU capability, threads). */
+export function describeBuild(build: Record<string, unknown>): string {
+  const b = build as { torch?: string; blas?: { kind?: string; library?: string | null }; mkldnn?: boolean; onednn?: boolean; cpuCapability?: string | null; threads?: number };
+  const parts: string[] = [];
+  if (b.torch) parts.push(`torch ${b.torch}`);
+  if (b.blas) parts.push(`BLAS ${b.blas.kind ?? 'unknown'}${b.blas.library ? ` (${b.blas.library})` : ''}`);
+  if (b.onednn !== undefined || b.mkldnn !== undefined) parts.push(`oneDNN ${(b.onednn ?? b.mkldnn) ? 'yes' : 'no'}`);
+  if (b.cpuCapability) parts.push(`CPU capability ${b.cpuCapability}`);
+  if (b.threads) parts.push(`${b.threads} threads`);
+  return parts.join(', ') || JSON.stringify(build);
+}
+
+/** Warnings a reader must see first: a handicapped reference, intervals too wide to rank. */
+export function headerWarnings(report: Report): string[] {
+  const out: string[] = [];
+  const ref = report.results.find((r) => r.kind === 'reference');
+  const blas = (ref?.build as { blas?: { kind?: string } } | undefined)?.blas;
+  if (blas?.kind === 'reference') {
+    out.push(
+      'The PyTorch column understates PyTorch: this torch uses the generic reference BLAS (about 4 GFLOP/s sgemm instead of ~60 with OpenBLAS). ' +
+        'Install an optimized BLAS (Debian/Ubuntu: apt-get install libopenblas0-pthread) or a pip torch wheel, then run again.',
+    );
+  }
   return out;
 }

@@ -1,29 +1,29 @@
 /**
  * One backend's cell of `lenet-bench run`, in its own process (forked by the runner): isolation,
- * fair timing, per-process peak memory, and a crash here cannot lose the other cells.
+ * per-process peak memory, and a crash here cannot lose the other cells.
  *
- * Receives one ChildJob over IPC, then: seeded init weights -> train (core's train, with the
- * profile's budget) -> save the final weights -> evaluate them on the full test split ->
- * agreement logits on the shared weights -> tinybench inference -> peak RSS. Every finished phase
- * is sent to the parent at once, so a later crash keeps the earlier results.
+ * The process lives for the whole run and does what the parent's commands say (ParentCommand in
+ * types.ts), one at a time: the parent makes the backends take turns, window by window, so that
+ * they share the machine's good and bad moments alike. Training is core's `train` run once for
+ * the whole recipe; its `beforeStep` gate pauses it between windows.
  *
  * Test hooks (used by the harness's own tests to cause real failures, never set otherwise):
  *   LENET_BENCH_TEST_FAIL=backend:phase  throw an Error when `backend` enters `phase`
  *   LENET_BENCH_TEST_KILL=backend:phase  SIGKILL this process when `backend` enters `phase`
  */
-import { evaluate, train, type BackendSession } from '@lenet/core';
+import { evaluate, train, type Backend, type BackendSession, type EvalPoint, type TrainResult } from '@lenet/core';
 import { initWeights, type Weights } from '@lenet/model';
 import { loadWeightsFile, saveWeightsFile } from '@lenet/model/node';
-import { Batcher, splitToFloat, stratifiedSubset, type ImageSplit } from '@lenet/datasets';
+import { splitToFloat, stratifiedSubset, type ImageSplit } from '@lenet/datasets';
 import { describeError, CliError } from '../errors.js';
 import { loadData } from '../data.js';
 import { loadRegistry } from '../registry.js';
-import { measureInference } from './inference.js';
-import type { ChildJob, ChildMessage, LossPoint, Phase, TrainingResult } from './types.js';
+import { measureWindow } from './inference.js';
+import type { ChildJob, ChildMessage, CurvePoint, LossPoint, ParentCommand, Phase, TrainWindow } from './types.js';
 
 const STEP_MESSAGE_INTERVAL_MS = 250;
 const LOSS_TRACE_POINTS = 200;
-const PROBE_SECONDS = 3;
+const EVAL_BATCH = 1000;
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => {
@@ -62,35 +62,39 @@ function images(split: ImageSplit, count: number): Float32Array {
   return out;
 }
 
-/** Full profile: time a few lr = 0 steps (no weight change) to decide whether the recipe fits. */
-async function probeThroughput(session: BackendSession, train: ImageSplit, job: ChildJob): Promise<{ steps: number; imagesPerSecond: number }> {
-  const batcher = new Batcher(train, { batchSize: job.batchSize, seed: job.seed });
-  const px = train.rows * train.cols;
-  let steps = 0;
-  let imagesDone = 0;
-  let seconds = 0;
-  for (const b of batcher.epoch(0)) {
-    const t0 = performance.now();
-    await session.trainStep!(b.x.subarray(0, b.n * px), b.y.subarray(0, b.n), b.n, 0);
-    const dt = (performance.now() - t0) / 1000;
-    // The first step carries one-off setup (JIT, graph building): not counted.
-    if (steps > 0) {
-      seconds += dt;
-      imagesDone += b.n;
-    }
-    steps++;
-    if ((seconds >= PROBE_SECONDS && steps >= 3) || steps >= 50) break;
+/** Commands from the parent, in order. */
+class Inbox {
+  private queue: ParentCommand[] = [];
+  private waiting: ((c: ParentCommand) => void) | null = null;
+  constructor() {
+    process.on('message', (m) => {
+      const c = m as ParentCommand;
+      if (this.waiting) {
+        const w = this.waiting;
+        this.waiting = null;
+        w(c);
+      } else this.queue.push(c);
+    });
   }
-  return { steps, imagesPerSecond: seconds > 0 ? imagesDone / seconds : 0 };
+  next(): Promise<ParentCommand> {
+    const c = this.queue.shift();
+    if (c) return Promise.resolve(c);
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
 }
 
-async function runJob(job: ChildJob, setPhase: (p: Phase) => void): Promise<void> {
-  const enter = async (p: Phase, detail?: string) => {
-    setPhase(p);
-    // The parent learns the phase first, so a crash in it is reported against the right phase.
-    await send({ type: 'phase', phase: p, detail });
-    testHook(job.backend, p);
-  };
+interface CellState {
+  job: ChildJob;
+  backend: Backend;
+  train: ImageSplit;
+  test: ImageSplit;
+  /** The stratified learning-curve subset of the test split. */
+  evalSplit: ImageSplit;
+  inference: BackendSession | null;
+  x256: Float32Array | null;
+}
+
+async function init(job: ChildJob, enter: (p: Phase, detail?: string) => Promise<void>): Promise<CellState> {
   await enter('start');
   const registry = await loadRegistry();
   const entry = registry.entries.find((e) => e.backend.name === job.backend);
@@ -101,144 +105,191 @@ async function runJob(job: ChildJob, setPhase: (p: Phase) => void): Promise<void
   const { backend } = entry;
   const ok = await backend.available();
   if (ok !== true) throw new CliError(`backend "${backend.name}" is not available here: ${ok}`);
-  const threads = job.threads ?? undefined;
-  const info = await backend.info({ threads });
+  const info = await backend.info({ threads: job.threads ?? undefined });
   await send({
     type: 'info',
     info: { package: entry.packageName, description: backend.description, canTrain: backend.canTrain, runtime: info.runtime, versions: info.versions, threads: info.threads ?? job.threads },
   });
-
   await enter('data');
   const data = await loadData(job.dataset, { dataDir: job.dataDir, limit: job.limit ?? undefined, quiet: true });
-  const spec = job.spec;
-  const px = data.test.rows * data.test.cols;
-  const evalBatch = 1000;
+  const evalSplit = job.evalImages >= data.test.count ? data.test : stratifiedSubset(data.test, job.evalImages, 0);
+  return { job, backend, train: data.train, test: data.test, evalSplit, inference: null, x256: null };
+}
 
-  let sharedPath = job.agreementWeights;
-  let evaluated = false;
-  if (backend.canTrain) {
-    await enter('session');
-    const session = await backend.createSession(spec, initWeights(spec, job.seed), { threads, maxBatchSize: Math.max(job.batchSize, evalBatch) });
-    try {
-      await enter('train');
-      let maxSeconds = job.trainSeconds;
-      let reason = maxSeconds !== null ? `at most ${maxSeconds} s of training` : `the full recipe (${job.epochs} epochs)`;
-      let probe: TrainingResult['probe'] = null;
-      if (maxSeconds === null && job.maxProjectedSeconds !== null) {
-        probe = await probeThroughput(session, data.train, job);
-        const projected = (job.epochs * data.train.count) / Math.max(probe.imagesPerSecond, 1e-9);
-        if (projected > job.maxProjectedSeconds) {
-          maxSeconds = job.fallbackTrainSeconds;
-          reason =
-            `probe: ${Math.round(probe.imagesPerSecond)} img/s, so ${job.epochs} epochs would take ~${Math.round(projected / 60)} min ` +
-            `(limit ${Math.round(job.maxProjectedSeconds / 60)} min): budget-limited to ${maxSeconds} s of training`;
+/**
+ * Trains the recipe in windows granted by the parent. Returns after the parent's 'finish' (or an
+ * 'exit'), having saved the weights and sent 'training' and 'evaluation'.
+ */
+async function trainInWindows(s: CellState, inbox: Inbox, enter: (p: Phase, detail?: string) => Promise<void>): Promise<'exit' | 'finished'> {
+  const { job, backend } = s;
+  await enter('session');
+  const session = await backend.createSession(job.spec, initWeights(job.spec, job.seed), { threads: job.threads ?? undefined, maxBatchSize: Math.max(job.batchSize, EVAL_BATCH) });
+  try {
+    await enter('train');
+    const abort = new AbortController();
+    let allowed = 0; // cumulative training seconds granted so far
+    let elapsed = 0;
+    let totalSteps = 0;
+    let imagesTotal = 0;
+    let imagesBeforeEpoch = 0;
+    let round = 0;
+    let windowStart: { steps: number; images: number; seconds: number } | null = null;
+    let reachedTarget = false;
+    let finishCmd: Extract<ParentCommand, { type: 'finish' }> | null = null;
+    let exitAsked = false;
+    const windows: TrainWindow[] = [];
+    const curve: CurvePoint[] = [];
+    const steps: { images: number; loss: number; epoch: number }[] = [];
+    let lastSent = 0;
+
+    const closeWindow = async (finished: 'target' | 'done' | null) => {
+      if (!windowStart) return;
+      const w: TrainWindow = { round, steps: totalSteps - windowStart.steps, images: imagesTotal - windowStart.images, seconds: elapsed - windowStart.seconds };
+      windowStart = null;
+      windows.push(w);
+      await send({ type: 'slice', window: w, finished });
+    };
+    /** Waits for the next command while training is paused: a new window, or the end. */
+    const awaitGrant = async () => {
+      for (;;) {
+        const c = await inbox.next();
+        if (c.type === 'train') {
+          allowed = elapsed + c.seconds;
+          round = c.round;
+          windowStart = { steps: totalSteps, images: imagesTotal, seconds: elapsed };
+          return;
+        }
+        if (c.type === 'finish') {
+          finishCmd = c;
+          abort.abort();
+          return;
+        }
+        if (c.type === 'exit') {
+          exitAsked = true;
+          abort.abort();
+          return;
         }
       }
-      if (job.maxStepsPerEpoch !== null) reason += `, at most ${job.maxStepsPerEpoch} steps per epoch`;
-      const steps: { images: number; loss: number; epoch: number }[] = [];
-      let imagesBefore = 0;
-      let lastSent = 0;
-      const result = await train({
+    };
+
+    await awaitGrant();
+    let result: TrainResult | null = null;
+    if (!abort.signal.aborted) {
+      result = await train({
         session,
-        spec,
-        train: data.train,
-        test: data.test,
+        spec: job.spec,
+        train: s.train,
+        test: s.evalSplit,
         epochs: job.epochs,
         batchSize: job.batchSize,
         lr: job.lr,
         seed: job.seed,
         targetAccuracy: job.targetAccuracy,
-        maxSeconds: maxSeconds ?? undefined,
         maxStepsPerEpoch: job.maxStepsPerEpoch ?? undefined,
-        evalBatchSize: evalBatch,
+        evalBatchSize: EVAL_BATCH,
+        evalEverySteps: job.evalEverySteps ?? undefined,
+        signal: abort.signal,
+        beforeStep: async () => {
+          if (reachedTarget && job.stopAtTarget) {
+            await closeWindow('target');
+            await awaitGrant();
+            return;
+          }
+          if (elapsed < allowed) return;
+          await closeWindow(null);
+          await awaitGrant();
+        },
         onStep: (p) => {
-          steps.push({ images: imagesBefore + p.images, loss: p.loss, epoch: p.epoch });
+          elapsed = p.elapsedSeconds;
+          totalSteps++;
+          imagesTotal = imagesBeforeEpoch + p.images;
+          steps.push({ images: imagesTotal, loss: p.loss, epoch: p.epoch });
           const now = performance.now();
           if (now - lastSent >= STEP_MESSAGE_INTERVAL_MS || p.step === p.stepsPerEpoch) {
             lastSent = now;
             void send({ type: 'step', progress: p });
           }
         },
+        onEval: (p: EvalPoint) => {
+          const point: CurvePoint = { epoch: p.epoch, steps: p.totalSteps, images: p.images, seconds: p.elapsedSeconds, accuracy: p.accuracy, loss: p.loss };
+          curve.push(point);
+          void send({ type: 'eval', point });
+          if (p.accuracy >= job.targetAccuracy) reachedTarget = true;
+        },
         onEpoch: (m) => {
-          imagesBefore += m.images;
+          imagesBeforeEpoch += m.images;
           void send({ type: 'epoch', metrics: m });
         },
       });
-      const images = result.epochs.reduce((a, e) => a + e.images, 0);
-      const ips = result.trainSeconds > 0 ? images / result.trainSeconds : 0;
-      const projected = result.epochs.length < job.epochs || result.epochs.some((e) => e.partial);
-      const epochSeconds = projected ? data.train.count / Math.max(ips, 1e-9) : result.trainSeconds / result.epochs.length;
-      await saveWeightsFile(job.weightsOut, await session.getWeights(), {
-        spec: JSON.stringify(spec),
-        backend: backend.name,
-        dataset: job.dataset,
-        seed: String(job.seed),
-        epochs: String(result.epochs.length),
-        batchSize: String(job.batchSize),
-        lr: String(job.lr),
+      // The recipe ended inside a window (or the target was reached at its last evaluation).
+      if (windowStart) await closeWindow(reachedTarget && job.stopAtTarget ? 'target' : 'done');
+      while (!finishCmd && !exitAsked) await awaitGrant().then(() => {
+        // A grant after the recipe ended: answer with an empty window so the parent moves on.
+        if (windowStart) return closeWindow('done');
       });
-      await send({
-        type: 'training',
-        skipped: null,
-        training: {
-          epochs: result.epochs,
-          stoppedBy: result.stoppedBy === 'budget' ? 'budget' : null,
-          budget: { maxSeconds, maxStepsPerEpoch: job.maxStepsPerEpoch, reason },
-          totalSteps: result.totalSteps,
-          trainSeconds: result.trainSeconds,
-          imagesPerSecond: ips,
-          epochSeconds,
-          recipeSeconds: projected ? epochSeconds * job.epochs : result.trainSeconds,
-          projected,
-          timeToTarget: result.timeToTarget ?? null,
-          lossTrace: lossTrace(steps),
-          probe,
-          weightsFile: job.weightsOut,
-        },
-      });
-      sharedPath ??= job.weightsOut;
-
-      await enter('evaluate');
-      if (result.finalEvaluation && result.stoppedBy !== 'signal') {
-        // The last epoch's evaluation already ran on the final weights: no second pass.
-        const last = result.epochs.at(-1)!;
-        await send({ type: 'evaluation', evaluation: { ...result.finalEvaluation, seconds: last.evalSeconds } });
-      } else {
-        const t0 = performance.now();
-        const ev = await evaluate(session, data.test, { batchSize: evalBatch });
-        await send({ type: 'evaluation', evaluation: { ...ev, seconds: (performance.now() - t0) / 1000 } });
-      }
-      evaluated = true;
-    } finally {
-      await session.dispose();
     }
-  } else {
-    await send({ type: 'training', training: null, skipped: `${backend.name} cannot train (inference only)` });
-  }
+    if (exitAsked || !finishCmd) return 'exit';
+    const finish = finishCmd as Extract<ParentCommand, { type: 'finish' }>;
 
-  // A fresh inference session on the shared weights: agreement, evaluation of inference-only
-  // backends, and the latency/throughput measurement.
-  await enter('agreement');
-  let weights: Weights;
-  if (sharedPath) weights = (await loadWeightsFile(sharedPath, spec)).weights;
-  else weights = initWeights(spec, job.seed);
-  const session = await backend.createSession(spec, weights, { threads, maxBatchSize: Math.max(256, evalBatch, job.agreementImages) });
-  try {
-    if (sharedPath) {
-      const n = Math.min(job.agreementImages, data.test.count);
-      const subset = stratifiedSubset(data.test, n, 0);
-      const logits = await session.predict(splitToFloat(subset), n);
-      await send({ type: 'agreement', logits: Array.from(logits), weightsFile: sharedPath });
-    }
-    if (!evaluated) {
-      await enter('evaluate', 'shared weights');
+    await saveWeightsFile(job.weightsOut, await session.getWeights(), {
+      spec: JSON.stringify(job.spec),
+      backend: backend.name,
+      dataset: job.dataset,
+      seed: String(job.seed),
+      steps: String(totalSteps),
+      batchSize: String(job.batchSize),
+      lr: String(job.lr),
+    });
+    const hit = curve.find((p) => p.accuracy >= job.targetAccuracy);
+    const epochs = result?.epochs ?? [];
+    const warm = windows.slice(1);
+    const wImages = warm.reduce((a, w) => a + w.images, 0);
+    const wSeconds = warm.reduce((a, w) => a + w.seconds, 0);
+    const ips = wSeconds > 0 ? wImages / wSeconds : elapsed > 0 ? imagesTotal / elapsed : 0;
+    const fullEpochs = epochs.filter((e) => !e.partial).length;
+    const projected = fullEpochs < job.epochs;
+    const epochSeconds = s.train.count / Math.max(ips, 1e-9);
+    const stoppedBy = finish.reason === 'done' ? null : finish.reason;
+    const reason =
+      finish.reason === 'target'
+        ? `stopped on reaching ${(job.targetAccuracy * 100).toFixed(0)}% on the learning-curve subset`
+        : finish.reason === 'budget'
+          ? 'stopped by the time budget'
+          : `the full recipe (${job.epochs} epoch${job.epochs > 1 ? 's' : ''})`;
+    await send({
+      type: 'training',
+      skipped: null,
+      training: {
+        epochs,
+        stoppedBy,
+        budget: { maxSeconds: null, maxStepsPerEpoch: job.maxStepsPerEpoch, reason },
+        totalSteps,
+        trainSeconds: elapsed,
+        imagesPerSecond: ips,
+        epochSeconds,
+        recipeSeconds: projected ? epochSeconds * job.epochs : elapsed,
+        projected,
+        timeToTarget: hit ? { accuracy: hit.accuracy, epoch: hit.epoch, seconds: hit.seconds } : null,
+        lossTrace: lossTrace(steps),
+        probe: null,
+        weightsFile: job.weightsOut,
+        windows,
+        curve,
+      },
+    });
+
+    await enter('evaluate');
+    const full = finish.evalImages >= s.test.count;
+    const lastIsFinal = result && result.finalEvaluation && !abort.signal.aborted && s.evalSplit === s.test;
+    if (lastIsFinal) {
+      await send({ type: 'evaluation', evaluation: { ...result!.finalEvaluation!, seconds: epochs.at(-1)?.evalSeconds ?? 0 } });
+    } else {
+      const split = full ? s.test : stratifiedSubset(s.test, finish.evalImages, 0);
       const t0 = performance.now();
-      const ev = await evaluate(session, data.test, { batchSize: evalBatch });
+      const ev = await evaluate(session, split, { batchSize: EVAL_BATCH });
       await send({ type: 'evaluation', evaluation: { ...ev, seconds: (performance.now() - t0) / 1000 } });
     }
-    await enter('inference');
-    const inference = await measureInference(session, images(data.test, 256), px, job.inferenceSeconds);
-    await send({ type: 'inference', inference });
+    return 'finished';
   } finally {
     await session.dispose();
   }
@@ -250,9 +301,58 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => {});
   // The parent is gone (killed): nobody will read our results.
   process.on('disconnect', () => process.exit(1));
-  const job = await new Promise<ChildJob>((resolve) => process.once('message', (m) => resolve(m as ChildJob)));
+  const inbox = new Inbox();
+  let state: CellState | null = null;
+  let backendName = '';
+  const enter = async (p: Phase, detail?: string) => {
+    phase = p;
+    // The parent learns the phase first, so a crash in it is reported against the right phase.
+    await send({ type: 'phase', phase: p, detail });
+    testHook(backendName, p);
+  };
   try {
-    await runJob(job, (p) => (phase = p));
+    for (;;) {
+      const c = await inbox.next();
+      if (c.type === 'init') {
+        backendName = c.job.backend;
+        state = await init(c.job, enter);
+        if (!state.backend.canTrain) await send({ type: 'training', training: null, skipped: `${state.backend.name} cannot train (inference only)` });
+        else if (!c.job.train) await send({ type: 'training', training: null, skipped: 'trained in an earlier invocation (resume)' });
+        await send({ type: 'ready' });
+        if (state.backend.canTrain && c.job.train) {
+          if ((await trainInWindows(state, inbox, enter)) === 'exit') break;
+        }
+      } else if (c.type === 'prepare') {
+        if (!state) throw new Error('prepare before init');
+        await enter('agreement');
+        const weights: Weights = c.sharedWeights ? (await loadWeightsFile(c.sharedWeights, state.job.spec)).weights : initWeights(state.job.spec, state.job.seed);
+        state.inference = await state.backend.createSession(state.job.spec, weights, { threads: state.job.threads ?? undefined, maxBatchSize: Math.max(c.maxBatchSize, EVAL_BATCH, c.agreementImages) });
+        if (c.sharedWeights) {
+          const n = Math.min(c.agreementImages, state.test.count);
+          const logits = await state.inference.predict(splitToFloat(stratifiedSubset(state.test, n, 0)), n);
+          await send({ type: 'agreement', logits: Array.from(logits), weightsFile: c.sharedWeights });
+        }
+        if (c.evaluate) {
+          await enter('evaluate', 'shared weights');
+          const split = c.evalImages >= state.test.count ? state.test : stratifiedSubset(state.test, c.evalImages, 0);
+          const t0 = performance.now();
+          const ev = await evaluate(state.inference, split, { batchSize: EVAL_BATCH });
+          await send({ type: 'evaluation', evaluation: { ...ev, seconds: (performance.now() - t0) / 1000 } });
+        }
+        await enter('inference');
+        state.x256 = images(state.test, c.maxBatchSize);
+        await send({ type: 'prepared' });
+      } else if (c.type === 'infer') {
+        if (!state?.inference || !state.x256) throw new Error('infer before prepare');
+        const px = state.test.rows * state.test.cols;
+        const r = await measureWindow(state.inference, state.x256.subarray(0, c.batchSize * px), c.batchSize, c.seconds);
+        await send({ type: 'window', window: { batchSize: c.batchSize, round: c.round, p50Ms: r.p50Ms, imagesPerSecond: r.p50Ms > 0 ? c.batchSize / (r.p50Ms / 1000) : 0, samples: r.samplesMs.length }, samplesMs: r.samplesMs });
+      } else if (c.type === 'exit') {
+        break;
+      }
+      // 'train'/'finish' outside training (e.g. after an early end) are ignored: the parent knows.
+    }
+    await state?.inference?.dispose();
     await send({ type: 'done', peakRssMB: peakRssMB() });
     process.exit(0);
   } catch (err) {

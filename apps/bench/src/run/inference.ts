@@ -1,7 +1,7 @@
 /** Inference latency (batch 1) and throughput (batch 256) of a session, measured with tinybench. */
 import { Bench } from 'tinybench';
 import type { BackendSession } from '@lenet/core';
-import type { InferenceResult, LatencySummary } from './types.js';
+import type { LatencySummary } from './types.js';
 
 export const MAX_RAW_SAMPLES = 2000;
 
@@ -30,46 +30,41 @@ export function quantile(sorted: readonly number[], q: number): number {
 }
 
 /**
- * Runs two tinybench tasks on `session`: predict(x, 1) and predict(x, 256), each for about
- * seconds/2 after a short warm-up. `x` must hold at least 256 images.
+ * One measurement window: predict(x, n) with tinybench for about `seconds` after a short warm-up.
+ * Returns the window's p50 and its raw per-call samples (ms, thinned to MAX_RAW_SAMPLES).
  */
-export async function measureInference(session: BackendSession, x: Float32Array, pixels: number, seconds: number): Promise<InferenceResult> {
-  const sizes = [1, 256];
-  const perTaskMs = Math.max(100, (seconds * 1000) / sizes.length);
-  const bench = new Bench({
-    time: perTaskMs,
-    warmupTime: Math.min(300, perTaskMs / 4),
-    warmupIterations: 3,
-    iterations: 5,
-    retainSamples: true,
+export async function measureWindow(session: BackendSession, x: Float32Array, n: number, seconds: number): Promise<{ p50Ms: number; samplesMs: number[] }> {
+  const ms = Math.max(20, seconds * 1000);
+  // Slow backends (one call > the window) still get a warm-up call and two timed calls.
+  const bench = new Bench({ time: ms, warmupTime: Math.min(100, ms / 4), warmupIterations: 1, iterations: 2, retainSamples: true });
+  bench.add(`predict b${n}`, async () => {
+    await session.predict(x, n);
   });
-  for (const n of sizes) {
-    const input = x.subarray(0, n * pixels);
-    bench.add(`predict b${n}`, async () => {
-      await session.predict(input, n);
-    });
-  }
   await bench.run();
-  const summaries = bench.tasks.map((task, i): LatencySummary => {
-    const r = task.result;
-    if (r.state !== 'completed') {
-      const err = (r as { error?: unknown }).error;
-      throw new Error(`tinybench task ${task.name} did not complete (${r.state})${err instanceof Error ? `: ${err.message}` : ''}`);
-    }
-    const lat = r.latency;
-    const n = sizes[i]!;
-    return {
-      batchSize: n,
-      p50Ms: lat.p50,
-      p99Ms: lat.p99,
-      meanMs: lat.mean,
-      minMs: lat.min,
-      maxMs: lat.max,
-      madMs: lat.mad,
-      samplesCount: lat.samplesCount,
-      imagesPerSecond: lat.p50 > 0 ? n / (lat.p50 / 1000) : 0,
-      samplesMs: thin(lat.samples ?? []).map(roundMs),
-    };
-  });
-  return { tool: 'tinybench', batch1: summaries[0]!, batch256: summaries[1]! };
+  const r = bench.tasks[0]!.result;
+  if (r.state !== 'completed') {
+    const err = (r as { error?: unknown }).error;
+    throw new Error(`tinybench task predict b${n} did not complete (${r.state})${err instanceof Error ? `: ${err.message}` : ''}`);
+  }
+  return { p50Ms: r.latency.p50, samplesMs: thin(r.latency.samples ?? []).map(roundMs) };
+}
+
+/** Latency summary of pooled samples (ms, any order). */
+export function summarizeSamples(batchSize: number, samplesMs: readonly number[], samplesCount: number): LatencySummary {
+  const s = [...samplesMs].sort((a, b) => a - b);
+  const p50 = quantile(s, 0.5);
+  const mean = s.reduce((a, b) => a + b, 0) / Math.max(1, s.length);
+  const mad = quantile(s.map((v) => Math.abs(v - p50)).sort((a, b) => a - b), 0.5);
+  return {
+    batchSize,
+    p50Ms: p50,
+    p99Ms: quantile(s, 0.99),
+    meanMs: mean,
+    minMs: s[0] ?? NaN,
+    maxMs: s[s.length - 1] ?? NaN,
+    madMs: mad,
+    samplesCount,
+    imagesPerSecond: p50 > 0 ? batchSize / (p50 / 1000) : 0,
+    samplesMs: thin(s),
+  };
 }

@@ -1,26 +1,39 @@
 /**
  * `lenet-bench run`: one cell per backend (plus the optional PyTorch reference), each in its own
- * process, run one after the other on identical work. After every cell: the cell file is written
- * atomically, then report.json/md/html are regenerated, so a crash, a kill or Ctrl-C never loses
- * finished cells and `--resume DIR` continues where the run stopped.
+ * process, all on identical work. The processes live for the whole run and the runner makes them
+ * take turns — one measurement window each, round-robin, the order rotated every round — so only
+ * one backend works at a time and a slow drift of the (shared, noisy) machine touches every
+ * backend alike. Every figure is the median of its windows with a 95% interval; ratios to the
+ * reference come from windows of the same round (results.ts).
+ *
+ *   1. training: each training backend trains the recipe in windows of ~sliceSeconds, evaluated on
+ *      a fixed stratified test subset every evalEverySteps (learning curves); it stops at the
+ *      target accuracy (quick profile), at the end of the recipe, or at its time budget;
+ *   2. the first backend's final weights become the shared weights: float64 reference logits;
+ *   3. every cell runs the shared weights: agreement logits, evaluation of inference-only cells;
+ *   4. inference: inferenceRounds rounds, one window per batch size per backend per round.
+ * Cell files are written when a cell's training ends and when it is complete, and report.json/md/
+ * html after every step of the run, so a crash, a kill or Ctrl-C never loses finished work and
+ * `--resume DIR` continues where the run stopped.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
-import { argmax, referenceForward, type StepProgress } from '@lenet/core';
+import { argmax, referenceForward } from '@lenet/core';
 import { numClasses, type ModelSpec } from '@lenet/model';
 import { loadWeightsFile } from '@lenet/model/node';
 import { splitToFloat, stratifiedSubset, type ImageSplit } from '@lenet/datasets';
-import { createProgress, type ProgressReporter } from '../progress.js';
-import { duration, fixed, int, jsonLine, pct } from '../format.js';
+import { duration, int, jsonLine, pct } from '../format.js';
 import { renderAll } from '../report/render.js';
 import { validateReport } from '../report/schema.js';
-import { cleanupTorchJob, prepareTorchJob, spawnTorch } from './torch.js';
+import { CellProcess, CellProcessError } from './cell-process.js';
+import { NoiseMonitor } from './noise.js';
+import { computeComparisons, inferenceResult, trainingThroughput } from './results.js';
+import { cleanupTorchJob, prepareTorchJob, pythonExecutable, TORCH_SCRIPT } from './torch.js';
 import { cellFile, logFile, readCells, weightsFile, writeCell, writeFileAtomic } from './store.js';
-import type { AgreementInfo, AgreementResult, BackendResult, ChildJob, ChildMessage, Environment, Phase, Report, RunConfig } from './types.js';
+import type { AgreementInfo, AgreementResult, BackendResult, ChildJob, ChildMessage, Environment, InferenceWindow, Report, RunConfig } from './types.js';
 import { REPORT_SCHEMA_ID, REPORT_SCHEMA_VERSION } from './types.js';
 
 export const CHILD_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'child.js');
@@ -42,6 +55,8 @@ export interface RunContext {
   progress: 'tty' | 'lines' | 'off';
   /** Per-cell wall-clock limit; a cell that exceeds it is killed and gets an error row. */
   cellTimeoutSeconds: number;
+  /** Noise samples of earlier invocations (resume). */
+  priorNoise?: Report['noise'];
 }
 
 interface AgreementReference {
@@ -137,7 +152,15 @@ export function compareLogits(ref: AgreementReference, logits: ArrayLike<number>
 }
 
 /** Assembles, validates and writes report.json, report.md and report.html. */
-export async function writeReport(ctx: RunContext, cells: Map<string, BackendResult>, agreement: AgreementInfo | null, status: Report['status'], startedAt: number): Promise<Report> {
+export async function writeReport(
+  ctx: RunContext,
+  cells: Map<string, BackendResult>,
+  agreement: AgreementInfo | null,
+  status: Report['status'],
+  startedAt: number,
+  noise: Report['noise'] = [],
+  render = true,
+): Promise<Report> {
   const results = ctx.config.backends.filter((b) => cells.has(b)).map((b) => cells.get(b)!);
   const report: Report = {
     schema: REPORT_SCHEMA_ID,
@@ -151,234 +174,29 @@ export async function writeReport(ctx: RunContext, cells: Map<string, BackendRes
     config: ctx.config,
     agreement,
     results,
-    pending: ctx.config.backends.filter((b) => !cells.has(b)),
+    pending: ctx.config.backends.filter((b) => !isComplete(cells.get(b))),
     errors: results.filter((r) => r.error).map((r) => ({ backend: r.backend, phase: r.error!.phase, message: r.error!.message })),
     notes: ctx.notes,
+    noise,
+    comparisons: null,
   };
+  report.comparisons = computeComparisons(report);
   // Round-trip through JSON first: NaN/Infinity become null exactly as in the file.
   const plain = JSON.parse(JSON.stringify(report)) as unknown;
   validateReport(plain, join(ctx.dir, 'report.json'));
   await writeFileAtomic(join(ctx.dir, 'report.json'), JSON.stringify(report, null, 1) + '\n');
-  await renderAll(ctx.dir, plain as Report);
+  if (render) await renderAll(ctx.dir, plain as Report);
   return plain as Report;
 }
 
-interface CellProcess {
-  kill(): void;
-  /** Resolves when the process is gone. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+/** A cell whose row is final: failed, or measured through inference. */
+export function isComplete(cell: BackendResult | undefined): boolean {
+  return !!cell && (cell.status === 'error' || cell.inference !== null);
 }
 
-/** Runs one cell in its own process and folds its messages into a BackendResult. */
-async function runCell(
-  ctx: RunContext,
-  backend: string,
-  agreementRef: () => AgreementReference | null,
-  onProcess: (p: CellProcess) => void,
-  label: string,
-): Promise<{ cell: BackendResult; killedByUs: boolean }> {
-  const kind = backend === TORCH_CELL ? 'reference' : 'backend';
-  const cell = emptyCell(backend, kind);
-  const t0 = performance.now();
-  const c = ctx.config;
-  const ref = agreementRef();
-  const job: ChildJob = {
-    backend,
-    spec: c.modelSpec,
-    dataset: c.dataset,
-    dataDir: ctx.dataDir,
-    limit: c.limit,
-    seed: c.seed,
-    epochs: c.epochs,
-    batchSize: c.batchSize,
-    lr: c.lr,
-    targetAccuracy: c.targetAccuracy,
-    threads: c.threads,
-    trainSeconds: c.trainSeconds,
-    maxStepsPerEpoch: c.maxStepsPerEpoch,
-    maxProjectedSeconds: c.maxProjectedSeconds,
-    fallbackTrainSeconds: c.fallbackTrainSeconds,
-    inferenceSeconds: c.inferenceSeconds,
-    agreementImages: c.agreementImages,
-    agreementWeights: ref ? join(ctx.dir, ref.info.weightsFile) : null,
-    weightsOut: weightsFile(ctx.dir, backend),
-  };
-  await mkdir(dirname(job.weightsOut), { recursive: true });
-  await mkdir(dirname(logFile(ctx.dir, backend)), { recursive: true });
-  const log: WriteStream = createWriteStream(logFile(ctx.dir, backend), { flags: 'a' });
-  log.write(`--- ${new Date().toISOString()} ${backend}\n`);
-  const stderrTail: string[] = [];
-  const say = (s: string) => {
-    if (!ctx.json) process.stderr.write(s + '\n');
-  };
-
-  let torchDir: string | null = null;
-  let child: ChildProcess;
-  if (kind === 'reference') {
-    // PyTorch gets the same epochs and budget as the backends; in the full profile it runs the
-    // whole recipe (no probe: it is the fastest trainer here by far).
-    // Python's thread count is explicit: --threads, else every core (Node backends pick their own).
-    const prepared = await prepareTorchJob({ ...job, threads: c.threads ?? availableParallelism() }, ctx.train, ctx.test);
-    torchDir = prepared.dir;
-    child = spawnTorch(prepared.jobFile);
-  } else {
-    child = fork(CHILD_SCRIPT, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
-  }
-  let killedByUs = false;
-  let timedOut = false;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-    child.once('error', (err) => {
-      stderrTail.push(err.message);
-      resolve({ code: -1, signal: null });
-    });
-  });
-  onProcess({
-    kill: () => {
-      killedByUs = true;
-      child.kill('SIGKILL');
-    },
-    exited,
-  });
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill('SIGKILL');
-  }, ctx.cellTimeoutSeconds * 1000);
-  timer.unref();
-
-  let phase: Phase = 'start';
-  let finished = false;
-  let agreementLogits: { logits: number[]; weightsFile: string } | null = null;
-  const progress: ProgressReporter = createProgress(label, ctx.progress);
-  const handle = (m: ChildMessage) => {
-    switch (m.type) {
-      case 'phase':
-        phase = m.phase;
-        if (ctx.json) jsonLine({ type: 'phase', backend, phase: m.phase });
-        else if (m.phase !== 'start' && m.phase !== 'session') {
-          progress.pause();
-          if (ctx.progress === 'lines' || m.phase !== 'train') say(`${label} ${m.phase}${m.detail ? ` (${m.detail})` : ''}`);
-        }
-        break;
-      case 'info':
-        Object.assign(cell, {
-          package: m.info.package,
-          description: m.info.description,
-          canTrain: m.info.canTrain,
-          runtime: m.info.runtime,
-          versions: m.info.versions,
-          threads: m.info.threads ?? null,
-        });
-        say(`${label} ${m.info.runtime}`);
-        break;
-      case 'step':
-        progress.step(m.progress as StepProgress);
-        break;
-      case 'epoch': {
-        const e = m.metrics;
-        progress.pause();
-        if (ctx.json) jsonLine({ type: 'epoch', backend, ...e });
-        else
-          say(
-            `${label} epoch ${e.epoch}${e.partial ? ' (partial)' : ''}: ${e.steps} steps, train loss ${fixed(e.trainLoss)}, ` +
-              `val acc ${pct(e.valAccuracy)}, ${int(e.imagesPerSecond)} img/s`,
-          );
-        break;
-      }
-      case 'training':
-        cell.training = m.training ? { ...m.training, weightsFile: m.training.weightsFile ? relative(ctx.dir, m.training.weightsFile) : null } : null;
-        cell.trainingSkipped = m.skipped;
-        break;
-      case 'evaluation':
-        cell.evaluation = m.evaluation;
-        break;
-      case 'agreement':
-        agreementLogits = { logits: m.logits, weightsFile: m.weightsFile };
-        break;
-      case 'inference':
-        cell.inference = m.inference;
-        break;
-      case 'done':
-        cell.peakRssMB = m.peakRssMB;
-        finished = true;
-        break;
-      case 'error':
-        cell.peakRssMB = m.peakRssMB;
-        cell.status = 'error';
-        cell.error = { phase: m.phase, message: m.message };
-        finished = true;
-        break;
-    }
-  };
-  const onStderr = (chunk: Buffer) => {
-    const text = chunk.toString();
-    log.write(text);
-    for (const line of text.split('\n')) if (line.trim()) stderrTail.push(line.trim());
-    if (stderrTail.length > 20) stderrTail.splice(0, stderrTail.length - 20);
-  };
-  child.stderr?.on('data', onStderr);
-  if (kind === 'reference') {
-    let buffered = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl).trim();
-        buffered = buffered.slice(nl + 1);
-        if (!line) continue;
-        try {
-          handle(JSON.parse(line) as ChildMessage);
-        } catch {
-          log.write(`(stdout) ${line}\n`);
-        }
-      }
-    });
-  } else {
-    child.stdout?.on('data', (chunk: Buffer) => log.write(chunk));
-    child.on('message', (m) => handle(m as ChildMessage));
-    child.send(job);
-  }
-
-  const { code, signal } = await exited;
-  clearTimeout(timer);
-  progress.stop();
-  await new Promise<void>((resolve) => log.end(resolve));
-  if (torchDir) await cleanupTorchJob(torchDir);
-  cell.wallSeconds = (performance.now() - t0) / 1000;
-
-  if (!finished || (code !== 0 && cell.status === 'ok')) {
-    cell.status = 'error';
-    const tail = stderrTail.length ? `; last output: ${stderrTail.slice(-3).join(' | ')}` : '';
-    let message: string;
-    if (timedOut) message = `timed out after ${ctx.cellTimeoutSeconds} s (killed)`;
-    else if (signal) message = `the ${kind === 'reference' ? 'Python' : 'backend'} process was killed by ${signal} during ${phase}`;
-    else message = `the ${kind === 'reference' ? 'Python' : 'backend'} process exited with code ${code} during ${phase} without a result${tail}`;
-    cell.error = { phase, message };
-  }
-
-  // Agreement: the first trained weights become the shared weights for every later cell.
-  if (agreementLogits) {
-    const { logits, weightsFile: wf } = agreementLogits as { logits: number[]; weightsFile: string };
-    try {
-      let current = agreementRef();
-      if (!current && cell.training?.weightsFile) {
-        current = await computeAgreementReference(ctx, wf, `final weights of ${backend} (the first backend to finish training in this run)`);
-        setSharedReference(current);
-      }
-      if (current) cell.agreement = compareLogits(current, logits, numClasses(c.modelSpec));
-    } catch (err) {
-      if (!cell.error) {
-        cell.status = 'error';
-        cell.error = { phase: 'agreement', message: (err as Error).message };
-      }
-    }
-  }
-  return { cell, killedByUs };
-}
-
-let sharedReference: AgreementReference | null = null;
-function setSharedReference(r: AgreementReference | null) {
-  sharedReference = r;
+/** A cell whose training phase is over (trained, or cannot train). */
+function trainingDone(cell: BackendResult | undefined): boolean {
+  return !!cell && cell.status === 'ok' && (cell.training !== null || cell.trainingSkipped !== null);
 }
 
 export interface RunOutcome {
@@ -398,52 +216,387 @@ export function oneLineSummary(cell: BackendResult): string {
   return `${cell.backend}: ${parts.join(', ')} (${duration(cell.wallSeconds)})`;
 }
 
-/** Runs every unfinished cell of ctx.config.backends; cells with status ok in DIR are kept. */
+
+/** Rotates `xs` left by `k` (round k starts with the k-th backend). */
+export function rotate<T>(xs: readonly T[], k: number): T[] {
+  if (!xs.length) return [];
+  const s = ((k % xs.length) + xs.length) % xs.length;
+  return [...xs.slice(s), ...xs.slice(0, s)];
+}
+
+/** Timeouts per command (seconds): generous, they only catch hangs. */
+const TIMEOUT = { init: 600, finish: 900, prepare: 900 } as const;
+
+interface Live {
+  id: string;
+  proc: CellProcess;
+  cell: BackendResult;
+  t0: number;
+  canTrain: boolean;
+  /** Training seconds granted and used so far. */
+  trained: number;
+  images: number;
+  windows: number;
+  /** This cell's training budget (seconds), null = none. */
+  budget: number | null;
+  budgetReason: string | null;
+  reachedTarget: boolean;
+  torchDir: string | null;
+  inferWindows: InferenceWindow[];
+  samples: Map<number, number[]>;
+  agreementLogits: { logits: number[]; weightsFile: string } | null;
+}
+
+/** Runs every unfinished cell of ctx.config.backends; complete cells in DIR are kept. */
 export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
   const startedAt = performance.now();
+  const c = ctx.config;
   const cells = await readCells(ctx.dir);
-  for (const [id, cell] of cells) if (cell.status !== 'ok' || !ctx.config.backends.includes(id)) cells.delete(id);
-  setSharedReference(await loadAgreementReference(ctx));
+  for (const [id, cell] of cells) if (cell.status !== 'ok' || !c.backends.includes(id)) cells.delete(id);
+  let shared = await loadAgreementReference(ctx);
+  const noise = new NoiseMonitor();
+  const noiseSamples = () => [...(ctx.priorNoise ?? []), ...noise.samples];
+  noise.sample();
+  const say = (s: string) => {
+    if (!ctx.json) process.stderr.write(s + '\n');
+  };
+  const emit = (v: Record<string, unknown>) => {
+    if (ctx.json) jsonLine(v);
+  };
 
-  let current: CellProcess | null = null;
+  const live: Live[] = [];
   let interrupted = false;
   const onSigint = () => {
     if (interrupted) return;
     interrupted = true;
-    if (!ctx.json) process.stderr.write('\ninterrupted: stopping the running backend; finished cells are kept (lenet-bench run --resume DIR continues)\n');
-    current?.kill();
+    say('\ninterrupted: stopping the backends; finished cells are kept (lenet-bench run --resume DIR continues)');
+    for (const l of live) l.proc.kill();
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+
+  const save = async (render = true) => writeReport(ctx, cells, shared?.info ?? null, 'running', startedAt, noiseSamples(), render);
+  const fail = async (l: Live, err: unknown) => {
+    if (interrupted || l.proc.killedByUs) return;
+    const e = err instanceof CellProcessError ? err : new CellProcessError((err as Error).message, l.proc.phase);
+    l.cell.status = 'error';
+    l.cell.error = { phase: e.phase, message: e.message };
+    l.cell.wallSeconds = (performance.now() - l.t0) / 1000;
+    l.proc.kill();
+    cells.set(l.id, l.cell);
+    await writeCell(ctx.dir, l.cell);
+    emit({ type: 'cell', backend: l.id, status: 'error', error: l.cell.error, result: l.cell });
+    say(oneLineSummary(l.cell));
+  };
+  const ok = (l: Live) => !interrupted && l.cell.status === 'ok' && !l.proc.failed;
+
   try {
-    await writeReport(ctx, cells, sharedReference?.info ?? null, 'running', startedAt);
-    const total = ctx.config.backends.length;
-    for (const [i, backend] of ctx.config.backends.entries()) {
+    await save();
+    const todo = c.backends.filter((b) => !isComplete(cells.get(b)));
+    for (const b of c.backends) if (!todo.includes(b)) {
+      emit({ type: 'skip', backend: b, reason: 'finished in an earlier run' });
+      say(`${b}: already finished (${relative(process.cwd(), cellFile(ctx.dir, b))}), kept`);
+    }
+
+    // 1. Start every cell's process.
+    for (const id of todo) {
       if (interrupted) break;
-      const label = `[${i + 1}/${total}] ${backend}`;
-      if (cells.has(backend)) {
-        if (ctx.json) jsonLine({ type: 'skip', backend, reason: 'finished in an earlier run' });
-        else process.stderr.write(`${label}: already finished (${relative(process.cwd(), cellFile(ctx.dir, backend))}), skipped\n`);
+      const prior = cells.get(id);
+      const l = await startCell(ctx, id, prior && trainingDone(prior) ? prior : null, say);
+      live.push(l);
+      emit({ type: 'cell-start', backend: id });
+      try {
+        await l.proc.request({ type: 'init', job: l.job }, ['ready'], TIMEOUT.init);
+      } catch (err) {
+        await fail(l, err);
+      }
+    }
+
+    // 2. Training, in windows, round-robin.
+    const trainers = live.filter((l) => ok(l) && l.canTrain && !trainingDone(cells.get(l.id)));
+    let active = [...trainers];
+    let round = 0;
+    let lastReport = performance.now();
+    if (active.length) say(`training ${active.map((l) => l.id).join(', ')} in windows of ~${c.sliceSeconds ?? 2} s, taking turns`);
+    while (active.length && !interrupted) {
+      for (const l of rotate(active, round)) {
+        if (!ok(l)) continue;
+        const remaining = l.budget === null ? Infinity : l.budget - l.trained;
+        const grant = Math.max(0.05, Math.min(c.sliceSeconds ?? 2, remaining));
+        let m: ChildMessage;
+        try {
+          m = await l.proc.request({ type: 'train', seconds: grant, round }, ['slice'], Math.max(grant * 30, 600));
+        } catch (err) {
+          await fail(l, err);
+          continue;
+        }
+        if (m.type !== 'slice') continue;
+        l.trained += m.window.seconds;
+        l.images += m.window.images;
+        l.windows++;
+        let end: 'budget' | 'target' | 'done' | null = m.finished;
+        if (!end) {
+          // Budget: a backend that would need far longer than the profile allows for the recipe is cut.
+          if (l.budget === null && c.maxProjectedSeconds !== null && l.windows >= 3 && l.trained > 0) {
+            const ips = l.images / l.trained;
+            const projected = (c.epochs * c.trainCount) / Math.max(ips, 1e-9);
+            if (projected > c.maxProjectedSeconds) {
+              l.budget = c.fallbackTrainSeconds;
+              l.budgetReason =
+                `budget-limited: at ~${Math.round(ips)} img/s the ${c.epochs}-epoch recipe would take ~${duration(projected)} ` +
+                `(more than ${duration(c.maxProjectedSeconds)}), so it trained for ${c.fallbackTrainSeconds} s`;
+              say(`${l.id}: ${l.budgetReason}`);
+            }
+          }
+          if (l.budget !== null && l.trained >= l.budget - 1e-6) end = 'budget';
+        }
+        if (end) {
+          await finishTraining(ctx, l, end, say, emit, fail);
+          if (l.cell.status === 'ok') await writeCell(ctx.dir, l.cell);
+        }
+      }
+      active = active.filter((l) => ok(l) && !l.cell.training);
+      noise.sample();
+      round++;
+      if (performance.now() - lastReport > 30_000) {
+        lastReport = performance.now();
+        for (const l of trainers) cells.set(l.id, l.cell);
+        await save(false);
+        say(`round ${round}: ${trainers.map((l) => `${l.id} ${l.trained.toFixed(0)} s${l.cell.training ? ' (done)' : ''}`).join(', ')}`);
+      }
+    }
+    for (const l of live) if (l.cell.training || l.cell.trainingSkipped) cells.set(l.id, l.cell);
+    if (interrupted) throw new Interrupted();
+
+    // 3. Shared weights: the first backend (in run order) that trained, and their float64 logits.
+    if (!shared) {
+      const first = c.backends.map((b) => cells.get(b)).find((x) => x?.status === 'ok' && x.training?.weightsFile);
+      if (first) shared = await computeAgreementReference(ctx, join(ctx.dir, first.training!.weightsFile!), `final weights of ${first.backend} (the first backend in run order that trained)`);
+    }
+    await save();
+
+    // 4. Every cell runs the shared weights: agreement, evaluation of inference-only cells.
+    const batchSizes = c.batchSizes ?? [1, 256];
+    const maxBatch = Math.max(...batchSizes);
+    for (const l of live) {
+      if (!ok(l)) continue;
+      try {
+        await l.proc.request(
+          {
+            type: 'prepare',
+            sharedWeights: shared ? join(ctx.dir, shared.info.weightsFile) : null,
+            agreementImages: c.agreementImages,
+            evaluate: !l.cell.evaluation,
+            evalImages: finalEvalImages(ctx, l),
+            maxBatchSize: maxBatch,
+          },
+          ['prepared'],
+          TIMEOUT.prepare,
+        );
+      } catch (err) {
+        await fail(l, err);
         continue;
       }
-      if (ctx.json) jsonLine({ type: 'cell-start', backend });
-      const { cell, killedByUs } = await runCell(ctx, backend, () => sharedReference, (p) => {
-        current = p;
-        if (interrupted) p.kill(); // Ctrl-C arrived while the process was starting
-      }, label);
-      current = null;
-      if (killedByUs || interrupted) break; // not an error of the backend: left pending for --resume
-      await writeCell(ctx.dir, cell);
-      cells.set(backend, cell);
-      await writeReport(ctx, cells, sharedReference?.info ?? null, 'running', startedAt);
-      if (ctx.json) jsonLine({ type: 'cell', backend, status: cell.status, error: cell.error, result: cell });
-      else process.stderr.write(`${oneLineSummary(cell)}\n`);
+      if (shared && l.agreementLogits) {
+        try {
+          l.cell.agreement = compareLogits(shared, l.agreementLogits.logits, numClasses(c.modelSpec));
+        } catch (err) {
+          await fail(l, err);
+        }
+      }
     }
-    const status: Report['status'] = interrupted ? 'interrupted' : cells.size === ctx.config.backends.length ? 'complete' : 'running';
-    const report = await writeReport(ctx, cells, sharedReference?.info ?? null, status, startedAt);
-    return { report, interrupted };
+    if (interrupted) throw new Interrupted();
+
+    // 5. Inference windows: rounds x backends (rotated) x batch sizes.
+    const inferers = live.filter(ok);
+    const rounds = c.inferenceRounds ?? 1;
+    const windowSeconds = c.windowSeconds ?? c.inferenceSeconds / (rounds * batchSizes.length);
+    if (inferers.length) say(`inference: ${rounds} rounds of ${batchSizes.length} windows (batch ${batchSizes.join(', ')}) of ~${windowSeconds.toFixed(2)} s per backend, taking turns`);
+    for (let r = 0; r < rounds && !interrupted; r++) {
+      for (const l of rotate(inferers, r)) {
+        if (!ok(l)) continue;
+        for (const bs of r % 2 ? [...batchSizes].reverse() : batchSizes) {
+          try {
+            const m = await l.proc.request({ type: 'infer', batchSize: bs, seconds: windowSeconds, round: r }, ['window'], Math.max(120, windowSeconds * 60));
+            if (m.type === 'window') {
+              l.inferWindows.push(m.window);
+              const pool = l.samples.get(bs) ?? [];
+              pool.push(...m.samplesMs);
+              l.samples.set(bs, pool);
+            }
+          } catch (err) {
+            await fail(l, err);
+            break;
+          }
+        }
+      }
+      noise.sample();
+    }
+    if (interrupted) throw new Interrupted();
+
+    // 6. Close the processes, finish the rows.
+    for (const l of live) {
+      if (ok(l) && l.inferWindows.length) {
+        l.cell.inference = inferenceResult(l.inferWindows, l.samples, l.cell.kind === 'reference' ? 'perf_counter windows (torch.no_grad)' : 'tinybench windows');
+      }
+      await l.proc.close();
+      if (l.torchDir) await cleanupTorchJob(l.torchDir);
+      if (l.cell.status === 'ok' && l.proc.failed && !l.cell.inference) await fail(l, l.proc.failed);
+      l.cell.wallSeconds = (performance.now() - l.t0) / 1000;
+      cells.set(l.id, l.cell);
+      await writeCell(ctx.dir, l.cell);
+      if (l.cell.status === 'ok') {
+        emit({ type: 'cell', backend: l.id, status: 'ok', error: null, result: l.cell });
+        say(oneLineSummary(l.cell));
+      }
+    }
+    noise.sample();
+    const status: Report['status'] = c.backends.every((b) => isComplete(cells.get(b))) ? 'complete' : 'running';
+    const report = await writeReport(ctx, cells, shared?.info ?? null, status, startedAt, noiseSamples());
+    return { report, interrupted: false };
+  } catch (err) {
+    if (!(err instanceof Interrupted) && !interrupted) throw err;
+    for (const l of live) {
+      l.proc.kill();
+      await l.proc.close(1).catch(() => {});
+      if (l.torchDir) await cleanupTorchJob(l.torchDir);
+    }
+    const report = await writeReport(ctx, cells, shared?.info ?? null, 'interrupted', startedAt, noiseSamples());
+    return { report, interrupted: true };
   } finally {
     process.removeListener('SIGINT', onSigint);
     process.removeListener('SIGTERM', onSigint);
   }
+}
+
+class Interrupted extends Error {}
+
+/** Test images for a cell's final evaluation: the full split unless that would take long on this backend. */
+function finalEvalImages(ctx: RunContext, l: Live): number {
+  const full = ctx.test.count;
+  const curve = l.cell.training?.curve;
+  // From the learning-curve evaluations' pace we cannot tell the time; use the training pace:
+  // inference is ~3x cheaper per image than a training step.
+  const ips = l.images > 0 && l.trained > 0 ? (3 * l.images) / l.trained : Infinity;
+  if (full / ips > FULL_EVAL_MAX_SECONDS) return Math.min(full, ctx.config.evalImages ?? full);
+  void curve;
+  return full;
+}
+const FULL_EVAL_MAX_SECONDS = 20;
+
+async function finishTraining(
+  ctx: RunContext,
+  l: Live,
+  reason: 'budget' | 'target' | 'done',
+  say: (s: string) => void,
+  emit: (v: Record<string, unknown>) => void,
+  fail: (l: Live, err: unknown) => Promise<void>,
+): Promise<void> {
+  try {
+    await l.proc.request({ type: 'finish', reason, evalImages: finalEvalImages(ctx, l) }, ['evaluation'], TIMEOUT.finish);
+  } catch (err) {
+    await fail(l, err);
+    return;
+  }
+  const t = l.cell.training;
+  if (!t) return;
+  t.throughput = trainingThroughput(t.windows ?? []);
+  if (t.throughput) t.imagesPerSecond = t.throughput.estimate;
+  t.epochSeconds = ctx.config.trainCount / Math.max(t.imagesPerSecond, 1e-9);
+  if (t.projected) t.recipeSeconds = t.epochSeconds * ctx.config.epochs;
+  t.budget = { maxSeconds: l.budget, maxStepsPerEpoch: ctx.config.maxStepsPerEpoch, reason: reason === 'budget' ? (l.budgetReason ?? t.budget.reason) : t.budget.reason };
+  const last = t.curve?.at(-1);
+  emit({ type: 'trained', backend: l.id, reason, seconds: t.trainSeconds, accuracy: last?.accuracy ?? null });
+  say(
+    `${l.id}: training ended (${reason === 'target' ? `reached ${pct(ctx.config.targetAccuracy, 0)}` : reason === 'budget' ? 'budget' : 'recipe done'}) after ${duration(t.trainSeconds)} of training, ` +
+      `${int(t.imagesPerSecond)} img/s, learning-curve accuracy ${last ? pct(last.accuracy) : '–'}`,
+  );
+}
+
+/** Forks (or spawns, for PyTorch) a cell's process and wires its messages into its row. */
+async function startCell(ctx: RunContext, id: string, prior: BackendResult | null, say: (s: string) => void): Promise<Live & { job: ChildJob }> {
+  const c = ctx.config;
+  const kind = id === TORCH_CELL ? 'reference' : 'backend';
+  const cell: BackendResult = prior ? { ...prior, inference: null, agreement: null } : emptyCell(id, kind);
+  const job: ChildJob = {
+    backend: id,
+    spec: c.modelSpec,
+    dataset: c.dataset,
+    dataDir: ctx.dataDir,
+    limit: c.limit,
+    seed: c.seed,
+    epochs: c.epochs,
+    batchSize: c.batchSize,
+    lr: c.lr,
+    targetAccuracy: c.targetAccuracy,
+    threads: c.threads,
+    maxStepsPerEpoch: c.maxStepsPerEpoch,
+    weightsOut: weightsFile(ctx.dir, id),
+    train: !prior,
+    evalEverySteps: c.evalEverySteps ?? null,
+    evalImages: Math.min(c.evalImages ?? c.testCount, ctx.test.count),
+    stopAtTarget: c.stopAtTarget ?? false,
+  };
+  await mkdir(dirname(job.weightsOut), { recursive: true });
+  await mkdir(dirname(logFile(ctx.dir, id)), { recursive: true });
+  const l = {
+    id,
+    cell,
+    t0: performance.now(),
+    canTrain: true,
+    trained: 0,
+    images: 0,
+    windows: 0,
+    budget: c.trainSeconds,
+    budgetReason: c.trainSeconds !== null ? `at most ${c.trainSeconds} s of training` : null,
+    reachedTarget: false,
+    torchDir: null as string | null,
+    inferWindows: [] as InferenceWindow[],
+    samples: new Map<number, number[]>(),
+    agreementLogits: null as { logits: number[]; weightsFile: string } | null,
+    job,
+  } as Live & { job: ChildJob };
+  const onMessage = (m: ChildMessage) => {
+    switch (m.type) {
+      case 'info':
+        Object.assign(cell, { package: m.info.package, description: m.info.description, canTrain: m.info.canTrain, runtime: m.info.runtime, versions: m.info.versions, threads: m.info.threads ?? null });
+        if (m.info.build !== undefined) cell.build = m.info.build;
+        l.canTrain = m.info.canTrain;
+        say(`${id}: ${m.info.runtime}`);
+        break;
+      case 'epoch':
+        if (ctx.json) jsonLine({ type: 'epoch', backend: id, ...m.metrics });
+        break;
+      case 'eval':
+        if (ctx.json) jsonLine({ type: 'eval', backend: id, ...m.point });
+        break;
+      case 'training':
+        if (m.training) cell.training = { ...m.training, weightsFile: m.training.weightsFile ? relative(ctx.dir, m.training.weightsFile) : null };
+        else if (!prior) cell.trainingSkipped = m.skipped;
+        if (!m.training && m.skipped && !cell.training) cell.trainingSkipped = m.skipped;
+        break;
+      case 'evaluation':
+        cell.evaluation = m.evaluation;
+        break;
+      case 'agreement':
+        l.agreementLogits = { logits: m.logits, weightsFile: m.weightsFile };
+        break;
+      case 'done':
+      case 'error':
+        cell.peakRssMB = Math.max(cell.peakRssMB ?? 0, m.peakRssMB);
+        break;
+    }
+  };
+  if (prior?.training) {
+    // Resumed after training: keep the trained row, only inference is left.
+    l.canTrain = true;
+  }
+  if (kind === 'reference') {
+    const prepared = await prepareTorchJob({ ...job, threads: c.threads ?? availableParallelism() }, ctx.train, ctx.test, c.agreementImages);
+    l.torchDir = prepared.dir;
+    l.proc = CellProcess.python(pythonExecutable(), ['-u', TORCH_SCRIPT, prepared.jobFile], logFile(ctx.dir, id), id, onMessage);
+  } else {
+    l.proc = CellProcess.fork(CHILD_SCRIPT, logFile(ctx.dir, id), id, onMessage);
+  }
+  return l;
 }

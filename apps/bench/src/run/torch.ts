@@ -4,7 +4,7 @@
  * splits, the Batcher's epoch orders and the safetensors init to a temp folder), and speaks the
  * same messages as a backend child, one JSON object per stdout line.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -42,12 +42,13 @@ export function checkTorch(): TorchCheck {
 }
 
 /** Raw bytes of the data the JS backends use, the batch orders and the init weights, in a temp folder. */
-export async function prepareTorchJob(job: ChildJob, train: ImageSplit, test: ImageSplit): Promise<{ dir: string; jobFile: string }> {
+export async function prepareTorchJob(job: ChildJob, train: ImageSplit, test: ImageSplit, agreementImages: number): Promise<{ dir: string; jobFile: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'lenet-torch-'));
   const batcher = new Batcher(train, { batchSize: job.batchSize, seed: job.seed });
   const orders = new Uint32Array(job.epochs * train.count);
   for (let e = 0; e < job.epochs; e++) orders.set(batcher.epochOrder(e), e * train.count);
-  const n = Math.min(job.agreementImages, test.count);
+  const n = Math.min(agreementImages, test.count);
+  const evalSubset = job.evalImages >= test.count ? test : stratifiedSubset(test, job.evalImages, 0);
   const files = {
     trainImages: join(dir, 'train-images.u8'),
     trainLabels: join(dir, 'train-labels.u8'),
@@ -55,6 +56,8 @@ export async function prepareTorchJob(job: ChildJob, train: ImageSplit, test: Im
     testLabels: join(dir, 'test-labels.u8'),
     order: join(dir, 'order.u32'),
     agreementImages: join(dir, 'agreement.f32'),
+    evalImages: join(dir, 'eval-images.u8'),
+    evalLabels: join(dir, 'eval-labels.u8'),
     initWeights: join(dir, 'init.safetensors'),
   };
   const le = (a: Uint32Array | Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength); // x86/ARM are little-endian
@@ -63,6 +66,8 @@ export async function prepareTorchJob(job: ChildJob, train: ImageSplit, test: Im
   await writeFile(files.testImages, test.images);
   await writeFile(files.testLabels, test.labels);
   await writeFile(files.order, le(orders));
+  await writeFile(files.evalImages, evalSubset.images);
+  await writeFile(files.evalLabels, evalSubset.labels);
   await writeFile(files.agreementImages, le(splitToFloat(stratifiedSubset(test, n, 0))));
   await writeFile(files.initWeights, encodeSafetensors(initWeights(job.spec, job.seed)));
   const jobFile = join(dir, 'job.json');
@@ -74,6 +79,7 @@ export async function prepareTorchJob(job: ChildJob, train: ImageSplit, test: Im
       files,
       trainCount: train.count,
       testCount: test.count,
+      evalCount: evalSubset.count,
       rows: train.rows,
       cols: train.cols,
       classes: train.classNames.length,
@@ -83,9 +89,6 @@ export async function prepareTorchJob(job: ChildJob, train: ImageSplit, test: Im
   return { dir, jobFile };
 }
 
-export function spawnTorch(jobFile: string): ChildProcess {
-  return spawn(pythonExecutable(), ['-u', TORCH_SCRIPT, jobFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-}
 
 export async function cleanupTorchJob(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });

@@ -5,11 +5,16 @@
 import type { EpochMetrics, StepProgress } from '@lenet/core';
 import type { ModelSpec } from '@lenet/model';
 import type { DatasetName } from '@lenet/datasets';
+import type { Interval } from '../stats/intervals.js';
+import type { NoiseSample } from './noise.js';
 
+export type { Interval } from '../stats/intervals.js';
 export const REPORT_SCHEMA_ID = 'lenet-bench/report';
-export const REPORT_SCHEMA_VERSION = 1;
+/** 2: measurement windows and intervals, learning curves, noise samples. Version 1 files are still read. */
+export const REPORT_SCHEMA_VERSION = 2;
+export const READABLE_SCHEMA_VERSIONS = [1, 2] as const;
 
-export type Profile = 'quick' | 'full';
+export type Profile = 'quick' | 'full' | 'smoke';
 export type Phase = 'start' | 'data' | 'session' | 'train' | 'evaluate' | 'agreement' | 'inference';
 
 export interface Environment {
@@ -52,6 +57,23 @@ export interface RunConfig {
   fallbackTrainSeconds: number | null;
   inferenceSeconds: number;
   agreementImages: number;
+  /**
+   * Schema 2 (absent in version 1 reports). Training runs in windows of about this many training
+   * seconds, the backends taking turns (round-robin, order rotated every round).
+   */
+  sliceSeconds?: number;
+  /** Stop a backend's training once its learning-curve accuracy reaches targetAccuracy. */
+  stopAtTarget?: boolean;
+  /** Learning-curve evaluation every this many steps (null: once per epoch). */
+  evalEverySteps?: number | null;
+  /** Test images of the learning-curve evaluations (a stratified subset; = testCount for all). */
+  evalImages?: number;
+  /** Inference: measurement rounds; in each, every backend measures one window per batch size. */
+  inferenceRounds?: number;
+  /** Inference: seconds of one window (one batch size, one backend). */
+  windowSeconds?: number;
+  /** Inference batch sizes (always including 1 and 256). */
+  batchSizes?: number[];
   /** Cells in run order: backend names, then "pytorch" when the reference runs. */
   backends: string[];
   torch: boolean;
@@ -66,9 +88,29 @@ export interface LossPoint {
   epoch: number;
 }
 
+/** One training window: the steps a backend ran in one turn of the round-robin. */
+export interface TrainWindow {
+  round: number;
+  steps: number;
+  images: number;
+  seconds: number;
+}
+
+/** One point of the learning curve (evaluated on config.evalImages test images). */
+export interface CurvePoint {
+  epoch: number;
+  steps: number;
+  images: number;
+  /** Training seconds before this evaluation (evaluations excluded). */
+  seconds: number;
+  accuracy: number;
+  loss: number;
+}
+
 export interface TrainingResult {
   epochs: EpochMetrics[];
-  stoppedBy: 'budget' | null;
+  /** budget: cut by the time budget; target: stopped on reaching config.targetAccuracy (stopAtTarget). */
+  stoppedBy: 'budget' | 'target' | null;
   budget: { maxSeconds: number | null; maxStepsPerEpoch: number | null; reason: string };
   totalSteps: number;
   trainSeconds: number;
@@ -84,6 +126,12 @@ export interface TrainingResult {
   probe: { steps: number; imagesPerSecond: number } | null;
   /** Final weights, relative to the report folder. */
   weightsFile: string | null;
+  /** Schema 2: the training windows in order (the first one includes warm-up and is not used for throughput). */
+  windows?: TrainWindow[];
+  /** Schema 2: training img/s, median of the windows after the first, with its 95% interval. */
+  throughput?: Interval | null;
+  /** Schema 2: learning curve (sub-epoch evaluations on the evaluation subset). */
+  curve?: CurvePoint[];
 }
 
 export interface EvaluationResult {
@@ -109,10 +157,35 @@ export interface LatencySummary {
   samplesMs: number[];
 }
 
+/** One inference window: one batch size, one backend, one round. */
+export interface InferenceWindow {
+  batchSize: number;
+  round: number;
+  p50Ms: number;
+  imagesPerSecond: number;
+  samples: number;
+}
+
+/** Per batch size: the windows' medians with 95% intervals. */
+export interface BatchSummary {
+  batchSize: number;
+  /** Median over windows of each window's p50 latency. */
+  p50Ms: Interval;
+  /** Median over windows of batchSize / window p50. */
+  imagesPerSecond: Interval;
+  /** p99 of all samples pooled over the windows. */
+  p99Ms: number;
+  samplesCount: number;
+}
+
 export interface InferenceResult {
   tool: string;
+  /** Pooled over every window (schema 1: one window). */
   batch1: LatencySummary;
   batch256: LatencySummary;
+  /** Schema 2: every window, and per batch size the medians with intervals. */
+  windows?: InferenceWindow[];
+  batches?: BatchSummary[];
 }
 
 export interface AgreementResult {
@@ -149,6 +222,8 @@ export interface BackendResult {
   peakRssMB: number | null;
   agreement: AgreementResult | null;
   error: CellError | null;
+  /** Schema 2: build facts of the runtime read from the running process (PyTorch: BLAS, oneDNN, CPU capability). */
+  build?: Record<string, unknown> | null;
 }
 
 export interface AgreementInfo {
@@ -160,9 +235,18 @@ export interface AgreementInfo {
   referenceSeconds: number;
 }
 
+/** A backend's figure relative to the reference, from paired windows. */
+export interface Comparison {
+  backend: string;
+  metric: 'train' | 'infer-b1' | 'infer-b256' | string;
+  /** backend / reference for throughputs; reference / backend latency for 'infer-b1' (so > 1 = faster). */
+  ratio: Interval | null;
+  verdict: 'higher' | 'lower' | 'not distinguishable' | 'too few windows';
+}
+
 export interface Report {
   schema: typeof REPORT_SCHEMA_ID;
-  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  schemaVersion: (typeof READABLE_SCHEMA_VERSIONS)[number];
   tool: { name: string; version: string };
   status: 'running' | 'complete' | 'interrupted';
   createdAt: string;
@@ -176,25 +260,47 @@ export interface Report {
   pending: string[];
   errors: { backend: string; phase: string; message: string }[];
   notes: string[];
+  /** Schema 2: load, clock and steal samples (before the run, then after every round). */
+  noise?: NoiseSample[];
+  /** Schema 2: ratios to the reference cell (PyTorch when present) from paired windows. */
+  comparisons?: { reference: string; rows: Comparison[] } | null;
 }
 
-/** The recipe and budget fields a child shares with the run's config. */
-type JobConfig = Pick<
-  RunConfig,
-  | 'dataset' | 'limit' | 'seed' | 'epochs' | 'batchSize' | 'lr' | 'targetAccuracy' | 'threads' | 'trainSeconds'
-  | 'maxStepsPerEpoch' | 'maxProjectedSeconds' | 'fallbackTrainSeconds' | 'inferenceSeconds' | 'agreementImages'
->;
+/** The recipe fields a child needs (budgets are the parent's business: it grants windows). */
+type JobConfig = Pick<RunConfig, 'dataset' | 'limit' | 'seed' | 'epochs' | 'batchSize' | 'lr' | 'targetAccuracy' | 'threads' | 'maxStepsPerEpoch'>;
 
-/** What the parent sends a child (one message over IPC). */
+/** What a cell's process is told once, in its 'init' command. */
 export interface ChildJob extends JobConfig {
   backend: string;
   spec: ModelSpec;
   dataDir?: string;
-  /** Shared weights for the agreement check; null: use this backend's own trained weights. */
-  agreementWeights: string | null;
   /** Where to save the trained weights (absolute). */
   weightsOut: string;
+  /** false: training already finished in an earlier invocation (resume): inference only. */
+  train: boolean;
+  /** Learning-curve evaluation: every this many steps (null: per epoch), on this many stratified test images. */
+  evalEverySteps: number | null;
+  evalImages: number;
+  /** End the training (and report stoppedBy 'target') once the learning curve reaches targetAccuracy. */
+  stopAtTarget: boolean;
 }
+
+/**
+ * The parent drives every cell process with commands, one at a time, and waits for the answer
+ * before it lets the next backend run: only one backend works at any moment, and the backends
+ * take turns window by window (see runner.ts).
+ */
+export type ParentCommand =
+  | { type: 'init'; job: ChildJob }
+  /** Train on for `seconds` more training seconds (answer: 'slice'). */
+  | { type: 'train'; seconds: number; round: number }
+  /** Stop training: save the weights, evaluate them on `evalImages` test images (answer: 'training' + 'evaluation'). */
+  | { type: 'finish'; reason: 'budget' | 'target' | 'done'; evalImages: number }
+  /** Build the inference session on the shared weights (answer: 'agreement'?, 'evaluation'?, 'prepared'). */
+  | { type: 'prepare'; sharedWeights: string | null; agreementImages: number; evaluate: boolean; evalImages: number; maxBatchSize: number }
+  /** One inference window (answer: 'window'). */
+  | { type: 'infer'; batchSize: number; seconds: number; round: number }
+  | { type: 'exit' };
 
 export interface ChildInfo {
   package: string;
@@ -203,17 +309,23 @@ export interface ChildInfo {
   runtime: string;
   versions: Record<string, string>;
   threads: number | null;
+  /** Build facts of the runtime (PyTorch: BLAS actually loaded, oneDNN, CPU capability). */
+  build?: Record<string, unknown> | null;
 }
 
-/** Messages a child sends (in this order, some optional); 'done' or 'error' ends it. */
+/** Messages a cell process sends; 'error' ends it. */
 export type ChildMessage =
   | { type: 'phase'; phase: Phase; detail?: string }
   | { type: 'info'; info: ChildInfo }
+  | { type: 'ready' }
   | { type: 'step'; progress: StepProgress }
   | { type: 'epoch'; metrics: EpochMetrics }
+  | { type: 'eval'; point: CurvePoint }
+  | { type: 'slice'; window: TrainWindow; finished: 'target' | 'done' | null }
   | { type: 'training'; training: TrainingResult | null; skipped: string | null }
   | { type: 'evaluation'; evaluation: EvaluationResult }
   | { type: 'agreement'; logits: number[]; weightsFile: string }
-  | { type: 'inference'; inference: InferenceResult }
+  | { type: 'prepared' }
+  | { type: 'window'; window: InferenceWindow; samplesMs: number[] }
   | { type: 'done'; peakRssMB: number }
   | { type: 'error'; phase: Phase; message: string; peakRssMB: number };
