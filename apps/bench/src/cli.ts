@@ -15,7 +15,7 @@ import { backendsCommand } from './commands/backends.js';
 import { trainCommand } from './commands/train.js';
 import { evalCommand } from './commands/eval.js';
 import { exportOnnxCommand } from './commands/export-onnx.js';
-import { backendList, batchSizeList, runCommand } from './commands/run.js';
+import { backendList, batchSizeList, runCommand, threadList } from './commands/run.js';
 import { compareCommand, reportCommand } from './commands/report.js';
 import { parseSeeds, reproduceCommand, trainBackendList } from './commands/reproduce.js';
 import { browserCommand } from './browser/command.js';
@@ -124,7 +124,7 @@ function buildProgram(): Command {
     .addOption(new Option('--profile <name>', 'quick: d2l recipe until 70% (time to accuracy), slow backends budget-limited; full: the whole d2l recipe (10 epochs); smoke: a few seconds, for tests').choices(['quick', 'full', 'smoke']).default('quick'))
     .option('--epochs <n>', 'epochs (default: 10; smoke: 1)', positiveInt)
     .option('--seed <n>', 'seed of the initial weights and the batch order (same for every backend)', nonNegativeInt, 0)
-    .addOption(threads())
+    .option('--threads <n|list>', 'threads per backend (default: all cores); a list such as 1,2 runs every backend once per count (thread-scaling chart)', threadList)
     .option('--target-accuracy <x>', 'record the training time to reach this validation accuracy', fraction, 0.7)
     .option('--out <dir>', 'report folder (default: reports/<timestamp>/ in the repo root)')
     .option('--resume <dir>', 'continue an interrupted run in this folder: finished cells are kept')

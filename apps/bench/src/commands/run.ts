@@ -11,9 +11,9 @@ import { progressMode } from '../progress.js';
 import { loadRegistry } from '../registry.js';
 import { markdownTable } from '../report/markdown.js';
 import { readReport } from '../report/schema.js';
-import { inferenceTable, trainingTable } from '../report/tables.js';
+import { headerWarnings, inferenceTable, timeToAccuracyTable, trainingTable } from '../report/tables.js';
 import { collectEnvironment } from '../run/environment.js';
-import { executeRun, TORCH_CELL, type RunContext } from '../run/runner.js';
+import { cellId, executeRun, TORCH_CELL, type RunContext } from '../run/runner.js';
 import { repoRoot, timestampName } from '../run/store.js';
 import { checkTorch } from '../run/torch.js';
 import type { Profile, RunConfig } from '../run/types.js';
@@ -27,7 +27,7 @@ export interface RunCommandOptions {
   profile: Profile;
   epochs?: number;
   seed: number;
-  threads?: number;
+  threads?: number[];
   out?: string;
   resume?: string;
   json?: boolean;
@@ -132,7 +132,8 @@ export async function runCommand(opts: RunCommandOptions, cmd: Command): Promise
       throw new UsageError(`--out ${dir} already holds a report; continue it with --resume ${opts.out ?? dir}, or choose another folder`);
     }
     const data = await loadData(opts.dataset, { dataDir: opts.dataDir, limit: opts.limit, quiet: json });
-    const environment = collectEnvironment(opts.threads ?? null);
+    const threadCounts = opts.threads && opts.threads.length > 1 ? opts.threads : null;
+    const environment = collectEnvironment(opts.threads?.length === 1 ? opts.threads[0]! : null);
     const notes: string[] = skipped.map((s) => `${s.backend} not run: ${s.reason}`);
     // Trainable backends first: the first one to finish training provides the shared weights
     // that every later cell (and the inference-only ones) evaluates for the agreement check.
@@ -170,7 +171,8 @@ export async function runCommand(opts: RunCommandOptions, cmd: Command): Promise
       batchSize,
       lr: 0.1,
       targetAccuracy: opts.targetAccuracy,
-      threads: opts.threads ?? null,
+      threads: opts.threads?.length === 1 ? opts.threads[0]! : null,
+      threadCounts,
       trainSeconds,
       maxStepsPerEpoch: opts.trainSteps ?? null,
       maxProjectedSeconds: opts.trainSeconds === undefined ? profile.maxProjectedSeconds : null,
@@ -184,7 +186,7 @@ export async function runCommand(opts: RunCommandOptions, cmd: Command): Promise
       inferenceRounds,
       windowSeconds: inferenceSeconds / (inferenceRounds * batchSizes.length),
       batchSizes,
-      backends: [...ordered, ...(torch ? [TORCH_CELL] : [])],
+      backends: [...ordered, ...(torch ? [TORCH_CELL] : [])].flatMap((b) => (threadCounts ? threadCounts.map((t) => cellId(b, t)) : [b])),
       torch,
       skipped,
     };
@@ -217,9 +219,14 @@ export async function runCommand(opts: RunCommandOptions, cmd: Command): Promise
   }
   const { report, interrupted } = await executeRun(ctx);
   const files = { json: join(ctx.dir, 'report.json'), md: join(ctx.dir, 'report.md'), html: join(ctx.dir, 'report.html') };
-  if (json) jsonLine({ type: 'done', status: report.status, dir: ctx.dir, files, errors: report.errors, wallSeconds: report.wallSeconds });
+  if (json) {
+    for (const w of headerWarnings(report)) jsonLine({ type: 'warning', message: w });
+    jsonLine({ type: 'done', status: report.status, dir: ctx.dir, files, errors: report.errors, wallSeconds: report.wallSeconds });
+  }
   else {
-    process.stdout.write(`\n${markdownTable(trainingTable(report))}\n\n${markdownTable(inferenceTable(report))}\n\n`);
+    const tta = report.results.some((r) => r.training?.curve?.length) ? `${markdownTable(timeToAccuracyTable(report))}\n\n` : '';
+    process.stdout.write(`\n${markdownTable(trainingTable(report))}\n\n${tta}${markdownTable(inferenceTable(report))}\n\n`);
+    for (const w of headerWarnings(report)) process.stderr.write(`warning: ${w}\n`);
     if (report.errors.length) process.stdout.write(`${report.errors.length} backend(s) failed: ${report.errors.map((e) => e.backend).join(', ')} (see the Errors table)\n`);
     process.stdout.write(`report (${report.status}): ${files.html}\n  also ${files.md} and ${files.json}\n`);
     if (report.status !== 'complete') process.stdout.write(`continue with: lenet-bench run --resume ${shown}\n`);
@@ -230,6 +237,16 @@ export async function runCommand(opts: RunCommandOptions, cmd: Command): Promise
 function timeoutFor(c: RunConfig): number {
   if (c.trainSeconds !== null) return Math.max(600, c.trainSeconds * 6 + 300);
   return 8 * 3600;
+}
+
+/** --threads 2 or 1,2,4: positive integers. */
+export function threadList(value: string): number[] {
+  const xs = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const out = xs.map(Number);
+  if (!xs.length || out.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new UsageError(`--threads: expected a positive integer or a comma-separated list such as 1,2; got "${value}"`);
+  }
+  return [...new Set(out)];
 }
 
 /** --batch-sizes 1,8,32: positive integers, at most 4096. */

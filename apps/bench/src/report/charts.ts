@@ -122,14 +122,50 @@ export function buildCharts(report: Report): Chart[] {
         ...base,
         height: Math.max(80, rows.length * 16),
         data: { values: rows },
-        encoding: { y: { field: 'backend', type: 'nominal', title: null }, yOffset: { field: 'metric', type: 'nominal' }, color: { field: 'metric', type: 'nominal', title: 'figure' } },
         layer: [
-          { mark: { type: 'rule', strokeWidth: 2 }, encoding: { x: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, title: `ratio to ${report.comparisons!.reference}` }, x2: { field: 'hi' } } },
-          { mark: { type: 'point', filled: true, size: 40 }, encoding: { x: { field: 'ratio', type: 'quantitative' }, tooltip: [{ field: 'backend' }, { field: 'metric' }, { field: 'ratio', format: '.2f' }, { field: 'verdict' }] } },
+          {
+            encoding: { y: { field: 'backend', type: 'nominal', title: null }, yOffset: { field: 'metric', type: 'nominal' }, color: { field: 'metric', type: 'nominal', title: 'figure' } },
+            layer: [
+              { mark: { type: 'rule', strokeWidth: 2 }, encoding: { x: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, title: `ratio to ${report.comparisons!.reference}` }, x2: { field: 'hi' } } },
+              { mark: { type: 'point', filled: true, size: 40 }, encoding: { x: { field: 'ratio', type: 'quantitative' }, tooltip: [{ field: 'backend' }, { field: 'metric' }, { field: 'ratio', format: '.2f' }, { field: 'verdict' }] } },
+            ],
+          },
           { data: { values: [{ one: 1 }] }, mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { x: { field: 'one', type: 'quantitative' } } },
         ],
       } as TopLevelSpec,
     });
+  }
+  if (report.config.threadCounts && report.config.threadCounts.length > 1) {
+    const rows = report.results.flatMap((r) => {
+      const m = /^(.+)@(\d+)t$/.exec(r.backend);
+      if (!m) return [];
+      const out: { backend: string; threads: number; figure: string; ips: number; lo: number; hi: number }[] = [];
+      const t = r.training;
+      if (t && t.imagesPerSecond > 0) out.push({ backend: m[1]!, threads: Number(m[2]), figure: 'training b128', ips: t.imagesPerSecond, lo: t.throughput?.low ?? t.imagesPerSecond, hi: t.throughput?.high ?? t.imagesPerSecond });
+      const i = r.inference?.batches?.find((x) => x.batchSize === 256);
+      if (i) out.push({ backend: m[1]!, threads: Number(m[2]), figure: 'inference b256', ips: i.imagesPerSecond.estimate, lo: i.imagesPerSecond.low ?? i.imagesPerSecond.estimate, hi: i.imagesPerSecond.high ?? i.imagesPerSecond.estimate });
+      return out;
+    });
+    if (rows.length) {
+      charts.push({
+        id: 'thread-scaling',
+        title: 'Thread scaling: throughput vs threads (images/s, log scale; solid: training, dashed: inference b256; bars: 95% interval)',
+        spec: {
+          ...base,
+          height: 280,
+          data: { values: rows },
+          encoding: {
+            x: { field: 'threads', type: 'quantitative', title: 'threads', axis: { tickMinStep: 1, format: 'd' } },
+            color: { field: 'backend', type: 'nominal', title: 'backend' },
+            detail: { field: 'figure' },
+          },
+          layer: [
+            { mark: { type: 'line', point: true }, encoding: { y: { field: 'ips', type: 'quantitative', scale: { type: 'log' }, title: 'images / s' }, strokeDash: { field: 'figure', type: 'nominal', title: 'figure', scale: { domain: ['training b128', 'inference b256'], range: [[1, 0], [6, 4]] } } } },
+            { mark: { type: 'rule' }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+          ],
+        } as TopLevelSpec,
+      });
+    }
   }
   const scaling = report.results.flatMap((r) => (r.inference?.batches ?? []).map((bs) => ({ backend: label(r), batch: bs.batchSize, ips: bs.imagesPerSecond.estimate, lo: bs.imagesPerSecond.low ?? bs.imagesPerSecond.estimate, hi: bs.imagesPerSecond.high ?? bs.imagesPerSecond.estimate })));
   if (new Set(scaling.map((d) => d.batch)).size > 2) {

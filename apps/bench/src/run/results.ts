@@ -65,13 +65,16 @@ function pairByRound<T extends { round: number }>(a: T[], b: T[], value: (x: T) 
 
 /** Ratios of every cell to the reference from paired windows: training, b1 latency, b256 throughput (and other batch sizes). */
 export function computeComparisons(report: Pick<Report, 'results'>): Report['comparisons'] {
-  const ref = referenceCell(report);
-  if (!ref) return null;
+  const first = referenceCell(report);
+  if (!first) return null;
   const rows: Comparison[] = [];
-  const refTrain = trainingWindowRates(ref.training?.windows ?? []);
-  const refInfer = ref.inference?.windows ?? [];
   for (const cell of report.results) {
-    if (cell === ref || cell.status !== 'ok') continue;
+    if (cell.kind === 'reference' || cell.status !== 'ok') continue;
+    // Thread-scaling runs: compare "x@2t" with "pytorch@2t".
+    const suffix = /@\d+t$/.exec(cell.backend)?.[0];
+    const ref = (suffix && report.results.find((r) => r.kind === 'reference' && r.status === 'ok' && r.backend.endsWith(suffix))) || first;
+    const refTrain = trainingWindowRates(ref.training?.windows ?? []);
+    const refInfer = ref.inference?.windows ?? [];
     if (cell.training?.windows && refTrain.length) {
       const ratio = pairedRatioInterval(pairByRound(trainingWindowRates(cell.training.windows), refTrain, (w) => w.ips));
       rows.push({ backend: cell.backend, metric: 'train', ratio, verdict: ratioVerdict(ratio) });
@@ -86,7 +89,7 @@ export function computeComparisons(report: Pick<Report, 'results'>): Report['com
       rows.push({ backend: cell.backend, metric: bs === 1 ? 'infer-b1' : `infer-b${bs}`, ratio, verdict: ratioVerdict(ratio) });
     }
   }
-  return { reference: ref.backend, rows };
+  return { reference: first.backend.replace(/@\d+t$/, ''), rows };
 }
 
 export function comparisonFor(report: Report, backend: string, metric: string): Comparison | null {

@@ -39,6 +39,16 @@ import { REPORT_SCHEMA_ID, REPORT_SCHEMA_VERSION } from './types.js';
 export const CHILD_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'child.js');
 export const TORCH_CELL = 'pytorch';
 
+/** A cell id: the backend name, or "<backend>@<n>t" when the run scales threads. */
+export function cellId(backend: string, threads: number): string {
+  return `${backend}@${threads}t`;
+}
+
+export function parseCellId(id: string): { backend: string; threads: number | null } {
+  const m = /^(.+)@(\d+)t$/.exec(id);
+  return m ? { backend: m[1]!, threads: Number(m[2]) } : { backend: id, threads: null };
+}
+
 export interface RunContext {
   dir: string;
   config: RunConfig;
@@ -516,10 +526,11 @@ async function finishTraining(
 /** Forks (or spawns, for PyTorch) a cell's process and wires its messages into its row. */
 async function startCell(ctx: RunContext, id: string, prior: BackendResult | null, say: (s: string) => void): Promise<Live & { job: ChildJob }> {
   const c = ctx.config;
-  const kind = id === TORCH_CELL ? 'reference' : 'backend';
+  const parsed = parseCellId(id);
+  const kind = parsed.backend === TORCH_CELL ? 'reference' : 'backend';
   const cell: BackendResult = prior ? { ...prior, inference: null, agreement: null } : emptyCell(id, kind);
   const job: ChildJob = {
-    backend: id,
+    backend: parsed.backend,
     spec: c.modelSpec,
     dataset: c.dataset,
     dataDir: ctx.dataDir,
@@ -529,7 +540,7 @@ async function startCell(ctx: RunContext, id: string, prior: BackendResult | nul
     batchSize: c.batchSize,
     lr: c.lr,
     targetAccuracy: c.targetAccuracy,
-    threads: c.threads,
+    threads: parsed.threads ?? c.threads,
     maxStepsPerEpoch: c.maxStepsPerEpoch,
     weightsOut: weightsFile(ctx.dir, id),
     train: !prior,
@@ -592,7 +603,7 @@ async function startCell(ctx: RunContext, id: string, prior: BackendResult | nul
     l.canTrain = true;
   }
   if (kind === 'reference') {
-    const prepared = await prepareTorchJob({ ...job, threads: c.threads ?? availableParallelism() }, ctx.train, ctx.test, c.agreementImages);
+    const prepared = await prepareTorchJob({ ...job, threads: job.threads ?? availableParallelism() }, ctx.train, ctx.test, c.agreementImages);
     l.torchDir = prepared.dir;
     l.proc = CellProcess.python(pythonExecutable(), ['-u', TORCH_SCRIPT, prepared.jobFile], logFile(ctx.dir, id), id, onMessage);
   } else {

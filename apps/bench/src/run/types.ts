@@ -47,6 +47,8 @@ export interface RunConfig {
   lr: number;
   targetAccuracy: number;
   threads: number | null;
+  /** Schema 2: --threads with several counts: every backend runs once per count (cells "<backend>@<n>t"). */
+  threadCounts?: number[] | null;
   /** Training time budget per backend in seconds (quick), null = none. */
   trainSeconds: number | null;
   /** Steps per epoch cap (--train-steps), null = none. */
