@@ -250,6 +250,8 @@ interface Live {
   /** This cell's training budget (seconds), null = none. */
   budget: number | null;
   budgetReason: string | null;
+  /** Whether the recipe-time projection (maxProjectedSeconds) has been made. */
+  projectionChecked: boolean;
   reachedTarget: boolean;
   torchDir: string | null;
   inferWindows: InferenceWindow[];
@@ -347,10 +349,11 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
         let end: 'budget' | 'target' | 'done' | null = m.finished;
         if (!end) {
           // Budget: a backend that would need far longer than the profile allows for the recipe is cut.
-          if (l.budget === null && c.maxProjectedSeconds !== null && l.windows >= 3 && l.trained > 0) {
+          if (!l.projectionChecked && c.maxProjectedSeconds !== null && l.windows >= 3 && l.trained > 0) {
+            l.projectionChecked = true;
             const ips = l.images / l.trained;
             const projected = (c.epochs * c.trainCount) / Math.max(ips, 1e-9);
-            if (projected > c.maxProjectedSeconds) {
+            if (projected > c.maxProjectedSeconds && c.fallbackTrainSeconds !== null && (l.budget === null || c.fallbackTrainSeconds < l.budget)) {
               l.budget = c.fallbackTrainSeconds;
               l.budgetReason =
                 `budget-limited: at ~${Math.round(ips)} img/s the ${c.epochs}-epoch recipe would take ~${duration(projected)} ` +
@@ -560,6 +563,7 @@ async function startCell(ctx: RunContext, id: string, prior: BackendResult | nul
     windows: 0,
     budget: c.trainSeconds,
     budgetReason: c.trainSeconds !== null ? `at most ${c.trainSeconds} s of training` : null,
+    projectionChecked: false,
     reachedTarget: false,
     torchDir: null as string | null,
     inferWindows: [] as InferenceWindow[],
