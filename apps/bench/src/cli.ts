@@ -15,8 +15,8 @@ import { backendsCommand } from './commands/backends.js';
 import { trainCommand } from './commands/train.js';
 import { evalCommand } from './commands/eval.js';
 import { exportOnnxCommand } from './commands/export-onnx.js';
-import { backendList, batchSizeList, runCommand, threadList } from './commands/run.js';
-import { compareCommand, reportCommand } from './commands/report.js';
+import { backendList, batchSizeList, runCommand, shardArg, threadList } from './commands/run.js';
+import { compareCommand, mergeCommand, reportCommand } from './commands/report.js';
 import { parseSeeds, reproduceCommand, trainBackendList } from './commands/reproduce.js';
 import { browserCommand } from './browser/command.js';
 
@@ -129,6 +129,7 @@ function buildProgram(): Command {
     .option('--out <dir>', 'report folder (default: reports/<timestamp>/ in the repo root)')
     .option('--resume <dir>', 'continue an interrupted run in this folder: finished cells are kept')
     .option('--no-torch', 'skip the PyTorch reference even when python3 can import torch')
+    .option('--shard <i/n>', 'run only shard i of n of the cells (every n-th; the PyTorch reference in every shard); join the shards with lenet-bench merge', shardArg)
     .addOption(new Option('--limit <n>', 'use stratified subsets of n images per split (development)').argParser(positiveInt).hideHelp())
     .addOption(new Option('--train-steps <n>', 'at most n training steps per epoch (development)').argParser(positiveInt).hideHelp())
     .addOption(new Option('--train-seconds <s>', 'training budget per backend in seconds (overrides the profile)').argParser(positiveNumber).hideHelp())
@@ -154,6 +155,14 @@ function buildProgram(): Command {
     .argument('<b>', 'report folder (or report.json) B')
     .addOption(json())
     .action(compareCommand);
+
+  program
+    .command('merge')
+    .description('join report.json files of several machines (or shards: run --shard i/n) into one report; refuses reports whose schema, data hashes, model or recipe differ')
+    .argument('<reports...>', 'report folders (or report.json files)')
+    .requiredOption('--out <dir>', 'folder for the merged report.json/md/html')
+    .addOption(json())
+    .action(mergeCommand);
 
   program
     .command('reproduce')

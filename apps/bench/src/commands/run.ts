@@ -13,7 +13,8 @@ import { markdownTable } from '../report/markdown.js';
 import { readReport } from '../report/schema.js';
 import { headerWarnings, inferenceTable, timeToAccuracyTable, trainingTable } from '../report/tables.js';
 import { collectEnvironment } from '../run/environment.js';
-import { cellId, executeRun, TORCH_CELL, type RunContext } from '../run/runner.js';
+import { cellId, executeRun, parseCellId, TORCH_CELL, type RunContext } from '../run/runner.js';
+import { parseShard, shardCells } from '../report/merge.js';
 import { repoRoot, timestampName } from '../run/store.js';
 import { checkTorch } from '../run/torch.js';
 import type { Profile, RunConfig } from '../run/types.js';
@@ -41,6 +42,7 @@ export interface RunCommandOptions {
   agreementImages?: number;
   evalImages?: number;
   batchSizes?: number[];
+  shard?: { index: number; count: number };
 }
 
 /**
@@ -62,7 +64,7 @@ export const PROFILES = {
 } as const;
 
 /** Flags that define the run; --resume takes them from the stored report instead. */
-const CONFIG_FLAGS = ['backends', 'model', 'dataset', 'profile', 'epochs', 'seed', 'threads', 'out', 'torch', 'targetAccuracy', 'limit', 'trainSteps', 'trainSeconds', 'inferenceSeconds', 'inferenceRounds', 'agreementImages', 'evalImages', 'batchSizes'];
+const CONFIG_FLAGS = ['backends', 'model', 'dataset', 'profile', 'epochs', 'seed', 'threads', 'out', 'torch', 'targetAccuracy', 'limit', 'trainSteps', 'trainSeconds', 'inferenceSeconds', 'inferenceRounds', 'agreementImages', 'evalImages', 'batchSizes', 'shard'];
 
 export function backendList(value: string): string[] {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -186,7 +188,12 @@ export async function runCommand(opts: RunCommandOptions, cmd: Command): Promise
       inferenceRounds,
       windowSeconds: inferenceSeconds / (inferenceRounds * batchSizes.length),
       batchSizes,
-      backends: [...ordered, ...(torch ? [TORCH_CELL] : [])].flatMap((b) => (threadCounts ? threadCounts.map((t) => cellId(b, t)) : [b])),
+      backends: shardCells(
+        [...ordered, ...(torch ? [TORCH_CELL] : [])].flatMap((b) => (threadCounts ? threadCounts.map((t) => cellId(b, t)) : [b])),
+        opts.shard ?? { index: 1, count: 1 },
+        (id) => parseCellId(id).backend === TORCH_CELL,
+      ),
+      shard: opts.shard ?? null,
       torch,
       skipped,
     };
@@ -237,6 +244,13 @@ export async function runCommand(opts: RunCommandOptions, cmd: Command): Promise
 function timeoutFor(c: RunConfig): number {
   if (c.trainSeconds !== null) return Math.max(600, c.trainSeconds * 6 + 300);
   return 8 * 3600;
+}
+
+/** --shard i/n. */
+export function shardArg(value: string): { index: number; count: number } {
+  const s = parseShard(value);
+  if (!s) throw new UsageError(`--shard: expected i/n with 1 <= i <= n, e.g. 1/2; got "${value}"`);
+  return s;
 }
 
 /** --threads 2 or 1,2,4: positive integers. */

@@ -249,6 +249,8 @@ export function environmentLines(report: Report): string[] {
     `Threads: ${e.threads ?? 'each backend\u2019s default'}. Data: ${c.dataset} (${c.dataSource.kind}, ${c.trainCount.toLocaleString('en-US')} train / ${c.testCount.toLocaleString('en-US')} test images${c.limit ? `, --limit ${c.limit}` : ''}).`,
     `Profile ${c.profile}: ${c.epochs} epoch(s), ${c.trainSeconds !== null ? `at most ${c.trainSeconds} s of training per backend` : c.maxProjectedSeconds !== null ? `full recipe unless projected over ${seconds(c.maxProjectedSeconds)} (then ${c.fallbackTrainSeconds} s)` : 'no budget'}${c.maxStepsPerEpoch ? `, at most ${c.maxStepsPerEpoch} steps per epoch` : ''}; batch ${c.batchSize}, lr ${c.lr}, seed ${c.seed}.`,
   ];
+  for (const m of report.machines ?? []) lines.push(`Merged source: ${m.label}: ${m.environment.cpuModel}, ${m.environment.cores} cores, Node ${m.environment.node} (${m.file}).`);
+  if (c.shard) lines.push(`Shard ${c.shard.index} of ${c.shard.count}: every ${c.shard.count}th cell (and the reference); join the shards with lenet-bench merge.`);
   if (c.stopAtTarget) lines.push(`Training stops when the learning curve reaches ${pctS(c.targetAccuracy, 0)} (time to accuracy); a backend whose ${c.epochs}-epoch recipe would take more than ${seconds(c.maxProjectedSeconds)} trains for ${c.fallbackTrainSeconds} s instead (budget-limited); at most ${seconds(c.trainSeconds)} per backend.`);
   if (e.python) lines.push(`PyTorch: ${e.python.note}.`);
   const torchBuild = report.results.find((r) => r.kind === 'reference')?.build;

@@ -1,5 +1,5 @@
 /** The machine a run measured: CPU, cores, OS, Node, memory, load. */
-import { availableParallelism, cpus, loadavg, release, totalmem, arch, platform } from 'node:os';
+import { availableParallelism, cpus, hostname, loadavg, release, totalmem, arch, platform } from 'node:os';
 import type { Environment } from './types.js';
 
 export function collectEnvironment(threads: number | null): Environment {
@@ -14,5 +14,6 @@ export function collectEnvironment(threads: number | null): Environment {
     v8: process.versions.v8,
     loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
     threads,
+    hostname: hostname(),
   };
 }

@@ -28,6 +28,8 @@ export interface Environment {
   loadAverage: number[];
   /** Threads requested with --threads (null: each backend's default). */
   threads: number | null;
+  /** Schema 2: the machine's host name (labels rows of merged reports). */
+  hostname?: string;
   python?: { executable: string; version: string | null; torch: string | null; note: string } | undefined;
 }
 
@@ -47,6 +49,8 @@ export interface RunConfig {
   lr: number;
   targetAccuracy: number;
   threads: number | null;
+  /** Schema 2: `run --shard i/n` ran only this slice of the cells (the reference runs in every shard). */
+  shard?: { index: number; count: number } | null;
   /** Schema 2: --threads with several counts: every backend runs once per count (cells "<backend>@<n>t"). */
   threadCounts?: number[] | null;
   /** Training time budget per backend in seconds (quick), null = none. */
@@ -226,6 +230,8 @@ export interface BackendResult {
   error: CellError | null;
   /** Schema 2: build facts of the runtime read from the running process (PyTorch: BLAS, oneDNN, CPU capability). */
   build?: Record<string, unknown> | null;
+  /** Schema 2, merged reports: the machine this row was measured on. */
+  machine?: string;
 }
 
 export interface AgreementInfo {
@@ -266,6 +272,8 @@ export interface Report {
   noise?: NoiseSample[];
   /** Schema 2: ratios to the reference cell (PyTorch when present) from paired windows. */
   comparisons?: { reference: string; rows: Comparison[] } | null;
+  /** Schema 2, merged reports (`lenet-bench merge`): the source reports and their machines. */
+  machines?: { label: string; file: string; environment: Environment }[];
 }
 
 /** The recipe fields a child needs (budgets are the parent's business: it grants windows). */
