@@ -129,6 +129,7 @@ function buildProgram(): Command {
     .option('--out <dir>', 'report folder (default: reports/<timestamp>/ in the repo root)')
     .option('--resume <dir>', 'continue an interrupted run in this folder: finished cells are kept')
     .option('--no-torch', 'skip the PyTorch reference even when python3 can import torch')
+    .option('--no-peaks', 'do not measure the machine peaks (native GEMM, WebAssembly SIMD) for the roofline column')
     .option('--shard <i/n>', 'run only shard i of n of the cells (every n-th; the PyTorch reference in every shard); join the shards with lenet-bench merge', shardArg)
     .addOption(new Option('--limit <n>', 'use stratified subsets of n images per split (development)').argParser(positiveInt).hideHelp())
     .addOption(new Option('--train-steps <n>', 'at most n training steps per epoch (development)').argParser(positiveInt).hideHelp())

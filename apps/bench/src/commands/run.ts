@@ -43,6 +43,7 @@ export interface RunCommandOptions {
   evalImages?: number;
   batchSizes?: number[];
   shard?: { index: number; count: number };
+  peaks?: boolean;
 }
 
 /**
@@ -64,7 +65,7 @@ export const PROFILES = {
 } as const;
 
 /** Flags that define the run; --resume takes them from the stored report instead. */
-const CONFIG_FLAGS = ['backends', 'model', 'dataset', 'profile', 'epochs', 'seed', 'threads', 'out', 'torch', 'targetAccuracy', 'limit', 'trainSteps', 'trainSeconds', 'inferenceSeconds', 'inferenceRounds', 'agreementImages', 'evalImages', 'batchSizes', 'shard'];
+const CONFIG_FLAGS = ['backends', 'model', 'dataset', 'profile', 'epochs', 'seed', 'threads', 'out', 'torch', 'targetAccuracy', 'limit', 'trainSteps', 'trainSeconds', 'inferenceSeconds', 'inferenceRounds', 'agreementImages', 'evalImages', 'batchSizes', 'shard', 'peaks'];
 
 export function backendList(value: string): string[] {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -124,6 +125,7 @@ export async function runCommand(opts: RunCommandOptions, cmd: Command): Promise
       progress: progressMode(json),
       cellTimeoutSeconds: timeoutFor(report.config),
       priorNoise: report.noise ?? [],
+      priorPeaks: report.peaks ?? null,
     };
   } else {
     const profile = PROFILES[opts.profile];
@@ -194,6 +196,7 @@ export async function runCommand(opts: RunCommandOptions, cmd: Command): Promise
         (id) => parseCellId(id).backend === TORCH_CELL,
       ),
       shard: opts.shard ?? null,
+      peaks: opts.peaks !== false,
       torch,
       skipped,
     };

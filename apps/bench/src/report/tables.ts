@@ -3,6 +3,7 @@
  * both always show the same numbers. Ratios compare backends measured in the same run.
  */
 import type { BackendResult, Report } from '../run/types.js';
+import { inferShapes, type ModelSpec } from '@lenet/model';
 import { comparisonFor } from '../run/results.js';
 import { formatInterval, formatRatio, overlaps, type Interval } from '../stats/intervals.js';
 
@@ -277,6 +278,8 @@ export function allTables(report: Report): Table[] {
   if (report.results.some((r) => r.training?.curve?.length)) out.splice(1, 0, timeToAccuracyTable(report));
   const bs = batchSizeTable(report);
   if (bs) out.splice(out.length - 1, 0, bs);
+  const roof = rooflineTable(report);
+  if (roof) out.splice(out.length - 1, 0, roof);
   if (report.results.some((r) => (r.training?.epochs.length ?? 0) > 1)) out.splice(1, 0, epochsTable(report));
   if (report.errors.length) out.push(errorsTable(report));
   return out;
@@ -306,4 +309,50 @@ export function headerWarnings(report: Report): string[] {
     );
   }
   return out;
+}
+
+/**
+ * Multiply-adds per image from the model summary: forward (inference), and forward + backward for
+ * training (weight gradients: one more pass of every conv/dense layer's multiply-adds; input
+ * gradients: another, except for the first trainable layer, whose input needs none).
+ */
+export function macsPerImage(spec: ModelSpec): { forward: number; training: number } {
+  const layers = inferShapes(spec);
+  const forward = layers.reduce((a, l) => a + l.macs, 0);
+  const first = layers.find((l) => l.macs > 0)?.macs ?? 0;
+  return { forward, training: 3 * forward - first };
+}
+
+/** Achieved GFLOP/s per cell and its share of the peaks measured in the same run. */
+export function rooflineTable(report: Report): Table | null {
+  const p = report.peaks;
+  if (!p) return null;
+  const macs = macsPerImage(report.config.modelSpec);
+  const native = p.native?.gflops?.estimate ?? null;
+  const wasm = p.wasm?.gflops?.estimate ?? null;
+  const share = (g: number | null, peak: number | null): string => {
+    if (g === null || peak === null || !(peak > 0)) return dash;
+    const f = g / peak;
+    return `${(100 * f).toFixed(f >= 0.1 ? 0 : 1)}%`;
+  };
+  const gf = (ips: number | null | undefined, m: number) => (ips && ips > 0 ? (ips * 2 * m) / 1e9 : null);
+  const rows = report.results.filter((r) => r.status === 'ok').map((r) => {
+    const threads = r.threads ?? 1;
+    const wasmPeak = wasm === null ? null : wasm * threads;
+    const t = gf(r.training?.imagesPerSecond, macs.training);
+    const i = gf(r.inference?.batch256.imagesPerSecond, macs.forward);
+    return [label(r), num(t, 2), share(t, native), share(t, wasmPeak), num(i, 2), share(i, native), share(i, wasmPeak), r.threads === null ? dash : String(r.threads)];
+  });
+  const describePeak = (name: string, x: typeof p.native) =>
+    x?.gflops ? `${name} ${formatInterval(x.gflops, 1)} GFLOP/s (${x.detail ?? 'measured'}, ${x.windows.length} windows)` : `${name}: ${x?.unavailable ?? 'not measured'}`;
+  return {
+    title: 'Roofline: achieved GFLOP/s and share of the measured peaks',
+    caption:
+      `GFLOP/s = img/s × 2 × multiply-adds per image (${num(macs.forward)} forward for inference; ${num(macs.training)} forward + backward for training). ` +
+      `Peaks measured in this run, between the inference rounds: ${describePeak('native GEMM', p.native)}; ${describePeak('WebAssembly SIMD, 1 thread', p.wasm)}. ` +
+      'The WebAssembly share uses that single-thread peak times the cell\u2019s threads.',
+    header: ['backend', 'train GFLOP/s', '% native peak', '% wasm SIMD peak', 'b256 GFLOP/s', '% native peak', '% wasm SIMD peak', 'threads'],
+    numeric: [false, true, true, true, true, true, true, true],
+    rows,
+  };
 }

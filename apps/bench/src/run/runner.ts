@@ -31,12 +31,14 @@ import { validateReport } from '../report/schema.js';
 import { CellProcess, CellProcessError } from './cell-process.js';
 import { NoiseMonitor } from './noise.js';
 import { computeComparisons, inferenceResult, trainingThroughput } from './results.js';
+import { medianInterval } from '../stats/intervals.js';
 import { cleanupTorchJob, prepareTorchJob, pythonExecutable, TORCH_SCRIPT } from './torch.js';
 import { cellFile, logFile, readCells, weightsFile, writeCell, writeFileAtomic } from './store.js';
 import type { AgreementInfo, AgreementResult, BackendResult, ChildJob, ChildMessage, Environment, InferenceWindow, Report, RunConfig } from './types.js';
 import { REPORT_SCHEMA_ID, REPORT_SCHEMA_VERSION } from './types.js';
 
 export const CHILD_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'child.js');
+export const PEAKS_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'peaks-child.js');
 export const TORCH_CELL = 'pytorch';
 
 /** A cell id: the backend name, or "<backend>@<n>t" when the run scales threads. */
@@ -65,8 +67,9 @@ export interface RunContext {
   progress: 'tty' | 'lines' | 'off';
   /** Per-cell wall-clock limit; a cell that exceeds it is killed and gets an error row. */
   cellTimeoutSeconds: number;
-  /** Noise samples of earlier invocations (resume). */
+  /** Noise samples and peaks of earlier invocations (resume). */
   priorNoise?: Report['noise'];
+  priorPeaks?: Report['peaks'];
 }
 
 interface AgreementReference {
@@ -162,6 +165,8 @@ export function compareLogits(ref: AgreementReference, logits: ArrayLike<number>
 }
 
 /** Assembles, validates and writes report.json, report.md and report.html. */
+let peaksResult: Report['peaks'] = null;
+
 export async function writeReport(
   ctx: RunContext,
   cells: Map<string, BackendResult>,
@@ -189,6 +194,7 @@ export async function writeReport(
     notes: ctx.notes,
     noise,
     comparisons: null,
+    peaks: peaksResult,
   };
   report.comparisons = computeComparisons(report);
   // Round-trip through JSON first: NaN/Infinity become null exactly as in the file.
@@ -264,6 +270,7 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
   const startedAt = performance.now();
   const c = ctx.config;
   const cells = await readCells(ctx.dir);
+  peaksResult = ctx.priorPeaks ?? null;
   for (const [id, cell] of cells) if (cell.status !== 'ok' || !c.backends.includes(id)) cells.delete(id);
   let shared = await loadAgreementReference(ctx);
   const noise = new NoiseMonitor();
@@ -420,8 +427,15 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
     }
     if (interrupted) throw new Interrupted();
 
-    // 5. Inference windows: rounds x backends (rotated) x batch sizes.
+    // 5. Inference windows: rounds x backends (rotated) x batch sizes, and the machine peaks.
     const inferers = live.filter(ok);
+    const peakWindows = { native: [] as number[], wasm: [] as number[] };
+    const peakInfo: Record<'native' | 'wasm', { detail: string | null; unavailable: string | null }> = { native: { detail: null, unavailable: null }, wasm: { detail: null, unavailable: null } };
+    let peaks: CellProcess | null = null;
+    if (c.peaks !== false && inferers.length) {
+      await mkdir(join(ctx.dir, 'logs'), { recursive: true });
+      peaks = CellProcess.fork(PEAKS_SCRIPT, logFile(ctx.dir, 'peaks'), 'peaks', () => {});
+    }
     const rounds = c.inferenceRounds ?? 1;
     const windowSeconds = c.windowSeconds ?? c.inferenceSeconds / (rounds * batchSizes.length);
     if (inferers.length) say(`inference: ${rounds} rounds of ${batchSizes.length} windows (batch ${batchSizes.join(', ')}) of ~${windowSeconds.toFixed(2)} s per backend, taking turns`);
@@ -443,7 +457,26 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
           }
         }
       }
+      if (peaks && !peaks.failed) {
+        for (const kind of ['native', 'wasm'] as const) {
+          if (peakInfo[kind].unavailable) continue;
+          try {
+            const m = await peaks.request({ type: 'peak', kind, seconds: Math.max(0.2, windowSeconds), round: r, threads: c.threads }, ['peakWindow'], 120);
+            if (m.type === 'peakWindow') {
+              peakWindows[kind].push(...m.gflops);
+              peakInfo[kind] = { detail: m.detail, unavailable: m.unavailable };
+            }
+          } catch (err) {
+            peakInfo[kind].unavailable = (err as Error).message;
+          }
+        }
+      }
       noise.sample();
+    }
+    if (peaks) {
+      await peaks.close();
+      const result = (kind: 'native' | 'wasm') => ({ detail: peakInfo[kind].detail, gflops: medianInterval(peakWindows[kind]), windows: peakWindows[kind].map((g) => Math.round(g * 100) / 100), unavailable: peakWindows[kind].length ? null : (peakInfo[kind].unavailable ?? 'not measured') });
+      peaksResult = { native: result('native'), wasm: result('wasm') };
     }
     if (interrupted) throw new Interrupted();
 

@@ -49,6 +49,8 @@ export interface RunConfig {
   lr: number;
   targetAccuracy: number;
   threads: number | null;
+  /** Schema 2: measure the machine peaks (roofline column); false with --no-peaks. */
+  peaks?: boolean;
   /** Schema 2: `run --shard i/n` ran only this slice of the cells (the reference runs in every shard). */
   shard?: { index: number; count: number } | null;
   /** Schema 2: --threads with several counts: every backend runs once per count (cells "<backend>@<n>t"). */
@@ -243,6 +245,16 @@ export interface AgreementInfo {
   referenceSeconds: number;
 }
 
+/** One machine peak: GFLOP/s per window, their median with its interval. */
+export interface PeakResult {
+  /** What was measured, e.g. "onnxruntime-node 1.30.0 MatMul 1024x1024x1024, 2 threads". */
+  detail: string | null;
+  gflops: Interval | null;
+  windows: number[];
+  /** Why it could not be measured (null when it was). */
+  unavailable: string | null;
+}
+
 /** A backend's figure relative to the reference, from paired windows. */
 export interface Comparison {
   backend: string;
@@ -272,6 +284,8 @@ export interface Report {
   noise?: NoiseSample[];
   /** Schema 2: ratios to the reference cell (PyTorch when present) from paired windows. */
   comparisons?: { reference: string; rows: Comparison[] } | null;
+  /** Schema 2: the machine's measured peaks (GFLOP/s) for the roofline column. */
+  peaks?: { native: PeakResult | null; wasm: PeakResult | null } | null;
   /** Schema 2, merged reports (`lenet-bench merge`): the source reports and their machines. */
   machines?: { label: string; file: string; environment: Environment }[];
 }
@@ -310,6 +324,8 @@ export type ParentCommand =
   | { type: 'prepare'; sharedWeights: string | null; agreementImages: number; evaluate: boolean; evalImages: number; maxBatchSize: number }
   /** One inference window (answer: 'window'). */
   | { type: 'infer'; batchSize: number; seconds: number; round: number }
+  /** The peaks process (peaks-child.ts): one window of a machine-peak probe (answer: 'peakWindow'). */
+  | { type: 'peak'; kind: 'native' | 'wasm'; seconds: number; round: number; threads: number | null }
   | { type: 'exit' };
 
 export interface ChildInfo {
@@ -337,5 +353,6 @@ export type ChildMessage =
   | { type: 'agreement'; logits: number[]; weightsFile: string }
   | { type: 'prepared' }
   | { type: 'window'; window: InferenceWindow; samplesMs: number[] }
+  | { type: 'peakWindow'; kind: 'native' | 'wasm'; round: number; gflops: number[]; detail: string | null; unavailable: string | null }
   | { type: 'done'; peakRssMB: number }
   | { type: 'error'; phase: Phase; message: string; peakRssMB: number };
