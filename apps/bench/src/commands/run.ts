@@ -4,7 +4,12 @@ import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import type { DatasetName } from '@lenet/datasets';
 import { loadData } from '../data.js';
-import { UsageError } from '../errors.js';
+import { EXIT, UsageError } from '../errors.js';
+import { describeSource } from '../data.js';
+import { repairAgreementWeights } from '../safety/agreement-repair.js';
+import { claimOutputFolder, shellQuote } from '../safety/folder.js';
+import type { FolderLock } from '../safety/lock.js';
+import { installSignalHandlers } from '../safety/signals.js';
 import { jsonLine } from '../format.js';
 import { userPath } from '../paths.js';
 import { progressMode } from '../progress.js';
@@ -82,6 +87,17 @@ async function selectBackends(requested: string[] | undefined): Promise<{ names:
 }
 
 export async function runCommand(opts: RunCommandOptions, cmd: Command): Promise<void> {
+  // Ctrl-C before the first cell (loading data, checking backends) exits 130 at once; SIGTERM 143.
+  installSignalHandlers();
+  let lock: FolderLock | null = null;
+  try {
+    await runLocked(opts, cmd, (l) => (lock = l));
+  } finally {
+    (lock as FolderLock | null)?.release();
+  }
+}
+
+async function runLocked(opts: RunCommandOptions, cmd: Command, onLock: (lock: FolderLock) => void): Promise<void> {
   const json = !!opts.json;
   let ctx: RunContext;
   if (opts.resume) {
@@ -90,8 +106,17 @@ export async function runCommand(opts: RunCommandOptions, cmd: Command): Promise
       throw new UsageError(`--resume continues a run with its stored configuration; do not combine it with ${given.map((g) => `--${g.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`).join(', ')}`);
     }
     const dir = userPath(opts.resume);
+    onLock(claimOutputFolder(dir, '--resume'));
     const { report } = await readReport(dir);
     const data = await loadData(report.config.dataset, { dataDir: opts.dataDir, limit: report.config.limit ?? undefined, quiet: json });
+    const notes = [...report.notes, `resumed at ${new Date().toISOString()} (cells finished before were kept)`];
+    const was = report.config.dataSource;
+    if (was.kind !== data.source.kind || was.dir !== data.source.dir) notes.push(`resumed with data from ${describeSource(data.source)} (the run started with ${was.kind} ${was.dir})`);
+    const repaired = await repairAgreementWeights(dir, report.config.modelSpec);
+    if (repaired) {
+      notes.push(repaired);
+      if (!json) process.stderr.write(`note: ${repaired}\n`);
+    }
     ctx = {
       dir,
       config: report.config,
@@ -99,7 +124,7 @@ export async function runCommand(opts: RunCommandOptions, cmd: Command): Promise
       tool: { name: 'lenet-bench', version },
       createdAt: report.createdAt,
       priorWallSeconds: report.wallSeconds,
-      notes: [...report.notes, `resumed at ${new Date().toISOString()} (cells finished before were kept)`],
+      notes,
       train: data.train,
       test: data.test,
       dataDir: opts.dataDir,
@@ -112,8 +137,10 @@ export async function runCommand(opts: RunCommandOptions, cmd: Command): Promise
     const spec = await modelFromArg(opts.model);
     const { names, skipped } = await selectBackends(opts.backends);
     const dir = opts.out ? userPath(opts.out) : join(repoRoot(), 'reports', timestampName());
+    // Lock first: a folder another run is writing names that run, not just "holds a report".
+    onLock(claimOutputFolder(dir, opts.out ? '--out' : null));
     if (existsSync(join(dir, 'report.json'))) {
-      throw new UsageError(`--out ${dir} already holds a report; continue it with --resume ${opts.out ?? dir}, or choose another folder`);
+      throw new UsageError(`--out ${dir} already holds a report; continue it with --resume ${shellQuote(opts.out ?? dir)}, or choose another folder`);
     }
     const data = await loadData(opts.dataset, { dataDir: opts.dataDir, limit: opts.limit, quiet: json });
     const environment = collectEnvironment(opts.threads ?? null);
@@ -183,7 +210,8 @@ export async function runCommand(opts: RunCommandOptions, cmd: Command): Promise
     const c = ctx.config;
     process.stderr.write(
       `${opts.resume ? 'resuming' : 'running'} ${c.modelSpec.name} on ${c.dataset}, ${c.profile} profile, seed ${c.seed}: ${c.backends.join(', ')}\n` +
-        `report folder: ${shown}\n`,
+        `report folder: ${shown}\n` +
+        `data: ${c.dataset} from ${describeSource(c.dataSource)}\n`,
     );
   }
   const { report, interrupted } = await executeRun(ctx);
@@ -193,9 +221,10 @@ export async function runCommand(opts: RunCommandOptions, cmd: Command): Promise
     process.stdout.write(`\n${markdownTable(trainingTable(report))}\n\n${markdownTable(inferenceTable(report))}\n\n`);
     if (report.errors.length) process.stdout.write(`${report.errors.length} backend(s) failed: ${report.errors.map((e) => e.backend).join(', ')} (see the Errors table)\n`);
     process.stdout.write(`report (${report.status}): ${files.html}\n  also ${files.md} and ${files.json}\n`);
-    if (report.status !== 'complete') process.stdout.write(`continue with: lenet-bench run --resume ${shown}\n`);
+    if (report.status !== 'complete') process.stdout.write(`continue with: lenet-bench run --resume ${shellQuote(shown)}\n`);
   }
-  if (interrupted) process.exitCode = 130;
+  if (interrupted) process.exitCode = EXIT.interrupted;
+  else if (report.errors.length) process.exitCode = EXIT.cellsFailed;
 }
 
 function timeoutFor(c: RunConfig): number {

@@ -18,6 +18,7 @@ import { createProgress, type ProgressReporter } from '../progress.js';
 import { duration, fixed, int, jsonLine, pct } from '../format.js';
 import { renderAll } from '../report/render.js';
 import { validateReport } from '../report/schema.js';
+import { onStopSignal } from '../safety/signals.js';
 import { cleanupTorchJob, prepareTorchJob, spawnTorch } from './torch.js';
 import { cellFile, logFile, readCells, weightsFile, writeCell, writeFileAtomic } from './store.js';
 import type { AgreementInfo, AgreementResult, BackendResult, ChildJob, ChildMessage, Environment, Phase, Report, RunConfig } from './types.js';
@@ -413,8 +414,8 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
     if (!ctx.json) process.stderr.write('\ninterrupted: stopping the running backend; finished cells are kept (lenet-bench run --resume DIR continues)\n');
     current?.kill();
   };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  // First Ctrl-C stops gracefully; a second one or SIGTERM exits at once (safety/signals.ts).
+  const offStop = onStopSignal({ graceful: onSigint, kill: () => current?.kill() });
   try {
     await writeReport(ctx, cells, sharedReference?.info ?? null, 'running', startedAt);
     const total = ctx.config.backends.length;
@@ -439,11 +440,10 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
       if (ctx.json) jsonLine({ type: 'cell', backend, status: cell.status, error: cell.error, result: cell });
       else process.stderr.write(`${oneLineSummary(cell)}\n`);
     }
-    const status: Report['status'] = interrupted ? 'interrupted' : cells.size === ctx.config.backends.length ? 'complete' : 'running';
+    const status: Report['status'] = interrupted ? 'interrupted' : cells.size === ctx.config.backends.length ? ([...cells.values()].some((c) => c.status === 'error') ? 'complete-with-errors' : 'complete') : 'running';
     const report = await writeReport(ctx, cells, sharedReference?.info ?? null, status, startedAt);
     return { report, interrupted };
   } finally {
-    process.removeListener('SIGINT', onSigint);
-    process.removeListener('SIGTERM', onSigint);
+    offStop();
   }
 }

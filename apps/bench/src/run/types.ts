@@ -164,7 +164,7 @@ export interface Report {
   schema: typeof REPORT_SCHEMA_ID;
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
   tool: { name: string; version: string };
-  status: 'running' | 'complete' | 'interrupted';
+  status: 'running' | 'complete' | 'complete-with-errors' | 'interrupted';
   createdAt: string;
   updatedAt: string;
   wallSeconds: number;
