@@ -325,3 +325,15 @@ describe('8. user mistakes get one line naming the file and what was expected', 
     expectOneLineError(await run(args()), 2, pattern);
   });
 });
+
+describe('README: the exit-code table is complete', () => {
+  it('every code the CLI uses has a row in README.md and apps/bench/README.md', async () => {
+    const { EXIT } = await import('../src/errors.js');
+    for (const readme of [join(here, '..', '..', '..', 'README.md'), join(here, '..', 'README.md')]) {
+      const text = readFileSync(readme, 'utf8');
+      const section = text.slice(text.indexOf('### Exit codes'));
+      for (const code of Object.values(EXIT)) expect(section, readme).toMatch(new RegExp(`^\\| ${code} \\| \\S`, 'm'));
+      expect(section).toMatch(/\| 3 \| completed, but one or more cells failed/);
+    }
+  });
+});
