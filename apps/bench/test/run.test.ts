@@ -163,7 +163,7 @@ describe('a run with a failing backend and a killed child, then --resume', () =>
         return copy;
       };
       expect(() => validateReport(broken((r) => delete r.config), 'a.json')).toThrow(/a\.json does not match the report schema[\s\S]*missing property "config"/);
-      expect(() => validateReport(broken((r) => (r.status = 'done')), 'b.json')).toThrow(/\/status: must be equal to one of the allowed values \("running", "complete", "interrupted"\)/);
+      expect(() => validateReport(broken((r) => (r.status = 'done')), 'b.json')).toThrow(/\/status: must be equal to one of the allowed values \("running", "complete", "complete-with-errors", "interrupted"\)/);
       expect(() => validateReport(broken((r) => (r.results[0].evaluation.accuracy = 1.5)), 'c.json')).toThrow(/\/results\/0\/evaluation\/accuracy: must be <= 1/);
       expect(() => validateReport(broken((r) => (r.results[0].surprise = 1)), 'd.json')).toThrow(/\/results\/0: unexpected property "surprise"/);
       expect(() => validateReport(broken((r) => (r.schemaVersion = 2)), 'e.json')).toThrow(/schema version 2 is not supported/);
