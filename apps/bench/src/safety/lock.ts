@@ -6,7 +6,7 @@
  * start time). A lock whose pid is no longer running on this host is stale: it is taken over
  * with a note. The lock is removed when the command ends, also on process.exit (signals).
  */
-import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CliError } from '../errors.js';
@@ -71,13 +71,30 @@ export function lockFolder(dir: string, what: string): FolderLock {
         linkSync(tmp, file);
         break;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 5) throw err;
       }
       const holder = readLock(file);
       if (holder && holder.host === me.host && holder.pid === me.pid) break; // taken twice by this process
       if (holder && holder.host === me.host && !isRunning(holder.pid)) {
-        note = `took over a stale lock in ${dir}: pid ${holder.pid} (started ${holder.startedAt}, "lenet-bench ${holder.command}") is no longer running`;
-        unlinkSync(file);
+        // Move the stale lock aside (only one of several racing processes can rename it), and
+        // check that what was moved is the lock judged stale, not a fresh one that replaced it.
+        const aside = `${file}.stale.${process.pid}`;
+        try {
+          renameSync(file, aside);
+        } catch {
+          continue; // someone else took it over first: try again
+        }
+        const moved = readLock(aside);
+        if (moved && (moved.pid !== holder.pid || moved.startedAt !== holder.startedAt)) {
+          try {
+            linkSync(aside, file); // a live lock: put it back
+          } catch {
+            // another lock appeared meanwhile; the loop reports it
+          }
+        } else {
+          note = `took over a stale lock in ${dir}: pid ${holder.pid} (started ${holder.startedAt}, "lenet-bench ${holder.command}") is no longer running`;
+        }
+        unlinkSync(aside);
         continue;
       }
       if (!holder) {
