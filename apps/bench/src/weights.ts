@@ -4,13 +4,50 @@
  * weights). The spec comes from --model, else from the file (safetensors metadata "spec" written
  * by our CLI, or the ONNX file's graph/metadata), else lenet5.
  */
-import { validateSpec, validateWeights, type ModelSpec, type Weights } from '@lenet/model';
+import { checkModelSize as checkSize, SpecError, validateSpec, validateWeights, type ModelSpec, type Weights } from '@lenet/model';
 import { loadWeightsFile, resolveModel } from '@lenet/model/node';
 import { readOnnxFile } from '@lenet/backend-onnxruntime/node';
 import { userPath } from './paths.js';
 
+let allowLargeModel = false;
+
+/** --allow-large-model (global flag): skip the parameter/activation memory bound. */
+export function setAllowLargeModel(allow: boolean): void {
+  allowLargeModel = allow;
+}
+
+/**
+ * The memory bound (50M parameters, 256 MiB of activations for a batch of 1000), checked before
+ * anything is allocated; the error names the numbers and --allow-large-model.
+ */
+export function checkModelSize(spec: ModelSpec, source?: string): void {
+  if (allowLargeModel) return;
+  try {
+    checkSize(spec, {}, source);
+  } catch (err) {
+    if (err instanceof SpecError) {
+      err.message = `${err.message}; pass --allow-large-model to run it anyway`;
+    }
+    throw err;
+  }
+}
+
 export async function modelFromArg(arg: string): Promise<ModelSpec> {
-  return resolveModel(arg.endsWith('.json') ? userPath(arg) : arg);
+  const spec = await resolveModel(arg.endsWith('.json') ? userPath(arg) : arg);
+  checkModelSize(spec, arg.endsWith('.json') ? userPath(arg) : undefined);
+  return spec;
+}
+
+/** The "spec" metadata of a safetensors file, parsed and validated; errors name the file. */
+function specFromMetadata(text: string, file: string): ModelSpec {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+    throw new SpecError(`${file}: metadata "spec" is not valid JSON: expected a model spec JSON object, got ${JSON.stringify(shown)}`, { source: file });
+  }
+  return validateSpec(parsed, `${file} (metadata "spec")`);
 }
 
 export async function loadWeightsArg(fileArg: string, modelArg?: string): Promise<{ file: string; spec: ModelSpec; weights: Weights; metadata: Record<string, string> }> {
@@ -24,9 +61,10 @@ export async function loadWeightsArg(fileArg: string, modelArg?: string): Promis
     fileSpec = imported.spec;
   } else {
     ({ weights, metadata } = await loadWeightsFile(file));
-    if (metadata.spec) fileSpec = validateSpec(JSON.parse(metadata.spec), `${file} (metadata "spec")`);
+    if (metadata.spec) fileSpec = specFromMetadata(metadata.spec, file);
   }
   const spec = modelArg ? await modelFromArg(modelArg) : (fileSpec ?? (await modelFromArg('lenet5')));
+  checkModelSize(spec, file);
   validateWeights(spec, weights, file);
   return { file, spec, weights, metadata };
 }

@@ -106,7 +106,7 @@ describe('importOnnx rejects malformed input with OnnxFormatError naming the sou
         model.metadataProps = [];
         nodes[1].opType = 'Softplus';
       }),
-      /cannot rebuild the model spec from the graph .*node 1 \(Softplus\): unsupported operator/,
+      /cannot rebuild the model spec from the graph .*node "[^"]+" \(#1, Softplus\): unsupported operator/,
     ],
   ];
   for (const [what, bytes, message] of cases) {
@@ -115,4 +115,74 @@ describe('importOnnx rejects malformed input with OnnxFormatError naming the sou
       expect(() => importOnnx(bytes, 'bad.onnx')).toThrow(message);
     });
   }
+});
+
+/** An attribute as protobufjs expects it. */
+const A = onnx.AttributeProto.AttributeType;
+const intA = (name: string, i: number) => onnx.AttributeProto.create({ name, type: A.INT, i });
+const floatA = (name: string, f: number) => onnx.AttributeProto.create({ name, type: A.FLOAT, f });
+const intsA = (name: string, ints: number[]) => onnx.AttributeProto.create({ name, type: A.INTS, ints });
+const strA = (name: string, s: string) => onnx.AttributeProto.create({ name, type: A.STRING, s: new TextEncoder().encode(s) });
+
+describe('importOnnx: the graph decides, metadata must agree, unimplemented attributes are rejected', () => {
+  const spec = getPreset('lenet5');
+  const good = exportOnnx(spec, initWeights(spec, 1));
+  const setAttr = (n: onnxTypes.NodeProto, a: onnxTypes.AttributeProto) => {
+    n.attribute = [...n.attribute.filter((x) => x.name !== a.name), a];
+  };
+  const byOp = (nodes: onnxTypes.NodeProto[], op: string, k = 0) => nodes.filter((n) => n.opType === op)[k]!;
+
+  it('metadata saying sigmoid over a graph with Relu: rejected naming the node (was evaluated as sigmoid)', () => {
+    const bytes = edited(good, ({ nodes }) => (byOp(nodes, 'Sigmoid').opType = 'Relu'));
+    const name = onnx.ModelProto.decode(bytes).graph!.node!.find((n) => n.opType === 'Relu')!.name!;
+    expect(() => importOnnx(bytes, 'm.onnx')).toThrow(OnnxFormatError);
+    expect(() => importOnnx(bytes, 'm.onnx')).toThrow(new RegExp(`disagrees with the graph at layer 1, node "${name}" \\(#1, Relu\\): expected activation relu \\(graph\\), got activation sigmoid \\(metadata\\)`));
+    // Without the metadata the same graph imports as what it computes: ReLU.
+    const noMeta = edited(bytes, ({ model }) => (model.metadataProps = []));
+    expect(importOnnx(noMeta, 'm.onnx').spec.layers[1]).toEqual({ type: 'activation', fn: 'relu' });
+  });
+
+  it('metadata with another channel count than the graph: rejected', () => {
+    const bytes = edited(good, ({ model }) => {
+      const p = model.metadataProps.find((x) => x.key === 'lenet.spec')!;
+      const m = JSON.parse(p.value!);
+      m.layers[7].units = 100;
+      p.value = JSON.stringify(m);
+    });
+    expect(() => importOnnx(bytes, 'm.onnx')).toThrow(/disagrees with the graph at layer 7, node "[^"]+" \(#7, Gemm\): expected dense 120 units \(graph\), got dense 100 units \(metadata\)/);
+  });
+
+  const cases: [string, (nodes: onnxTypes.NodeProto[]) => void, RegExp][] = [
+    ['Gemm alpha=0, beta=0 (scored 5.17% instead of a constant)', (nodes) => { setAttr(byOp(nodes, 'Gemm'), floatA('alpha', 0)); setAttr(byOp(nodes, 'Gemm'), floatA('beta', 0)); }, /\(#\d+, Gemm\): attribute alpha=0 is not implemented \(expected 1\)/],
+    ['Gemm beta=0.5', (nodes) => setAttr(byOp(nodes, 'Gemm', 1), floatA('beta', 0.5)), /Gemm\): attribute beta=0.5 is not implemented \(expected 1\)/],
+    ['Gemm transA=1', (nodes) => setAttr(byOp(nodes, 'Gemm'), intA('transA', 1)), /Gemm\): attribute transA=1 is not implemented \(expected 0\)/],
+    ['Conv dilations=[2, 2]', (nodes) => setAttr(byOp(nodes, 'Conv'), intsA('dilations', [2, 2])), /Conv\): attribute dilations=\[2, 2\] is not implemented/],
+    ['Conv auto_pad=SAME_UPPER', (nodes) => setAttr(byOp(nodes, 'Conv'), strA('auto_pad', 'SAME_UPPER')), /Conv\): attribute auto_pad="SAME_UPPER" is not implemented/],
+    ['Conv group=2', (nodes) => setAttr(byOp(nodes, 'Conv', 1), intA('group', 2)), /Conv\): attribute group=2 is not implemented/],
+    ['AveragePool ceil_mode=1', (nodes) => setAttr(byOp(nodes, 'AveragePool'), intA('ceil_mode', 1)), /AveragePool\): attribute ceil_mode=1 is not implemented/],
+    ['AveragePool pads=[1, 1, 1, 1] with count_include_pad', (nodes) => { setAttr(byOp(nodes, 'AveragePool'), intsA('pads', [1, 1, 1, 1])); setAttr(byOp(nodes, 'AveragePool'), intA('count_include_pad', 1)); }, /AveragePool\): attribute pads=\[1, 1, 1, 1\] is not implemented/],
+    ['AveragePool count_include_pad=2', (nodes) => setAttr(byOp(nodes, 'AveragePool'), intA('count_include_pad', 2)), /AveragePool\): attribute count_include_pad=2 is not implemented/],
+    ['an attribute the operator does not have', (nodes) => setAttr(byOp(nodes, 'Sigmoid'), floatA('gamma', 2)), /Sigmoid\): attribute gamma=2 is not implemented/],
+    ['Flatten axis=2', (nodes) => setAttr(byOp(nodes, 'Flatten'), intA('axis', 2)), /Flatten\): attribute axis=2 is not implemented/],
+  ];
+  for (const [what, edit, message] of cases) {
+    it(what, () => {
+      const bytes = edited(good, ({ nodes }) => edit(nodes));
+      expect(() => importOnnx(bytes, 'bad.onnx')).toThrow(OnnxFormatError);
+      expect(() => importOnnx(bytes, 'bad.onnx')).toThrow(message);
+      // The node is named in the message.
+      expect(() => importOnnx(bytes, 'bad.onnx')).toThrow(/node "node_/);
+    });
+  }
+
+  it('attributes with their implemented values are accepted (torch-style AveragePool count_include_pad=1, explicit alpha=beta=1)', () => {
+    const bytes = edited(good, ({ nodes }) => {
+      setAttr(byOp(nodes, 'AveragePool'), intA('count_include_pad', 1));
+      setAttr(byOp(nodes, 'AveragePool'), intA('ceil_mode', 0));
+      setAttr(byOp(nodes, 'Gemm'), floatA('alpha', 1));
+      setAttr(byOp(nodes, 'Gemm'), floatA('beta', 1));
+      setAttr(byOp(nodes, 'Conv'), strA('auto_pad', 'NOTSET'));
+    });
+    expect(importOnnx(bytes, 'ok.onnx').spec).toEqual(spec);
+  });
 });

@@ -7,6 +7,7 @@ export { ChecksumError, gunzipIfNeeded, readIdxFile, readVerifiedFile, sha256Hex
 export type { VerifiedBytes } from './node/files.js';
 export {
   DATA_DIR_ENV,
+  DataCorruptError,
   DataNotFoundError,
   SOURCE_KINDS,
   findRepoRoot,

@@ -17,6 +17,7 @@ import {
   Batcher,
   CATALOG,
   ChecksumError,
+  DataCorruptError,
   DataNotFoundError,
   catalogFiles,
   classCounts,
@@ -197,7 +198,7 @@ describe('checksums', () => {
     const dir = await fashionCopy(await freshDir('tampered'), { 't10k-labels-idx1-ubyte.gz': gz });
     const expected = CATALOG['fashion-mnist'].files.test.labels.sha256;
 
-    const err = await loadDataset('fashion-mnist', { ...ISOLATED, dataDir: dir, sources: ['data-dir'] }).catch((e: unknown) => e);
+    const err = await loadDataset('fashion-mnist', { ...ISOLATED, dataDir: dir, fallback: true, sources: ['data-dir'] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DataNotFoundError);
     const attempt = (err as DataNotFoundError).attempts.find((a) => a.dir === dir);
     const checksum = attempt?.errors.find((e) => e instanceof ChecksumError) as ChecksumError;
@@ -207,10 +208,42 @@ describe('checksums', () => {
     expect(checksum.path).toBe(join(dir, 't10k-labels-idx1-ubyte.gz'));
     expect((err as Error).message).toContain(`t10k-labels-idx1-ubyte.gz: checksum mismatch (expected SHA-256 ${expected}, got ${sha})`);
 
-    // With the rest of the search allowed, the Debian copy is used and the rejection reported.
-    const r = await loadDataset('fashion-mnist', { ...ISOLATED, dataDir: dir });
+    // With fallback: true the rest of the search is allowed: the Debian copy is used and the rejection reported.
+    const r = await loadDataset('fashion-mnist', { ...ISOLATED, dataDir: dir, fallback: true });
     expect(r.source.kind).toBe('debian');
     expect(r.rejected.find((a) => a.dir === dir)?.reason).toContain('checksum mismatch');
+  }, 30_000);
+
+  it('a named directory with a corrupt file is an error (file, expected and actual SHA-256), never a silent fallback', async () => {
+    const { gz, sha } = await tamperedTestLabels();
+    const dir = await fashionCopy(await freshDir('named'), { 't10k-labels-idx1-ubyte.gz': gz });
+    const expected = CATALOG['fashion-mnist'].files.test.labels.sha256;
+    for (const opts of [{ dataDir: dir }, { env: { LENET_DATA_DIR: dir } }]) {
+      const err = (await loadDataset('fashion-mnist', { ...ISOLATED, ...opts }).catch((e: unknown) => e)) as DataCorruptError;
+      expect(err).toBeInstanceOf(DataCorruptError);
+      expect(err.path).toBe(join(dir, 't10k-labels-idx1-ubyte.gz'));
+      expect(err.checksum?.actual).toBe(sha);
+      expect(err.message).toContain(`expected SHA-256 ${expected}, got ${sha}`);
+      expect(err.message).not.toContain('\n');
+    }
+  }, 60_000);
+
+  it('a folder or a symlink loop where a file should be is named as such, not "missing"', async () => {
+    const dir = await freshDir('oddfiles');
+    for (const f of FASHION_FILES) await symlink(join(DEBIAN, `${f.file}.gz`), join(dir, `${f.file}.gz`));
+    await rm(join(dir, 'train-labels-idx1-ubyte.gz'));
+    await mkdir(join(dir, 'train-labels-idx1-ubyte.gz'));
+    await rm(join(dir, 't10k-labels-idx1-ubyte.gz'));
+    await symlink(join(dir, 'loop-b'), join(dir, 'loop-a'));
+    await symlink(join(dir, 'loop-a'), join(dir, 'loop-b'));
+    await symlink(join(dir, 'loop-a'), join(dir, 't10k-labels-idx1-ubyte.gz'));
+    const err = (await loadDataset('fashion-mnist', { ...ISOLATED, dataDir: dir }).catch((e: unknown) => e)) as DataCorruptError;
+    expect(err).toBeInstanceOf(DataCorruptError);
+    expect(err.message).toMatch(/expected a file, got (a directory|a symbolic link loop)/);
+    const nf = (await loadDataset('fashion-mnist', { ...ISOLATED, dataDir: dir, fallback: true, sources: ['data-dir'] }).catch((e: unknown) => e)) as DataNotFoundError;
+    expect(nf.message).toContain('train-labels-idx1-ubyte.gz: expected a file, got a directory');
+    expect(nf.message).toContain('t10k-labels-idx1-ubyte.gz: expected a file, got a symbolic link loop');
+    expect(nf.message).not.toMatch(/missing train-labels/);
   }, 30_000);
 
   it('readVerifiedFile throws ChecksumError', async () => {
@@ -224,9 +257,12 @@ describe('checksums', () => {
   it('reports a corrupt gzip stream as the reason', async () => {
     const good = await readFile(join(DEBIAN, 't10k-labels-idx1-ubyte.gz'));
     const dir = await fashionCopy(await freshDir('badgz'), { 't10k-labels-idx1-ubyte.gz': good.subarray(0, 1000) });
-    const err = (await loadDataset('fashion-mnist', { ...ISOLATED, dataDir: dir, sources: ['data-dir'] }).catch((e: unknown) => e)) as Error;
+    const err = (await loadDataset('fashion-mnist', { ...ISOLATED, dataDir: dir, fallback: true, sources: ['data-dir'] }).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(DataNotFoundError);
     expect(err.message).toContain('t10k-labels-idx1-ubyte.gz: not a valid gzip stream');
+    const strict = (await loadDataset('fashion-mnist', { ...ISOLATED, dataDir: dir }).catch((e: unknown) => e)) as Error;
+    expect(strict).toBeInstanceOf(DataCorruptError);
+    expect(strict.message).toContain(`(${join(dir, 't10k-labels-idx1-ubyte.gz')}): not a valid gzip stream`);
   }, 30_000);
 });
 
@@ -240,6 +276,7 @@ describe('DataNotFoundError', () => {
       env: { LENET_DATA_DIR: envDir },
       repoRoot: repo,
       download: false,
+      fallback: true,
       sources: ['data-dir', 'env', 'repo', 'download'],
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DataNotFoundError);

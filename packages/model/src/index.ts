@@ -13,3 +13,5 @@ export { initWeights, glorotFans, glorotLimit } from './init.js';
 export { validateWeights, cloneWeights, flattenWeights, unflattenWeights, shapeSize } from './weights.js';
 export { encodeSafetensors, decodeSafetensors } from './safetensors.js';
 export type { DecodedSafetensors } from './safetensors.js';
+export { checkModelSize, modelSize, ModelSizeError, DEFAULT_MAX_PARAMS, DEFAULT_MAX_ACTIVATION_BYTES, DEFAULT_SIZE_BATCH } from './size.js';
+export type { ModelSize, ModelSizeLimits } from './size.js';

@@ -12,6 +12,8 @@ import type { DatasetName } from '@lenet/datasets';
 import { CliError, UsageError } from '../errors.js';
 import { fixed, int, jsonLine, pct, table } from '../format.js';
 import { userPath } from '../paths.js';
+import { checkOutputDir, checkOutputFile } from '../safety/outputs.js';
+import { statSync } from 'node:fs';
 import { renderAll } from '../report/render.js';
 import { readReport, validateReport } from '../report/schema.js';
 import { repoRoot, writeFileAtomic } from '../run/store.js';
@@ -56,6 +58,9 @@ function parseLimit(v: string | undefined, fallback: number | null): number | nu
 export async function browserCommand(opts: BrowserCommandOptions): Promise<void> {
   let report: Report | null = null;
   let reportFile: string | null = null;
+  // Output locations first: the report folder is rewritten, the screenshot written.
+  if (opts.report && existsSync(userPath(opts.report)) && statSync(userPath(opts.report)).isDirectory()) checkOutputDir(userPath(opts.report), '--report');
+  if (opts.screenshot) checkOutputFile(userPath(opts.screenshot), '--screenshot');
   if (opts.report) ({ report, file: reportFile } = await readReport(userPath(opts.report)));
   const reportDir = reportFile ? dirname(reportFile) : null;
 

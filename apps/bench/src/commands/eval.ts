@@ -1,6 +1,6 @@
 import { evaluate } from '@lenet/core';
 import type { DatasetName } from '@lenet/datasets';
-import { loadData } from '../data.js';
+import { describeSource, loadData, sourceJson } from '../data.js';
 import { fixed, jsonLine, pct, table } from '../format.js';
 import { getUsableBackend } from '../registry.js';
 import { loadWeightsArg } from '../weights.js';
@@ -26,12 +26,12 @@ export async function evalCommand(opts: {
     const ev = await evaluate(session, data.test, { batchSize: opts.batchSize });
     const seconds = (performance.now() - t0) / 1000;
     if (opts.json) {
-      jsonLine({ backend: backend.name, model: spec.name, dataset: opts.dataset, weights: file, count: ev.count, accuracy: ev.accuracy, loss: ev.loss, confusion: ev.confusion, seconds });
+      jsonLine({ backend: backend.name, model: spec.name, dataset: opts.dataset, dataSource: sourceJson(data.source), weights: file, count: ev.count, accuracy: ev.accuracy, loss: ev.loss, confusion: ev.confusion, seconds });
       return;
     }
     const names = data.test.classNames;
     const out = [
-      `${backend.name} on ${opts.dataset} test split (${ev.count} images), ${spec.name}, weights ${file}`,
+      `${backend.name} on ${opts.dataset} test split (${ev.count} images from ${describeSource(data.source)}), ${spec.name}, weights ${file}`,
       `accuracy ${pct(ev.accuracy)}  loss ${fixed(ev.loss)}  (${seconds.toFixed(2)} s)`,
       '',
       'confusion matrix (rows: true class, columns: predicted)',

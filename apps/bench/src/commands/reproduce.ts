@@ -8,6 +8,10 @@
 import { join, relative } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { loadData } from '../data.js';
+import { EXIT } from '../errors.js';
+import { claimOutputFolder } from '../safety/folder.js';
+import type { FolderLock } from '../safety/lock.js';
+import { installSignalHandlers, onStopSignal } from '../safety/signals.js';
 import { jsonLine, table } from '../format.js';
 import { userPath } from '../paths.js';
 import { getUsableBackend } from '../registry.js';
@@ -61,11 +65,23 @@ function agreementText(a: AgreementCheck): string {
 }
 
 export async function reproduceCommand(recipeName: string, opts: ReproduceCommandOptions): Promise<void> {
+  // Ctrl-C before the first seed exits 130 at once; SIGTERM always exits 143 (safety/signals.ts).
+  installSignalHandlers();
+  let lock: FolderLock | null = null;
+  try {
+    await reproduceLocked(recipeName, opts, (l) => (lock = l));
+  } finally {
+    (lock as FolderLock | null)?.release();
+  }
+}
+
+async function reproduceLocked(recipeName: string, opts: ReproduceCommandOptions, onLock: (lock: FolderLock) => void): Promise<void> {
   const recipe = getRecipe(recipeName);
   const epochs = opts.epochs ?? recipe.epochs;
   for (const b of opts.backends) await getUsableBackend(b, true, '--backends');
   for (const b of opts.agreement ?? []) await getUsableBackend(b, false, '--agreement');
   const dir = opts.out ? userPath(opts.out) : defaultOutDir(recipe, epochs, opts.limit);
+  onLock(claimOutputFolder(dir, opts.out ? '--out' : null));
   const config: ReproduceConfig = {
     schema: 'lenet-bench/reproduce',
     schemaVersion: 1,
@@ -92,7 +108,8 @@ export async function reproduceCommand(recipeName: string, opts: ReproduceComman
     log('\ninterrupted: stopping the running seed; finished seeds are kept (run the same command again to resume)');
     killChild?.();
   };
-  process.on('SIGINT', onSigint);
+  // A second Ctrl-C or SIGTERM exits at once, after killing the running child.
+  const offStop = onStopSignal({ graceful: onSigint, kill: () => killChild?.() });
   const runs: SeedRun[] = [];
   try {
     for (const backend of opts.backends) {
@@ -123,7 +140,7 @@ export async function reproduceCommand(recipeName: string, opts: ReproduceComman
       }
     }
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    offStop();
   }
 
   // Finished runs of earlier invocations in this folder (other seeds or backends, same config)
@@ -165,6 +182,6 @@ export async function reproduceCommand(recipeName: string, opts: ReproduceComman
     if (agreement) process.stdout.write('\n' + agreementText(agreement) + '\n');
     process.stdout.write(`\nresults in ${dir} (summary.md, summary.json, accuracy.svg, runs/, weights/)\n`);
   }
-  if (interrupted) process.exitCode = 130;
-  else if (runs.some((r) => r.status !== 'ok')) process.exitCode = 1;
+  if (interrupted) process.exitCode = EXIT.interrupted;
+  else if (runs.some((r) => r.status !== 'ok')) process.exitCode = EXIT.cellsFailed;
 }

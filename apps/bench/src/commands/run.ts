@@ -1,10 +1,15 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import type { DatasetName } from '@lenet/datasets';
-import { loadData } from '../data.js';
-import { UsageError } from '../errors.js';
+import { describeSource, loadData } from '../data.js';
+import { EXIT, UsageError } from '../errors.js';
+import { repairAgreementWeights } from '../safety/agreement-repair.js';
+import { claimOutputFolder, shellQuote } from '../safety/folder.js';
+import type { FolderLock } from '../safety/lock.js';
+import { installSignalHandlers } from '../safety/signals.js';
 import { jsonLine } from '../format.js';
 import { userPath } from '../paths.js';
 import { progressMode } from '../progress.js';
@@ -100,6 +105,17 @@ async function selectBackends(requested: string[] | undefined): Promise<{ names:
 }
 
 export async function runCommand(opts: RunCommandOptions, cmd: Command): Promise<void> {
+  // Ctrl-C before the first cell (loading data, checking backends) exits 130 at once; SIGTERM 143.
+  installSignalHandlers();
+  let lock: FolderLock | null = null;
+  try {
+    await runLocked(opts, cmd, (l) => (lock = l));
+  } finally {
+    (lock as FolderLock | null)?.release();
+  }
+}
+
+async function runLocked(opts: RunCommandOptions, cmd: Command, onLock: (lock: FolderLock) => void): Promise<void> {
   const json = !!opts.json;
   let ctx: RunContext;
   if (opts.resume) {
@@ -108,8 +124,17 @@ export async function runCommand(opts: RunCommandOptions, cmd: Command): Promise
       throw new UsageError(`--resume continues a run with its stored configuration; do not combine it with ${given.map((g) => `--${g.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`).join(', ')}`);
     }
     const dir = userPath(opts.resume);
+    onLock(claimOutputFolder(dir, '--resume'));
     const { report } = await readReport(dir);
     const data = await loadData(report.config.dataset, { dataDir: opts.dataDir, limit: report.config.limit ?? undefined, quiet: json });
+    const notes = [...report.notes, `resumed at ${new Date().toISOString()} (cells finished before were kept)`];
+    const was = report.config.dataSource;
+    if (was.kind !== data.source.kind || was.dir !== data.source.dir) notes.push(`resumed with data from ${describeSource(data.source)} (the run started with ${was.kind} ${was.dir})`);
+    const repaired = await repairAgreementWeights(dir, report.config.modelSpec);
+    if (repaired) {
+      notes.push(repaired);
+      if (!json) process.stderr.write(`note: ${repaired}\n`);
+    }
     ctx = {
       dir,
       config: report.config,
@@ -117,7 +142,7 @@ export async function runCommand(opts: RunCommandOptions, cmd: Command): Promise
       tool: { name: 'lenet-bench', version },
       createdAt: report.createdAt,
       priorWallSeconds: report.wallSeconds,
-      notes: [...report.notes, `resumed at ${new Date().toISOString()} (cells finished before were kept)`],
+      notes,
       train: data.train,
       test: data.test,
       dataDir: opts.dataDir,
@@ -132,8 +157,10 @@ export async function runCommand(opts: RunCommandOptions, cmd: Command): Promise
     const spec = await modelFromArg(opts.model);
     const { names, skipped } = await selectBackends(opts.backends);
     const dir = opts.out ? userPath(opts.out) : join(repoRoot(), 'reports', timestampName());
+    // Lock first: a folder another run is writing names that run, not just "holds a report".
+    onLock(claimOutputFolder(dir, opts.out ? '--out' : null));
     if (existsSync(join(dir, 'report.json'))) {
-      throw new UsageError(`--out ${dir} already holds a report; continue it with --resume ${opts.out ?? dir}, or choose another folder`);
+      throw new UsageError(`--out ${dir} already holds a report; continue it with --resume ${shellQuote(opts.out ?? dir)}, or choose another folder`);
     }
     const data = await loadData(opts.dataset, { dataDir: opts.dataDir, limit: opts.limit, quiet: json });
     const threadCounts = opts.threads && opts.threads.length > 1 ? opts.threads : null;
@@ -224,7 +251,8 @@ export async function runCommand(opts: RunCommandOptions, cmd: Command): Promise
     const c = ctx.config;
     process.stderr.write(
       `${opts.resume ? 'resuming' : 'running'} ${c.modelSpec.name} on ${c.dataset}, ${c.profile} profile, seed ${c.seed}: ${c.backends.join(', ')}\n` +
-        `report folder: ${shown}\n`,
+        `report folder: ${shown}\n` +
+        `data: ${c.dataset} from ${describeSource(c.dataSource)}\n`,
     );
   }
   const { report, interrupted } = await executeRun(ctx);
@@ -239,9 +267,10 @@ export async function runCommand(opts: RunCommandOptions, cmd: Command): Promise
     for (const w of headerWarnings(report)) process.stderr.write(`warning: ${w}\n`);
     if (report.errors.length) process.stdout.write(`${report.errors.length} backend(s) failed: ${report.errors.map((e) => e.backend).join(', ')} (see the Errors table)\n`);
     process.stdout.write(`report (${report.status}): ${files.html}\n  also ${files.md} and ${files.json}\n`);
-    if (report.status !== 'complete') process.stdout.write(`continue with: lenet-bench run --resume ${shown}\n`);
+    if (report.status !== 'complete') process.stdout.write(`continue with: lenet-bench run --resume ${shellQuote(shown)}\n`);
   }
-  if (interrupted) process.exitCode = 130;
+  if (interrupted) process.exitCode = EXIT.interrupted;
+  else if (report.errors.length) process.exitCode = EXIT.cellsFailed;
 }
 
 function timeoutFor(c: RunConfig): number {
@@ -260,9 +289,10 @@ export function shardArg(value: string): { index: number; count: number } {
 export function threadList(value: string): number[] {
   const xs = value.split(',').map((s) => s.trim()).filter(Boolean);
   const out = xs.map(Number);
-  if (!xs.length || out.some((n) => !Number.isInteger(n) || n < 1)) {
-    throw new UsageError(`--threads: expected a positive integer or a comma-separated list such as 1,2; got "${value}"`);
-  }
+  const max = 4 * availableParallelism();
+  if (!xs.length || out.some((n) => !Number.isInteger(n) || n < 1)) throw new InvalidArgumentError('expected a positive integer or a comma-separated list such as 1,2.');
+  const big = out.find((n) => n > max);
+  if (big !== undefined) throw new InvalidArgumentError(`expected at most ${max} (4x the ${availableParallelism()} available cores), got ${big}.`);
   return [...new Set(out)];
 }
 

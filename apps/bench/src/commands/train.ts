@@ -3,7 +3,9 @@ import { initWeights } from '@lenet/model';
 import { saveWeightsFile } from '@lenet/model/node';
 import { loadWeightsArg, modelFromArg } from '../weights.js';
 import type { DatasetName } from '@lenet/datasets';
-import { loadData } from '../data.js';
+import { describeSource, loadData, sourceJson } from '../data.js';
+import { checkOutputFile } from '../safety/outputs.js';
+import { installSignalHandlers, onStopSignal } from '../safety/signals.js';
 import { duration, fixed, int, jsonLine, pct, table } from '../format.js';
 import { userPath } from '../paths.js';
 import { createProgress, progressMode } from '../progress.js';
@@ -28,17 +30,20 @@ export interface TrainCommandOptions {
 }
 
 export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
+  // Ctrl-C before training starts exits 130 at once; SIGTERM always exits 143.
+  installSignalHandlers();
   const spec = await modelFromArg(opts.model);
   const backend = await getUsableBackend(opts.backend, true);
+  // Check where the weights go before anything is trained: a bad --out must not cost the training.
+  const out = checkOutputFile(userPath(opts.out ?? `runs/${spec.name}-${opts.dataset}-${backend.name}-seed${opts.seed}.safetensors`), opts.out ? '--out' : null);
   const data = await loadData(opts.dataset, { dataDir: opts.dataDir, limit: opts.limit, quiet: opts.json });
   const initial = opts.init ? (await loadWeightsArg(opts.init, opts.model)).weights : initWeights(spec, opts.seed);
-  const out = userPath(opts.out ?? `runs/${spec.name}-${opts.dataset}-${backend.name}-seed${opts.seed}.safetensors`);
 
   const session = await backend.createSession(spec, initial, { threads: opts.threads, maxBatchSize: Math.max(opts.batchSize, 1000) });
   const info = await backend.info({ threads: opts.threads });
   const log = (s: string) => !opts.json && process.stderr.write(s + '\n');
   log(
-    `training ${spec.name} on ${opts.dataset} (${int(data.train.count)} train / ${int(data.test.count)} test images, ${data.source.kind}) ` +
+    `training ${spec.name} on ${opts.dataset} (${int(data.train.count)} train / ${int(data.test.count)} test images from ${describeSource(data.source)}) ` +
       `with ${backend.name} [${info.runtime}]: ${opts.epochs} epochs, batch ${opts.batchSize}, lr ${opts.lr}, seed ${opts.seed}`,
   );
 
@@ -47,9 +52,8 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
   const onSigint = () => {
     log('\ninterrupted: stopping after the current step (Ctrl-C again to quit at once)');
     controller.abort();
-    process.once('SIGINT', () => process.exit(130));
   };
-  process.once('SIGINT', onSigint);
+  const offStop = onStopSignal({ graceful: onSigint });
 
   const progress = createProgress(backend.name, progressMode(!!opts.json));
   const rows: EpochMetrics[] = [];
@@ -85,6 +89,7 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
       spec: JSON.stringify(spec),
       backend: backend.name,
       dataset: opts.dataset,
+      dataSource: `${data.source.kind} ${data.source.dir}`,
       seed: String(opts.seed),
       epochs: String(result.epochs.length),
       batchSize: String(opts.batchSize),
@@ -92,7 +97,7 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
       ...(last ? { valAccuracy: String(last.valAccuracy) } : {}),
     });
     if (opts.json) {
-      jsonLine({ type: 'result', backend: backend.name, model: spec.name, dataset: opts.dataset, weights: out, timeToTarget: result.timeToTarget ?? null, stoppedBy: result.stoppedBy ?? null, finalValAccuracy: last?.valAccuracy ?? null });
+      jsonLine({ type: 'result', backend: backend.name, model: spec.name, dataset: opts.dataset, dataSource: sourceJson(data.source), weights: out, timeToTarget: result.timeToTarget ?? null, stoppedBy: result.stoppedBy ?? null, finalValAccuracy: last?.valAccuracy ?? null });
     } else {
       process.stdout.write(
         table(
@@ -109,7 +114,7 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
     if (result.stoppedBy === 'signal') process.exitCode = 130;
   } finally {
     progress.stop();
-    process.removeListener('SIGINT', onSigint);
+    offStop();
     await session.dispose();
   }
 }

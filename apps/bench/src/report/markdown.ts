@@ -2,35 +2,43 @@
 import type { Report } from '../run/types.js';
 import { allTables, environmentLines, headerWarnings, indistinguishable, type Table } from './tables.js';
 
+/**
+ * Text from the run (backend, model and file names, error messages, notes) is escaped for
+ * report.md: Markdown renderers pass raw HTML through, so a name like `<script>` would run.
+ */
+export const escMd = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-export function markdownTable(t: Table): string {
-  const head = `| ${t.header.map(cell).join(' | ')} |`;
+/** A Markdown table; `html: true` (report.md) also escapes HTML, the terminal copy does not. */
+export function markdownTable(t: Table, opts: { html?: boolean } = {}): string {
+  const c = opts.html ? (s: string) => cell(escMd(s)) : cell;
+  const head = `| ${t.header.map(c).join(' | ')} |`;
   const sep = `|${t.numeric.map((n) => (n ? '---:' : ':---')).join('|')}|`;
-  const rows = t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`);
+  const rows = t.rows.map((r) => `| ${r.map(c).join(' | ')} |`);
   return [head, sep, ...rows].join('\n');
 }
 
 export function renderMarkdown(report: Report): string {
   const c = report.config;
   const out: string[] = [
-    `# lenet-bench: ${c.modelSpec.name} on ${c.dataset} (${c.profile} profile)`,
+    `# lenet-bench: ${escMd(c.modelSpec.name)} on ${c.dataset} (${c.profile} profile)`,
     '',
-    `Status: **${report.status}**${report.pending.length ? ` (pending: ${report.pending.join(', ')})` : ''} · ${report.updatedAt} · ` +
-      `${report.tool.name} ${report.tool.version} · report schema ${report.schema} v${report.schemaVersion}`,
+    `Status: **${report.status}**${report.pending.length ? ` (pending: ${escMd(report.pending.join(', '))})` : ''} · ${report.updatedAt} · ` +
+      `${escMd(report.tool.name)} ${escMd(report.tool.version)} · report schema ${report.schema} v${report.schemaVersion}`,
     '',
-    ...headerWarnings(report).map((w) => `> **Warning:** ${w}\n`),
-    ...environmentLines(report).map((l) => `- ${l}`),
+    ...headerWarnings(report).map((w) => `> **Warning:** ${escMd(w)}\n`),
+    ...environmentLines(report).map((l) => `- ${escMd(l)}`),
     '',
   ];
   for (const t of allTables(report)) {
-    out.push(`## ${t.title}`, '');
-    if (t.caption) out.push(t.caption, '');
-    out.push(t.rows.length ? markdownTable(t) : '_(no rows)_', '');
+    out.push(`## ${escMd(t.title)}`, '');
+    if (t.caption) out.push(escMd(t.caption), '');
+    out.push(t.rows.length ? markdownTable(t, { html: true }) : '_(no rows)_', '');
   }
   const same = indistinguishable(report);
-  if (same.length) out.push('## Not distinguishable', '', 'These pairs cannot be ranked from this run (their 95% intervals overlap):', '', ...same.map((n) => `- ${n}`), '');
-  if (report.notes.length) out.push('## Notes', '', ...report.notes.map((n) => `- ${n}`), '');
+  if (same.length) out.push('## Not distinguishable', '', 'These pairs cannot be ranked from this run (their 95% intervals overlap):', '', ...same.map((n) => `- ${escMd(n)}`), '');
+  if (report.notes.length) out.push('## Notes', '', ...report.notes.map((n) => `- ${escMd(n)}`), '');
   out.push('Numbers from one run on one shared machine: compare ratios, not absolute values across machines.', '');
   return out.join('\n');
 }

@@ -247,7 +247,7 @@ export function environmentLines(report: Report): string[] {
   const c = report.config;
   const lines = [
     `Machine: ${e.cpuModel}, ${e.cores} cores (${e.availableParallelism} available), ${Math.round(e.totalMemoryMB / 1024)} GiB RAM, ${e.os.platform} ${e.os.release} ${e.os.arch}; Node ${e.node} (V8 ${e.v8}); load average at start ${e.loadAverage.join(' / ')}.`,
-    `Threads: ${e.threads ?? 'each backend\u2019s default'}. Data: ${c.dataset} (${c.dataSource.kind}, ${c.trainCount.toLocaleString('en-US')} train / ${c.testCount.toLocaleString('en-US')} test images${c.limit ? `, --limit ${c.limit}` : ''}).`,
+    `Threads: ${e.threads ?? 'each backend\u2019s default'}. Data: ${c.dataset} (${c.dataSource.kind} ${c.dataSource.dir}, ${c.trainCount.toLocaleString('en-US')} train / ${c.testCount.toLocaleString('en-US')} test images${c.limit ? `, --limit ${c.limit}` : ''}).`,
     `Profile ${c.profile}: ${c.epochs} epoch(s), ${c.trainSeconds !== null ? `at most ${c.trainSeconds} s of training per backend` : c.maxProjectedSeconds !== null ? `full recipe unless projected over ${seconds(c.maxProjectedSeconds)} (then ${c.fallbackTrainSeconds} s)` : 'no budget'}${c.maxStepsPerEpoch ? `, at most ${c.maxStepsPerEpoch} steps per epoch` : ''}; batch ${c.batchSize}, lr ${c.lr}, seed ${c.seed}.`,
   ];
   for (const m of report.machines ?? []) lines.push(`Merged source: ${m.label}: ${m.environment.cpuModel}, ${m.environment.cores} cores, Node ${m.environment.node} (${m.file}).`);

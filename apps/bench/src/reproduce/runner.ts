@@ -30,7 +30,13 @@ export function environmentSummary(): SeedRun['environment'] {
 export async function prepareFolder(dir: string, config: ReproduceConfig): Promise<void> {
   const file = join(dir, 'config.json');
   if (existsSync(file)) {
-    const old = JSON.parse(await readFile(file, 'utf8')) as ReproduceConfig;
+    let old: ReproduceConfig;
+    try {
+      old = JSON.parse(await readFile(file, 'utf8')) as ReproduceConfig;
+      if (!old || typeof old !== 'object' || Array.isArray(old)) throw new Error('not an object');
+    } catch (err) {
+      throw new CliError(`${file}: expected the JSON settings object written by lenet-bench reproduce, got unreadable content (${(err as Error).message.split('\n')[0]}); delete it or use another --out folder`);
+    }
     const keys = Object.keys(config) as (keyof ReproduceConfig)[];
     const diff = keys.filter((k) => JSON.stringify(old[k]) !== JSON.stringify(config[k]));
     if (diff.length) {

@@ -28,6 +28,7 @@ import { splitToFloat, stratifiedSubset, type ImageSplit } from '@lenet/datasets
 import { duration, int, jsonLine, pct } from '../format.js';
 import { renderAll } from '../report/render.js';
 import { validateReport } from '../report/schema.js';
+import { onStopSignal } from '../safety/signals.js';
 import { CellProcess, CellProcessError } from './cell-process.js';
 import { NoiseMonitor } from './noise.js';
 import { computeComparisons, inferenceResult, trainingThroughput } from './results.js';
@@ -291,8 +292,8 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
     say('\ninterrupted: stopping the backends; finished cells are kept (lenet-bench run --resume DIR continues)');
     for (const l of live) l.proc.kill();
   };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  // First Ctrl-C stops gracefully; a second one or SIGTERM exits at once (safety/signals.ts).
+  const offStop = onStopSignal({ graceful: onSigint, kill: () => live.forEach((l) => l.proc.kill()) });
 
   const save = async (render = true) => writeReport(ctx, cells, shared?.info ?? null, 'running', startedAt, noiseSamples(), render);
   const fail = async (l: Live, err: unknown) => {
@@ -497,7 +498,8 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
       }
     }
     noise.sample();
-    const status: Report['status'] = c.backends.every((b) => isComplete(cells.get(b))) ? 'complete' : 'running';
+    const allDone = c.backends.every((b) => isComplete(cells.get(b)));
+    const status: Report['status'] = !allDone ? 'running' : c.backends.some((b) => cells.get(b)?.status === 'error') ? 'complete-with-errors' : 'complete';
     const report = await writeReport(ctx, cells, shared?.info ?? null, status, startedAt, noiseSamples());
     return { report, interrupted: false };
   } catch (err) {
@@ -510,8 +512,7 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
     const report = await writeReport(ctx, cells, shared?.info ?? null, 'interrupted', startedAt, noiseSamples());
     return { report, interrupted: true };
   } finally {
-    process.removeListener('SIGINT', onSigint);
-    process.removeListener('SIGTERM', onSigint);
+    offStop();
   }
 }
 

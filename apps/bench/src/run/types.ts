@@ -268,7 +268,7 @@ export interface Report {
   schema: typeof REPORT_SCHEMA_ID;
   schemaVersion: (typeof READABLE_SCHEMA_VERSIONS)[number];
   tool: { name: string; version: string };
-  status: 'running' | 'complete' | 'interrupted';
+  status: 'running' | 'complete' | 'complete-with-errors' | 'interrupted';
   createdAt: string;
   updatedAt: string;
   wallSeconds: number;

