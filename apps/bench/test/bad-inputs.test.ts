@@ -106,7 +106,7 @@ const ROWS: [string, string[], number, RegExp, Record<string, string>?][] = [
   ['--resume of a folder without a report', ['run', '--resume', 'empty-run'], 1, /empty-run\/report\.json not found/],
   ['--resume of a corrupt report', ['run', '--resume', 'corrupt-run'], 1, /corrupt-run\/report\.json is not valid JSON/],
   // flags
-  ['--threads 0', ['run', '--threads', '0', ...TINY], 2, /--threads <n>.*expected a positive integer/],
+  ['--threads 0', ['run', '--threads', '0', ...TINY], 2, /--threads <n(\|list)?>.*expected a positive integer/],
   ['--threads far above the cores', ['train', '--threads', '4096', '--limit', '10'], 2, /--threads <n>.*expected at most \d+/],
   ['--epochs -1', ['train', '--epochs', '-1'], 2, /--epochs <n>.*expected a positive integer/],
   ['--lr abc', ['train', '--lr', 'abc'], 2, /--lr <x>.*expected a positive number/],

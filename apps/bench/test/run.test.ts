@@ -18,9 +18,20 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const TINY = ['--profile', 'smoke', '--limit', '600', '--train-steps', '3', '--inference-seconds', '0.3', '--agreement-images', '40'];
 const torchAvailable = spawnSync(existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', ['-c', 'import torch'], { timeout: 60_000 }).status === 0;
 
-function run(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, INIT_CWD: tmp, CI: '1', ...env }, timeout: 180_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+/** Runs the CLI without blocking the test worker (a long spawnSync starves vitest's RPC). */
+function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, INIT_CWD: tmp, CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
 
 const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as Report;
@@ -33,14 +44,14 @@ describe('run: usage errors exit 2', () => {
     [['run', '--batch-sizes', '8,0'], /--batch-sizes: expected a comma-separated list of integers/],
     [['run', '--resume', 'somewhere', '--seed', '3'], /do not combine it with --seed/],
     [['run', '--epochs', '0'], /--epochs <n>.*positive integer/],
-  ])('%j', (args, pattern) => {
-    const r = run(args);
+  ])('%j', async (args, pattern) => {
+    const r = await run(args);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(pattern);
   });
 
-  it('report on a folder without report.json: exit 1, one line naming the file', () => {
-    const r = run(['report', 'no-such-run']);
+  it('report on a folder without report.json: exit 1, one line naming the file', async () => {
+    const r = await run(['report', 'no-such-run']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no-such-run[/\\]report\.json not found/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -50,19 +61,19 @@ describe('run: usage errors exit 2', () => {
 describe('a run with a failing backend and a killed child, then --resume', () => {
   const dir = join(tmp, 'run-a');
   const backends = ['plain', 'tfjs-node', 'plain-js', ...(torchAvailable ? ['pytorch'] : [])];
-  let first: ReturnType<typeof run>;
+  let first: Awaited<ReturnType<typeof run>>;
   let firstReport: Report;
   let plainCellBefore: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     // tfjs-node is not installed here: a real "not available" failure. plain-js is SIGKILLed
     // by its own process when it starts training (a crash the runtime cannot report).
-    first = run(['run', '--backends', backends.join(','), ...TINY, '--out', 'run-a', '--json'], { LENET_BENCH_TEST_KILL: 'plain-js:train' });
+    first = await run(['run', '--backends', backends.join(','), ...TINY, '--out', 'run-a', '--json'], { LENET_BENCH_TEST_KILL: 'plain-js:train' });
     firstReport = readJson(join(dir, 'report.json'));
     plainCellBefore = readFileSync(join(dir, 'cells', 'plain.json'), 'utf8');
   }, 180_000);
 
-  it('finishes with exit 3 (cells failed), one row per backend, and --json prints only JSON lines', () => {
+  it('finishes with exit 3 (cells failed), one row per backend, and --json prints only JSON lines', async () => {
     expect(first.code, first.stderr).toBe(3);
     const lines = jsonLines(first.stdout);
     expect(lines[0]!.type).toBe('start');
@@ -73,7 +84,7 @@ describe('a run with a failing backend and a killed child, then --resume', () =>
     expect(firstReport.results.map((r) => r.backend)).toEqual(backends);
   });
 
-  it('the unavailable backend gets an error row with its reason; the others still ran', () => {
+  it('the unavailable backend gets an error row with its reason; the others still ran', async () => {
     const row = firstReport.results.find((r) => r.backend === 'tfjs-node')!;
     expect(row.status).toBe('error');
     expect(row.error!.message).toMatch(/not available/);
@@ -99,14 +110,14 @@ describe('a run with a failing backend and a killed child, then --resume', () =>
     expect(plain.agreement!.maxAbsLogitDiff).toBeLessThan(1e-3);
   });
 
-  it('the SIGKILLed child gets an error row naming the signal and the phase', () => {
+  it('the SIGKILLed child gets an error row naming the signal and the phase', async () => {
     const row = firstReport.results.find((r) => r.backend === 'plain-js')!;
     expect(row.status).toBe('error');
     expect(row.error).toEqual({ phase: 'train', message: expect.stringMatching(/killed by SIGKILL during train/) });
     expect(row.runtime).toBeTruthy(); // phases before the crash are kept
   });
 
-  it.runIf(torchAvailable)('PyTorch trains on identical work: same first-epoch loss as plain', () => {
+  it.runIf(torchAvailable)('PyTorch trains on identical work: same first-epoch loss as plain', async () => {
     const torch = firstReport.results.find((r) => r.backend === 'pytorch')!;
     const plain = firstReport.results.find((r) => r.backend === 'plain')!;
     expect(torch.status, torch.error?.message).toBe('ok');
@@ -116,8 +127,8 @@ describe('a run with a failing backend and a killed child, then --resume', () =>
     expect(torch.agreement!.maxAbsLogitDiff).toBeLessThan(1e-3);
   });
 
-  it('--resume keeps finished cells and completes the killed one', () => {
-    const r = run(['run', '--resume', 'run-a', '--json']);
+  it('--resume keeps finished cells and completes the killed one', async () => {
+    const r = await run(['run', '--resume', 'run-a', '--json']);
     expect(r.code, r.stderr).toBe(3); // tfjs-node still fails
     const lines = jsonLines(r.stdout);
     const skipped = lines.filter((l) => l.type === 'skip').map((l) => l.backend);
@@ -135,10 +146,10 @@ describe('a run with a failing backend and a killed child, then --resume', () =>
     expect(report.notes.some((n) => /resumed/.test(n))).toBe(true);
   });
 
-  it('report re-renders report.md and report.html from report.json', () => {
+  it('report re-renders report.md and report.html from report.json', async () => {
     rmSync(join(dir, 'report.md'));
     rmSync(join(dir, 'report.html'));
-    const r = run(['report', 'run-a']);
+    const r = await run(['report', 'run-a']);
     expect(r.code, r.stderr).toBe(0);
     const md = readFileSync(join(dir, 'report.md'), 'utf8');
     expect(md).toMatch(/^# lenet-bench: lenet5 on fashion-mnist/);
@@ -151,13 +162,13 @@ describe('a run with a failing backend and a killed child, then --resume', () =>
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/); // offline, self-contained
   });
 
-  it('compare prints both reports side by side with ratios', () => {
-    const r = run(['compare', 'run-a', join(dir, 'report.json')]);
+  it('compare prints both reports side by side with ratios', async () => {
+    const r = await run(['compare', 'run-a', join(dir, 'report.json')]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^A: /);
     // The same report twice: every figure is within noise of itself.
     expect(r.stdout).toMatch(/plain .*no significant difference/);
-    const j = run(['compare', 'run-a', 'run-a', '--json']);
+    const j = await run(['compare', 'run-a', 'run-a', '--json']);
     const rows = (JSON.parse(j.stdout) as { rows: { backend: string; trainRatio: number | null; b256: { verdict: string } }[] }).rows;
     expect(rows.find((x) => x.backend === 'plain')!.trainRatio).toBe(1);
   });
@@ -179,18 +190,18 @@ describe('a run with a failing backend and a killed child, then --resume', () =>
       expect(() => validateReport(broken((r) => (r.schemaVersion = 3)), 'e.json')).toThrow(/schema version 3 is not supported/);
     });
 
-    it('report on a corrupt report.json: exit 1 with the schema problem', () => {
+    it('report on a corrupt report.json: exit 1 with the schema problem', async () => {
       const bad = join(tmp, 'bad');
       mkdirSync(bad, { recursive: true });
       const copy = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
       copy.results[0].inference.batch1.p50Ms = 'fast';
       writeFileSync(join(bad, 'report.json'), JSON.stringify(copy));
-      const r = run(['report', 'bad']);
+      const r = await run(['report', 'bad']);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/ReportFormatError: .*bad[/\\]report\.json does not match the report schema/);
       expect(r.stderr).toMatch(/\/results\/0\/inference\/batch1\/p50Ms: must be number/);
       writeFileSync(join(bad, 'report.json'), '{ not json');
-      expect(run(['report', 'bad']).stderr).toMatch(/is not valid JSON/);
+      expect((await run(['report', 'bad'])).stderr).toMatch(/is not valid JSON/);
     });
   });
 
@@ -266,7 +277,7 @@ describe('Ctrl-C', () => {
     expect(report.results[0]!.training!.epochs[0]!.steps).toBe(40);
     expect(report.pending).toEqual(['plain', 'plain-js']);
 
-    const r = run(['run', '--resume', 'run-int', '--json']);
+    const r = await run(['run', '--resume', 'run-int', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const done = readJson(join(tmp, 'run-int', 'report.json'));
     expect(done.status).toBe('complete');
