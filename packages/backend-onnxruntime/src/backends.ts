@@ -24,7 +24,7 @@ let ortNodePromise: Promise<OrtNodeModule> | undefined;
 // Specifiers in variables keep browser bundlers from trying to pack the native addon / node:os.
 const ORT_NODE = 'onnxruntime-node';
 const NODE_OS = 'node:os';
-function loadOrtNode(): Promise<OrtNodeModule> {
+export function loadOrtNode(): Promise<OrtNodeModule> {
   ortNodePromise ??= (import(/* @vite-ignore */ ORT_NODE) as Promise<unknown>).then((m) => ((m as unknown as { default?: OrtNodeModule }).default ?? m) as unknown as OrtNodeModule);
   return ortNodePromise;
 }
@@ -42,7 +42,7 @@ function ortNodeOptions(threads: number | undefined): InferenceSession.SessionOp
   };
 }
 
-async function hardwareThreads(): Promise<number | undefined> {
+export async function hardwareThreads(): Promise<number | undefined> {
   try {
     const os = (await import(/* @vite-ignore */ NODE_OS)) as typeof import('node:os');
     return os.availableParallelism?.() ?? os.cpus().length;
