@@ -24,7 +24,7 @@ let ortNodePromise: Promise<OrtNodeModule> | undefined;
 // Specifiers in variables keep browser bundlers from trying to pack the native addon / node:os.
 const ORT_NODE = 'onnxruntime-node';
 const NODE_OS = 'node:os';
-function loadOrtNode(): Promise<OrtNodeModule> {
+export function loadOrtNode(): Promise<OrtNodeModule> {
   ortNodePromise ??= (import(/* @vite-ignore */ ORT_NODE) as Promise<unknown>).then((m) => ((m as unknown as { default?: OrtNodeModule }).default ?? m) as unknown as OrtNodeModule);
   return ortNodePromise;
 }
@@ -42,7 +42,7 @@ function ortNodeOptions(threads: number | undefined): InferenceSession.SessionOp
   };
 }
 
-async function hardwareThreads(): Promise<number | undefined> {
+export async function hardwareThreads(): Promise<number | undefined> {
   try {
     const os = (await import(/* @vite-ignore */ NODE_OS)) as typeof import('node:os');
     return os.availableParallelism?.() ?? os.cpus().length;
@@ -100,12 +100,28 @@ function loadOrtWeb(): Promise<OrtWebModule> {
 }
 
 /**
+ * Whether this environment can run onnxruntime-web's threaded wasm build: it needs
+ * SharedArrayBuffer, and in browsers a cross-origin-isolated page. Node (worker_threads) can.
+ */
+function wasmThreadsPossible(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  const g = globalThis as { crossOriginIsolated?: boolean; process?: { versions?: { node?: string } } };
+  return g.process?.versions?.node !== undefined || g.crossOriginIsolated === true;
+}
+
+/** Default thread count: every hardware thread when the threaded build can run, else 1. */
+async function defaultWebThreads(): Promise<number> {
+  return wasmThreadsPossible() ? ((await hardwareThreads()) ?? 1) : 1;
+}
+
+/**
  * onnxruntime-web initialises its wasm module once, with env.wasm.numThreads as it is at the
  * first session; later sessions cannot change it. So the first session's `threads` wins and a
- * later, different request is an error rather than a silent mismatch. Default: 1 thread.
+ * later, different request is an error rather than a silent mismatch. Default: all hardware
+ * threads where threads work (Node; cross-origin-isolated pages), else 1.
  */
-function ortWebThreadsFor(threads: number | undefined): number {
-  const wanted = threads ?? ortWebThreads ?? 1;
+async function ortWebThreadsFor(threads: number | undefined): Promise<number> {
+  const wanted = threads ?? ortWebThreads ?? (await defaultWebThreads());
   if (ortWebThreads !== undefined && wanted !== ortWebThreads) {
     throw new BackendInputError(
       `ort-web: the wasm runtime of this process was initialised with ${ortWebThreads} thread(s); ` +
@@ -129,7 +145,7 @@ export const ortWebBackend: Backend = {
     }
   },
   async info(options: SessionOptions = {}): Promise<BackendInfo> {
-    const threads = checkThreads('ort-web', options.threads) ?? ortWebThreads ?? 1;
+    const threads = checkThreads('ort-web', options.threads) ?? ortWebThreads ?? (await defaultWebThreads());
     const ort = await loadOrtWeb();
     return {
       runtime: `onnxruntime-web ${ort.env.versions.web} (wasm EP, SIMD, ${threads} thread${threads === 1 ? '' : 's'})`,
@@ -138,17 +154,28 @@ export const ortWebBackend: Backend = {
     };
   },
   async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}) {
-    const threads = ortWebThreadsFor(checkThreads('ort-web', options.threads));
+    const threads = await ortWebThreadsFor(checkThreads('ort-web', options.threads));
     const ort = await loadOrtWeb();
-    if (ortWebThreads === undefined) {
+    const first = ortWebThreads === undefined;
+    if (first) {
       ort.env.wasm.numThreads = threads;
       ortWebThreads = threads;
     }
-    return OrtSession.create(
-      { backendName: 'ort-web', ort, sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }, preallocatedOutputs: false },
+    const session = await OrtSession.create(
+      {
+        backendName: 'ort-web',
+        ort,
+        // Same options as ort-node; the wasm EP takes its thread count from env.wasm.numThreads.
+        sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all', executionMode: 'sequential', enableCpuMemArena: true, enableMemPattern: true },
+        preallocatedOutputs: false,
+      },
       spec,
       weights,
     );
+    // Where threads cannot run, onnxruntime-web falls back to 1 thread (with a console warning)
+    // and says so in env.wasm.numThreads: record that so info() stays truthful.
+    if (first && typeof ort.env.wasm.numThreads === 'number') ortWebThreads = ort.env.wasm.numThreads;
+    return session;
   },
 };
 

@@ -32,3 +32,5 @@ export async function readOnnxFile(path: string): Promise<ImportedOnnx> {
   }
   return importOnnx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
 }
+export { measureMatMulPeak } from './peak.js';
+export type { MatMulPeak, MatMulPeakOptions } from './peak.js';

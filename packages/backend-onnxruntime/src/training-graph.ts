@@ -15,11 +15,16 @@
  * - conv:    db = ReduceSum(g, axes 0,2,3);
  *            dW = Conv(X^T, g^T) with the forward stride as dilation and the forward padding
  *                 (batch becomes the channel axis; X^T = [Cin,N,H,W], g^T = [O,N,Ho,Wo]),
- *                 cropped to k x k when the forward conv dropped trailing rows, then transposed;
+ *                 cropped to k x k when the forward conv dropped trailing rows, then transposed
+ *                 (an explicit im2col — k*k strided Slices + Concat + one Gemm(transB) — was
+ *                 measured slower in the whole graph: ORT's Conv does the same expansion faster);
  *            dX = ConvTranspose(g, W) with the forward stride/padding and output_padding that
  *                 restores H x W.
  * - pooling: avg = depthwise ConvTranspose with a constant 1/k^2 kernel;
- *            max = for each window offset (a,b) in scan order, Slice the strided input, compare
+ *            max with stride = kernel (LeNet): SpaceToDepth + ArgMax (first maximum) + one-hot
+ *                 mask, put back by one ConvTranspose (see maxPoolTiled); a relu right before a
+ *                 max pool is applied as a mask on the pooled grid;
+ *            max, other strides: for each window offset (a,b) in scan order, Slice the strided input, compare
  *                 with the pooled output, keep only the first match per window (running
  *                 "found" mask, matching the reference's first-max rule), route g through Where,
  *                 and scatter all k^2 pieces back at once with a grouped ConvTranspose whose
@@ -68,7 +73,7 @@ class Backward {
   get zero(): string {
     return this.f32(0);
   }
-  private f32(value: number): string {
+  f32(value: number): string {
     const key = `f:${value}`;
     let name = this.consts.get(key);
     if (!name) {
@@ -143,6 +148,35 @@ class Backward {
     }
   }
 
+  /**
+   * Max-pool backward when the windows tile the input (stride = kernel, as in LeNet): the k^2
+   * elements of every window become k^2 planes (SpaceToDepth), ArgMax over the planes picks each
+   * window's first maximum in scan order (the reference's tie rule), a one-hot mask times g
+   * gives the per-plane gradients, and one ConvTranspose with a constant one-hot kernel puts
+   * the planes back in place (rows/columns no window covered get 0 via output_padding).
+   * ORT's MaxPool with its Indices output would give the same positions, but its indices
+   * kernel is ~25x slower than plain MaxPool (measured in onnxruntime 1.30).
+   */
+  private maxPoolTiled(step: ForwardStep, grad: string): string {
+    const g = this.g;
+    const k = (step.layer as Extract<ForwardStep['layer'], { type: 'pool2d' }>).kernelSize;
+    const [c, h, w] = step.inputShape;
+    const [, ho, wo] = step.outputShape;
+    const kk = k * k;
+    let x = step.input;
+    if (h !== ho * k || w !== wo * k) x = g.op('Slice', [x, this.i64([0, 0]), this.i64([ho * k, wo * k]), this.i64([2, 3])]);
+    // SpaceToDepth's channel index is (u*k + v)*C + c: plane u*k+v holds window element (u, v).
+    const planes = g.op('Reshape', [g.op('SpaceToDepth', [x], { blocksize: int(k) }), this.i64([0, kk, c, ho, wo])]);
+    const argmax = g.op('ArgMax', [planes], { axis: int(1), keepdims: int(1), select_last_index: int(0) });
+    const iota = g.int64Tensor('plane_index', [kk, 1, 1, 1], Array.from({ length: kk }, (_, i) => i));
+    const mask = g.op('Cast', [g.op('Equal', [argmax, iota])], { to: int(DataType.FLOAT) });
+    const routed = g.op('Reshape', [g.op('Mul', [mask, g.op('Unsqueeze', [grad, this.i64([1])])]), this.i64([0, kk * c, ho, wo])]);
+    const scatter = new Float32Array(kk * c * c * kk);
+    for (let o = 0; o < kk; o++) for (let ch = 0; ch < c; ch++) scatter[((o * c + ch) * c + ch) * kk + o] = 1;
+    const kernel = g.floatTensor('maxpool_unplane_kernel', [kk * c, c, k, k], scatter);
+    return g.op('ConvTranspose', [routed, kernel], { strides: ints([k, k]), kernel_shape: ints([k, k]), output_padding: ints([h - ho * k, w - wo * k]) });
+  }
+
   pool(step: ForwardStep, grad: string): string {
     const g = this.g;
     const layer = step.layer as Extract<ForwardStep['layer'], { type: 'pool2d' }>;
@@ -150,6 +184,7 @@ class Backward {
     const s = layer.stride ?? k;
     const [c, h, w] = step.inputShape;
     const [, ho, wo] = step.outputShape;
+    if (layer.mode === 'max' && s === k) return this.maxPoolTiled(step, grad);
     const convT = { strides: ints([s, s]), kernel_shape: ints([k, k]), group: int(c), output_padding: ints([h - ((ho - 1) * s + k), w - ((wo - 1) * s + k)]) };
     if (layer.mode === 'avg') {
       const kernel = g.floatTensor('avgpool_grad_kernel', [c, 1, k, k], new Float32Array(c * k * k).fill(1 / (k * k)));
@@ -226,9 +261,20 @@ export function buildTrainingGraph(spec: ModelSpec, options: TrainingGraphOption
       case 'activation':
         grad = bw.activation(step, grad);
         break;
-      case 'pool2d':
+      case 'pool2d': {
+        const prev = steps[i - 1];
+        if (step.layer.mode === 'max' && prev?.layer.type === 'activation' && prev.layer.fn === 'relu' && i - 1 >= firstParam) {
+          // relu -> max pool: only each window's maximum receives gradient, and there relu' =
+          // [A > 0] = [pooled output > 0]; masking on the pooled grid (k^2 times smaller) is
+          // exact and the relu step below is skipped.
+          grad = g.op('Where', [g.op('Greater', [step.output, bw.zero]), grad, bw.zero]);
+          grad = bw.pool(step, grad);
+          i--;
+          break;
+        }
         grad = bw.pool(step, grad);
         break;
+      }
       case 'flatten':
         grad = g.op('Reshape', [grad, g.op('Shape', [step.input])]);
         break;

@@ -51,6 +51,7 @@ for (const backend of [ortNodeBackend, ortWebBackend]) {
       } finally {
         await session.dispose();
       }
-    });
+      // Generous: the float64 reference steps and wasm start-up are slow on a busy shared machine.
+    }, 60_000);
   });
 }

@@ -32,6 +32,22 @@ const AVG_OVERLAP: ModelSpec = {
   ],
 };
 
+/** relu -> max pool 3/3 on 10x10 (row/column 9 uncovered) and max pool 2 with stride 3 (gaps). */
+const ODD_POOLS: ModelSpec = {
+  name: 'odd-pools',
+  inputShape: [2, 12, 12],
+  layers: [
+    { type: 'conv2d', outChannels: 3, kernelSize: 3 }, // 3x10x10
+    { type: 'activation', fn: 'relu' },
+    { type: 'pool2d', mode: 'max', kernelSize: 3 }, // 3x3x3, tiled with a crop
+    { type: 'conv2d', outChannels: 4, kernelSize: 1 }, // 4x3x3
+    { type: 'activation', fn: 'relu' },
+    { type: 'pool2d', mode: 'max', kernelSize: 1, stride: 2 }, // 4x2x2, stride > kernel
+    { type: 'flatten' },
+    { type: 'dense', units: 5 },
+  ],
+};
+
 async function runStep(spec: ModelSpec, weights: Weights, x: Float32Array, y: Int32Array, n: number, lr: number) {
   const graph = buildTrainingGraph(spec, { gradients: true });
   const s = await session(graph.bytes);
@@ -60,6 +76,8 @@ describe('training-step graph: gradients and SGD update equal the float64 refere
     ['strided conv and pooling that drop the last row (2 input channels)', FLOOR_SPEC, 'random'],
     ['floor spec on constant images (ties)', FLOOR_SPEC, 'constant'],
     ['overlapping avg pool, relu dense', AVG_OVERLAP, 'random'],
+    ['relu -> max pool 3/3 with uncovered rows, max pool with stride > kernel', ODD_POOLS, 'random'],
+    ['odd pools on constant images (ties, relu mask on the pooled grid)', ODD_POOLS, 'constant'],
   ];
   for (const [what, spec, images] of cases) {
     it(what, async () => {
@@ -104,6 +122,34 @@ describe('training-step graph: gradients and SGD update equal the float64 refere
     const out = await runStep(spec, weights, x, y, n, 0.1);
     const ref = referenceLossAndGradients(spec, weights, x, y, n);
     assertClose('ties conv1.weight gradient', out['conv1.weight.grad'].data as Float32Array, ref.grads.get('conv1.weight')!, { atol: 1e-6, rtol: 1e-4 });
+  });
+
+  it('max pooling ties: 3x3 windows with several tied maxima, ReLU zeros tied at the maximum', async () => {
+    // Values in {-0.5, 0, 0.5}; the 2x2 conv copies one corner pixel (+ for channel 0, - for
+    // channel 1), so many windows hold 2-9 equal maxima that come from different patches
+    // (routing to the wrong one changes dW), and windows whose maximum is relu(<= 0) = 0 must
+    // pass no gradient.
+    const spec: ModelSpec = {
+      name: 'ties3',
+      inputShape: [1, 11, 11],
+      layers: [
+        { type: 'conv2d', outChannels: 2, kernelSize: 2 },
+        { type: 'activation', fn: 'relu' },
+        { type: 'pool2d', mode: 'max', kernelSize: 3 },
+        { type: 'flatten' },
+        { type: 'dense', units: 3 },
+      ],
+    };
+    const weights = initWeights(spec, 3);
+    weights.get('conv1.weight')!.data.set([1, 0, 0, 0, 0, 0, 0, -1]);
+    const n = 5;
+    const x = randomImages(7, n, 121).map((v) => Math.round(v * 2) / 2 - 0.5);
+    const y = randomLabels(8, n, 3);
+    const out = await runStep(spec, weights, x, y, n, 0.1);
+    const ref = referenceLossAndGradients(spec, weights, x, y, n);
+    for (const name of ['conv1.weight', 'conv1.bias']) {
+      assertClose(`ties3 ${name} gradient`, out[gradName(name)].data as Float32Array, ref.grads.get(name)!, { atol: 1e-6, rtol: 1e-4 });
+    }
   });
 
   it('divides by the actual batch size (same session, N = 1, 5, 32)', async () => {

@@ -783,3 +783,34 @@ export function fillRows(M: i32, N: i32, b: usize, y: usize): void {
     }
   }
 }
+
+/**
+ * Machine-peak probe (not used by training): `iters` rounds of acc = acc * m + c on 12
+ * independent f32x4 accumulators held in registers — enough independent chains to keep both
+ * SIMD pipes busy through the mul and add latencies, few enough (12 + 2 constants) to fit the
+ * 16 xmm registers engines use on x64. WebAssembly SIMD has no FMA, so each lane of each round
+ * is 2 flops: 96 flops per round. Writes the accumulators' sum to `out` so the work stays.
+ */
+export function simdPeak(iters: i32, out: usize): void {
+  const m = f32x4.splat(0.9999);
+  const c = f32x4.splat(0.0001);
+  let a0 = f32x4.splat(0.1), a1 = f32x4.splat(0.2), a2 = f32x4.splat(0.3), a3 = f32x4.splat(0.4);
+  let a4 = f32x4.splat(0.5), a5 = f32x4.splat(0.6), a6 = f32x4.splat(0.7), a7 = f32x4.splat(0.8);
+  let a8 = f32x4.splat(0.9), a9 = f32x4.splat(1.0), a10 = f32x4.splat(1.1), a11 = f32x4.splat(1.2);
+  for (let i = 0; i < iters; i++) {
+    a0 = f32x4.add(f32x4.mul(a0, m), c);
+    a1 = f32x4.add(f32x4.mul(a1, m), c);
+    a2 = f32x4.add(f32x4.mul(a2, m), c);
+    a3 = f32x4.add(f32x4.mul(a3, m), c);
+    a4 = f32x4.add(f32x4.mul(a4, m), c);
+    a5 = f32x4.add(f32x4.mul(a5, m), c);
+    a6 = f32x4.add(f32x4.mul(a6, m), c);
+    a7 = f32x4.add(f32x4.mul(a7, m), c);
+    a8 = f32x4.add(f32x4.mul(a8, m), c);
+    a9 = f32x4.add(f32x4.mul(a9, m), c);
+    a10 = f32x4.add(f32x4.mul(a10, m), c);
+    a11 = f32x4.add(f32x4.mul(a11, m), c);
+  }
+  const s = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7)), f32x4.add(f32x4.add(a8, a9), f32x4.add(a10, a11))));
+  store<f32>(out, hsum(s));
+}

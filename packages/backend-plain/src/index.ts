@@ -14,6 +14,6 @@ export type { OpTimer } from './engine.js';
 export { jsKernels } from './kernels.js';
 export { gemm } from './gemm.js';
 export type { Kernels, FloatArray } from './kernels.js';
-export { loadWasmModule, instantiateWasm } from './wasm.js';
-export type { WasmArena } from './wasm.js';
+export { loadWasmModule, instantiateWasm, measureWasmSimdPeak } from './wasm.js';
+export type { WasmArena, WasmSimdPeakOptions } from './wasm.js';
 export { CHUNK } from './runner.js';

@@ -97,3 +97,60 @@ export function instantiateWasm(module: WebAssembly.Module, floats: number): Was
   };
   return { kernels, mem };
 }
+
+export interface WasmSimdPeakOptions {
+  /** Total measuring time in seconds (default 1). */
+  seconds?: number;
+  /** Number of equal windows the time is split into, one GFLOP/s figure each (default 5). */
+  windows?: number;
+}
+
+/** Flops per round of the `simdPeak` kernel: 12 accumulators x 4 lanes x (mul + add). */
+const SIMD_PEAK_FLOPS_PER_ITER = 12 * 4 * 2;
+
+/**
+ * Single-thread WebAssembly SIMD peak of this engine and machine: runs the `simdPeak` kernel
+ * (register-resident f32x4 mul+add chains, 12 independent accumulators; wasm SIMD has no FMA,
+ * so mul + add = 2 flops per lane) and reports GFLOP/s per window. A roofline ceiling for the
+ * wasm tiers, not a benchmark of LeNet. Rejects when the SIMD module cannot be loaded.
+ */
+export async function measureWasmSimdPeak(options: WasmSimdPeakOptions = {}): Promise<{ gflops: number[]; kernel: string }> {
+  const seconds = options.seconds ?? 1;
+  const windows = options.windows ?? 5;
+  if (!(seconds > 0) || !Number.isFinite(seconds)) throw new RangeError(`measureWasmSimdPeak: seconds must be a positive number, got ${String(seconds)}`);
+  if (!Number.isInteger(windows) || windows < 1) throw new RangeError(`measureWasmSimdPeak: windows must be a positive integer, got ${String(windows)}`);
+  const module = await loadWasmModule();
+  if (typeof module === 'string') throw new Error(`measureWasmSimdPeak: ${module}`);
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const ex = instance.exports as unknown as { simdPeak(iters: number, out: number): void };
+  const sink = new Float32Array(memory.buffer, 0, 1);
+  // Calibrate: one call of ~5 ms, so the timer and call overhead are negligible.
+  let iters = 1 << 16;
+  for (;;) {
+    const t0 = performance.now();
+    ex.simdPeak(iters, 0);
+    const ms = performance.now() - t0;
+    if (ms >= 5 || iters >= 1 << 30) {
+      iters = Math.max(1, Math.min(1 << 30, Math.round((iters * 5) / Math.max(ms, 1e-3))));
+      break;
+    }
+    iters *= 4;
+  }
+  const gflops: number[] = [];
+  const windowMs = (seconds * 1000) / windows;
+  for (let w = 0; w < windows; w++) {
+    let rounds = 0;
+    const t0 = performance.now();
+    let t = t0;
+    do {
+      ex.simdPeak(iters, 0);
+      rounds++;
+      t = performance.now();
+    } while (t - t0 < windowMs);
+    gflops.push((rounds * iters * SIMD_PEAK_FLOPS_PER_ITER) / ((t - t0) / 1000) / 1e9);
+    await new Promise((r) => setTimeout(r, 0)); // let the event loop breathe between windows
+  }
+  if (!Number.isFinite(sink[0])) throw new Error('measureWasmSimdPeak: kernel produced a non-finite value');
+  return { gflops, kernel: 'wasm SIMD f32x4 mul+add (no FMA: 2 flops/lane), 12 independent register accumulators, 1 thread' };
+}
