@@ -5,7 +5,7 @@
  * register-resident f32x4 kernel, one thread). Commands: {type:'peak', kind, seconds, round};
  * answer: {type:'peakWindow', ...}. Missing probes answer with an error string, not a crash.
  */
-type Probe = (o: { threads?: number; seconds: number }) => Promise<{ gflops: number[]; runtime?: string; kernel?: string; shape?: number[] }>;
+type Probe = (o: { threads?: number; seconds: number; windows?: number }) => Promise<{ gflops: number[]; runtime?: string; kernel?: string; shape?: number[] }>;
 
 async function probe(kind: 'native' | 'wasm'): Promise<Probe | string> {
   try {
@@ -40,7 +40,7 @@ process.on('message', (raw) => {
       return;
     }
     try {
-      const r = await p({ seconds: c.seconds ?? 0.3, threads: c.threads ?? undefined });
+      const r = await p({ seconds: c.seconds ?? 0.3, threads: c.threads ?? undefined, windows: 2 });
       await send({ type: 'peakWindow', kind: c.kind, round: c.round ?? 0, gflops: r.gflops, detail: r.runtime ?? r.kernel ?? (r.shape ? `MatMul ${r.shape.join('x')}` : null), unavailable: null });
     } catch (err) {
       await send({ type: 'peakWindow', kind: c.kind, round: c.round ?? 0, gflops: [], detail: null, unavailable: (err as Error).message.split('\n')[0] });
