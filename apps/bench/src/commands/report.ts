@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { jsonLine } from '../format.js';
 import { userPath } from '../paths.js';
-import { compareReports, formatComparison } from '../report/compare.js';
+import { compareRatios, compareReports, formatComparison } from '../report/compare.js';
 import { renderAll } from '../report/render.js';
 import { readReport, validateReport } from '../report/schema.js';
 import { mergeReports } from '../report/merge.js';
@@ -21,7 +21,7 @@ export async function reportCommand(dirArg: string, opts: { json?: boolean }): P
 export async function compareCommand(a: string, b: string, opts: { json?: boolean }): Promise<void> {
   const ra = await readReport(userPath(a));
   const rb = await readReport(userPath(b));
-  if (opts.json) jsonLine({ type: 'compare', a: ra.file, b: rb.file, rows: compareReports(ra.report, rb.report) });
+  if (opts.json) jsonLine({ type: 'compare', a: ra.file, b: rb.file, rows: compareReports(ra.report, rb.report), ratios: compareRatios(ra.report, rb.report) });
   else process.stdout.write(formatComparison(ra.report, ra.file, rb.report, rb.file) + '\n');
 }
 

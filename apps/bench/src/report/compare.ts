@@ -108,8 +108,41 @@ function describe(tag: string, file: string, rep: Report): string {
   return `${tag}: ${file}\n   ${c.modelSpec.name} / ${c.dataset}, ${c.profile}, seed ${c.seed}, ${rep.status}, ${rep.createdAt}; ${e.cpuModel}, ${e.cores} cores, Node ${e.node}, threads ${e.threads ?? 'default'}; schema v${rep.schemaVersion}`;
 }
 
+/** Per backend and figure: each run's ratio to its reference (paired windows) and whether the two intervals overlap. */
+export interface RatioAgreement {
+  backend: string;
+  metric: string;
+  a: Interval | null;
+  b: Interval | null;
+  overlap: boolean | null;
+}
+
+export function compareRatios(a: Report, b: Report): RatioAgreement[] {
+  const out: RatioAgreement[] = [];
+  const rowsA = a.comparisons?.rows ?? [];
+  const rowsB = b.comparisons?.rows ?? [];
+  for (const ra of rowsA) {
+    const rb = rowsB.find((x) => x.backend === ra.backend && x.metric === ra.metric);
+    if (!rb) continue;
+    const ok = (iv: Interval | null) => !!iv && iv.low !== null && iv.high !== null;
+    out.push({ backend: ra.backend, metric: ra.metric, a: ra.ratio, b: rb.ratio, overlap: ok(ra.ratio) && ok(rb.ratio) ? overlaps(ra.ratio, rb.ratio) : null });
+  }
+  return out;
+}
+
+const ivs = (iv: Interval | null) => (!iv ? '–' : iv.low === null || iv.high === null ? `${iv.estimate.toFixed(2)}×` : `${iv.estimate.toFixed(2)}× [${iv.low.toFixed(2)}–${iv.high.toFixed(2)}]`);
+
 export function formatComparison(a: Report, fileA: string, b: Report, fileB: string): string {
   const rows = compareReports(a, b);
+  const ratios = compareRatios(a, b);
+  const ratioBlock = ratios.length
+    ? [
+        '',
+        `Ratios to the reference (${a.comparisons?.reference ?? 'pytorch'}), each from paired windows within its own run; "overlap: yes" = the two runs agree within their 95% intervals:`,
+        table(['backend', 'figure', 'A', 'B', 'overlap'], ratios.map((r) => [r.backend, r.metric, ivs(r.a), ivs(r.b), r.overlap === null ? 'no intervals' : r.overlap ? 'yes' : 'NO'])),
+        `${ratios.filter((r) => r.overlap).length} of ${ratios.filter((r) => r.overlap !== null).length} ratio intervals overlap.`,
+      ]
+    : [];
   const warnings: string[] = [];
   if (a.config.modelSpec.name !== b.config.modelSpec.name || a.config.dataset !== b.config.dataset) warnings.push('note: the reports are for different models/datasets');
   if (a.config.profile !== b.config.profile) warnings.push('note: the reports use different profiles (training budgets differ)');
@@ -141,5 +174,6 @@ export function formatComparison(a: Report, fileA: string, b: Report, fileB: str
     '',
     'B/A: ratio of the medians with a 95% bootstrap interval over both runs\u2019 windows (> 1: B has more throughput, or more latency for b1 p50).',
     '"no significant difference": the two runs\u2019 95% intervals overlap, so the difference is within run-to-run noise.',
+    ...ratioBlock,
   ].join('\n');
 }
