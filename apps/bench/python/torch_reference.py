@@ -320,6 +320,13 @@ class Cell:
 
     def finish(self, reason, eval_images):
         job = self.job
+        if self.total_steps > 0 and (not self.curve or self.curve[-1]['steps'] != self.total_steps):
+            # every curve ends where training ended
+            ev = evaluate(self.net, self.xev, self.yev, self.classes)
+            point = {'epoch': min(job['epochs'], self.images // job['trainCount'] + 1), 'steps': self.total_steps, 'images': self.images,
+                     'seconds': self.elapsed, 'accuracy': ev['accuracy'], 'loss': ev['loss']}
+            self.curve.append(point)
+            send({'type': 'eval', 'point': point})
         # An epoch cut by the target or the budget is not evaluated as an epoch (as core's train
         # does when stopped): its learning-curve points are in self.curve.
         images_total = self.images

@@ -230,6 +230,13 @@ async function trainInWindows(s: CellState, inbox: Inbox, enter: (p: Phase, deta
     }
     if (exitAsked || !finishCmd) return 'exit';
     const finish = finishCmd as Extract<ParentCommand, { type: 'finish' }>;
+    // Every curve ends where training ended (a budget can stop a slow backend before its first evaluation).
+    if (totalSteps > 0 && curve.at(-1)?.steps !== totalSteps) {
+      const ev = await evaluate(session, s.evalSplit, { batchSize: EVAL_BATCH });
+      const point: CurvePoint = { epoch: Math.min(job.epochs, Math.floor(imagesTotal / s.train.count) + 1), steps: totalSteps, images: imagesTotal, seconds: elapsed, accuracy: ev.accuracy, loss: ev.loss };
+      curve.push(point);
+      await send({ type: 'eval', point });
+    }
 
     await saveWeightsFile(job.weightsOut, await session.getWeights(), {
       spec: JSON.stringify(job.spec),
