@@ -109,7 +109,7 @@ export function timeToAccuracyTable(report: Report): Table {
       }),
       pctS(best, 2),
       seconds(r.training!.trainSeconds),
-      r.training!.stoppedBy === 'budget' ? `budget-limited: ${r.training!.budget.reason}` : r.training!.stoppedBy === 'target' ? 'stopped at the target' : 'recipe finished',
+      r.training!.stoppedBy === 'budget' ? r.training!.budget.reason : r.training!.stoppedBy === 'target' ? 'stopped at the target' : 'recipe finished',
     ];
   });
   return {

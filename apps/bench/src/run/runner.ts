@@ -241,6 +241,9 @@ export function rotate<T>(xs: readonly T[], k: number): T[] {
   return [...xs.slice(s), ...xs.slice(0, s)];
 }
 
+/** A backend below this share of the fastest trainer's img/s, projected over the profile's limit, is budget-limited. */
+const SLOW_FRACTION = 0.5;
+
 /** Timeouts per command (seconds): generous, they only catch hangs. */
 const TIMEOUT = { init: 600, finish: 900, prepare: 900 } as const;
 
@@ -361,12 +364,15 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
             l.projectionChecked = true;
             const ips = l.images / l.trained;
             const projected = (c.epochs * c.trainCount) / Math.max(ips, 1e-9);
-            if (projected > c.maxProjectedSeconds && c.fallbackTrainSeconds !== null && (l.budget === null || c.fallbackTrainSeconds < l.budget)) {
+            // Relative too: on a slow (or busy) machine the fastest trainers still train, so the
+            // report shows learning; only backends far behind the fastest are cut.
+            const fastest = Math.max(...trainers.filter((t) => t.trained > 0).map((t) => t.images / t.trained));
+            if (projected > c.maxProjectedSeconds && ips < SLOW_FRACTION * fastest && c.fallbackTrainSeconds !== null && (l.budget === null || c.fallbackTrainSeconds < l.budget)) {
               l.budget = c.fallbackTrainSeconds;
               l.budgetReason =
-                `budget-limited: at ~${Math.round(ips)} img/s the ${c.epochs}-epoch recipe would take ~${duration(projected)} ` +
+                `at ~${Math.round(ips)} img/s (fastest: ~${Math.round(fastest)}) the ${c.epochs}-epoch recipe would take ~${duration(projected)} ` +
                 `(more than ${duration(c.maxProjectedSeconds)}), so it trained for ${c.fallbackTrainSeconds} s`;
-              say(`${l.id}: ${l.budgetReason}`);
+              say(`${l.id}: budget-limited: ${l.budgetReason}`);
             }
           }
           if (l.budget !== null && l.trained >= l.budget - 1e-6) end = 'budget';
@@ -551,7 +557,7 @@ async function finishTraining(
   if (t.throughput) t.imagesPerSecond = t.throughput.estimate;
   t.epochSeconds = ctx.config.trainCount / Math.max(t.imagesPerSecond, 1e-9);
   if (t.projected) t.recipeSeconds = t.epochSeconds * ctx.config.epochs;
-  t.budget = { maxSeconds: l.budget, maxStepsPerEpoch: ctx.config.maxStepsPerEpoch, reason: reason === 'budget' ? (l.budgetReason ?? t.budget.reason) : t.budget.reason };
+  t.budget = { maxSeconds: l.budget, maxStepsPerEpoch: ctx.config.maxStepsPerEpoch, reason: reason === 'budget' ? `budget-limited: ${l.budgetReason ?? t.budget.reason}` : t.budget.reason };
   const last = t.curve?.at(-1);
   emit({ type: 'trained', backend: l.id, reason, seconds: t.trainSeconds, accuracy: last?.accuracy ?? null });
   say(
