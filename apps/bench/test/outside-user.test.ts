@@ -40,7 +40,7 @@ async function run(cmd: string, args: string[], cwd = project, env: NodeJS.Proce
 }
 
 /** What a user's shell has: no pnpm/turbo/CI variables that would change npm's behaviour. */
-const npmEnv: NodeJS.ProcessEnv = { npm_config_cache: process.env.npm_config_cache ?? join(process.env.HOME ?? tmp, '.npm'), npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+const npmEnv: NodeJS.ProcessEnv = { npm_config_cache: process.env.npm_config_cache ?? join(process.env.HOME ?? tmp, '.npm'), npm_config_audit: 'false', npm_config_prefer_offline: 'true', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
 function npm(args: string[]): Promise<string> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|pnpm_|PNPM_|TURBO_)/i.test(k)));
   return run('npm', args, project, { ...env, ...npmEnv });
@@ -78,6 +78,7 @@ describe('an outside user installs the packed packages with plain npm', () => {
     await install(['backend-onnxruntime']);
     // Our protobufjs is 8 (no @types/node dependency, unlike protobufjs 6/7).
     expect(existsSync(join(project, 'node_modules', '@types', 'node')), '@types/node without onnxruntime-web').toBe(false);
+    footprints['+backend-onnxruntime (no runtime)'] = duKb(join(project, 'node_modules'));
     await npm(['install', 'onnxruntime-web@1.30.0']);
     footprints['+backend-onnxruntime+onnxruntime-web'] = duKb(join(project, 'node_modules'));
     expect(existsSync(join(project, 'node_modules', 'onnxruntime-node'))).toBe(false);
