@@ -1,10 +1,170 @@
 /**
- * The two backends: ort-node (native, Node.js only) and ort-web (WebAssembly). Their runtimes
- * are optional peer dependencies, imported on first use; see README "What to install".
+ * The two backends. Their runtimes, onnxruntime-node and onnxruntime-web, are optional peer
+ * dependencies loaded lazily (dynamic import) on first use, with an error naming the npm
+ * install command when missing; onnxruntime-node by a name bundlers do not follow, so this
+ * module stays importable in browsers, where only ort-web can work.
  */
-import type { Backend } from '@lenet/core';
-import { ortNodeBackend } from './ort-node.js';
-import { ortWebBackend } from './ort-web.js';
+import type { Backend, BackendInfo, SessionOptions } from '@lenet/core';
+import { BackendInputError } from '@lenet/core';
+import type { InferenceSession } from 'onnxruntime-common';
+import type { ModelSpec, Weights } from '@lenet/model';
+import type { OrtModule } from './session.js';
+import { OrtSession } from './session.js';
+import { missingRuntime } from './runtime-deps.js';
 
-export { ortNodeBackend, ortWebBackend };
+function checkThreads(backend: string, threads: unknown): number | undefined {
+  if (threads === undefined) return undefined;
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1) {
+    throw new BackendInputError(`${backend}: options.threads must be a positive integer, got ${String(threads)}`);
+  }
+  return threads;
+}
+
+// ---------------------------------------------------------------- ort-node
+
+type OrtNodeModule = OrtModule & { env: { versions: Record<string, string> } };
+let ortNodePromise: Promise<OrtNodeModule> | undefined;
+// Specifiers in variables keep browser bundlers from trying to pack the native addon / node:os.
+const ORT_NODE = 'onnxruntime-node';
+const NODE_OS = 'node:os';
+function loadOrtNode(): Promise<OrtNodeModule> {
+  ortNodePromise ??= (import(/* @vite-ignore */ /* webpackIgnore: true */ ORT_NODE) as Promise<unknown>).then(
+    (m) => ((m as unknown as { default?: OrtNodeModule }).default ?? m) as unknown as OrtNodeModule,
+    (e: unknown) => {
+      throw missingRuntime(ORT_NODE, 'ort-node', e);
+    },
+  );
+  ortNodePromise.catch(() => (ortNodePromise = undefined));
+  return ortNodePromise;
+}
+
+function ortNodeOptions(threads: number | undefined): InferenceSession.SessionOptions {
+  return {
+    executionProviders: ['cpu'],
+    // 0 would let ORT pick; an explicit count keeps info() truthful.
+    intraOpNumThreads: threads ?? 0,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    enableCpuMemArena: true,
+    enableMemPattern: true,
+  };
+}
+
+async function hardwareThreads(): Promise<number | undefined> {
+  try {
+    const os = (await import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_OS)) as typeof import('node:os');
+    return os.availableParallelism?.() ?? os.cpus().length;
+  } catch {
+    return typeof navigator !== 'undefined' ? navigator.hardwareConcurrency : undefined;
+  }
+}
+
+export const ortNodeBackend: Backend = {
+  name: 'ort-node',
+  description: 'onnxruntime-node: native ONNX Runtime, CPU execution provider; training via a generated ONNX training-step graph',
+  canTrain: true,
+  async available() {
+    if (typeof process === 'undefined' || !process.versions?.node) return 'onnxruntime-node needs Node.js';
+    try {
+      await loadOrtNode();
+      return true;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  },
+  async info(options: SessionOptions = {}): Promise<BackendInfo> {
+    const threads = checkThreads('ort-node', options.threads) ?? (await hardwareThreads());
+    const ort = await loadOrtNode();
+    return {
+      runtime: `onnxruntime-node ${ort.env.versions.node} (CPU EP, ${threads ?? 'default'} intra-op threads, graph optimisation all)`,
+      versions: { 'onnxruntime-node': ort.env.versions.node, 'onnxruntime-common': ort.env.versions.common },
+      ...(threads !== undefined ? { threads } : {}),
+    };
+  },
+  async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}) {
+    // Default: one intra-op thread per hardware thread (what info() reports).
+    const threads = checkThreads('ort-node', options.threads) ?? (await hardwareThreads());
+    const ort = await loadOrtNode();
+    return OrtSession.create(
+      { backendName: 'ort-node', ort, sessionOptions: ortNodeOptions(threads), preallocatedOutputs: true },
+      spec,
+      weights,
+    );
+  },
+};
+
+// ---------------------------------------------------------------- ort-web
+
+type OrtWebModule = OrtModule & {
+  env: { versions: Record<string, string>; wasm: { numThreads?: number; simd?: boolean | string; proxy?: boolean } };
+};
+let ortWebPromise: Promise<OrtWebModule> | undefined;
+/** Thread count the wasm runtime was initialised with (fixed for the life of the process/page). */
+let ortWebThreads: number | undefined;
+
+function loadOrtWeb(): Promise<OrtWebModule> {
+  ortWebPromise ??= import('onnxruntime-web').then(
+    (m) => ((m as unknown as { default?: OrtWebModule }).default?.InferenceSession ? (m as unknown as { default: OrtWebModule }).default : (m as unknown as OrtWebModule)),
+    (e: unknown) => {
+      throw missingRuntime('onnxruntime-web', 'ort-web', e);
+    },
+  );
+  ortWebPromise.catch(() => (ortWebPromise = undefined));
+  return ortWebPromise;
+}
+
+/**
+ * onnxruntime-web initialises its wasm module once, with env.wasm.numThreads as it is at the
+ * first session; later sessions cannot change it. So the first session's `threads` wins and a
+ * later, different request is an error rather than a silent mismatch. Default: 1 thread.
+ */
+function ortWebThreadsFor(threads: number | undefined): number {
+  const wanted = threads ?? ortWebThreads ?? 1;
+  if (ortWebThreads !== undefined && wanted !== ortWebThreads) {
+    throw new BackendInputError(
+      `ort-web: the wasm runtime of this process was initialised with ${ortWebThreads} thread(s); ` +
+        `it cannot be re-initialised with ${wanted} (use a separate process for another thread count)`,
+    );
+  }
+  return wanted;
+}
+
+export const ortWebBackend: Backend = {
+  name: 'ort-web',
+  description: 'onnxruntime-web: ONNX Runtime compiled to WebAssembly (SIMD, optional threads); training via a generated ONNX training-step graph',
+  canTrain: true,
+  async available() {
+    if (typeof WebAssembly === 'undefined') return 'WebAssembly is not available';
+    try {
+      await loadOrtWeb();
+      return true;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  },
+  async info(options: SessionOptions = {}): Promise<BackendInfo> {
+    const threads = checkThreads('ort-web', options.threads) ?? ortWebThreads ?? 1;
+    const ort = await loadOrtWeb();
+    return {
+      runtime: `onnxruntime-web ${ort.env.versions.web} (wasm EP, SIMD, ${threads} thread${threads === 1 ? '' : 's'})`,
+      versions: { 'onnxruntime-web': ort.env.versions.web, 'onnxruntime-common': ort.env.versions.common },
+      threads,
+    };
+  },
+  async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}) {
+    const threads = ortWebThreadsFor(checkThreads('ort-web', options.threads));
+    const ort = await loadOrtWeb();
+    if (ortWebThreads === undefined) {
+      ort.env.wasm.numThreads = threads;
+      ortWebThreads = threads;
+    }
+    return OrtSession.create(
+      { backendName: 'ort-web', ort, sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }, preallocatedOutputs: false },
+      spec,
+      weights,
+    );
+  },
+};
+
 export const backends: Backend[] = [ortNodeBackend, ortWebBackend];

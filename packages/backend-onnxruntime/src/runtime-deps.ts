@@ -1,17 +1,7 @@
-/** Shared by ort-node.ts and ort-web.ts. */
-import { BackendInputError } from '@lenet/core';
-
-export function checkThreads(backend: string, threads: unknown): number | undefined {
-  if (threads === undefined) return undefined;
-  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1) {
-    throw new BackendInputError(`${backend}: options.threads must be a positive integer, got ${String(threads)}`);
-  }
-  return threads;
-}
-
 /**
- * onnxruntime-node and onnxruntime-web are optional peer dependencies: a missing one is an
- * error that says what to install, raised when a session is first created.
+ * How backends.ts reports a missing runtime: onnxruntime-node and onnxruntime-web are optional
+ * peer dependencies, and a missing one is an error that says what to install, raised when a
+ * session is first created (and returned by available()).
  */
 export function missingRuntime(pkg: string, backend: string, e: unknown): Error {
   const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
