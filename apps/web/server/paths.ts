@@ -1,8 +1,8 @@
 /**
  * Files the page needs that are not part of the bundle, located from the installed packages:
- * the WebAssembly binaries of onnxruntime-web and tfjs-backend-wasm. onnxruntime-web is a
- * dependency of @lenet/backend-onnxruntime (and tfjs-backend-wasm of @lenet/backend-tfjs), so
- * they are resolved from those packages' folders.
+ * the WebAssembly binaries of onnxruntime-web and tfjs-backend-wasm. onnxruntime-web is an
+ * optional peer (and, in this workspace, a dev dependency) of @lenet/backend-onnxruntime, and
+ * tfjs-backend-wasm of @lenet/backend-tfjs, so they are resolved from those packages' folders.
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,13 +1,16 @@
 /**
- * The two backends. onnxruntime-node is loaded lazily (dynamic import) so that this entry
- * point stays importable in browsers, where only ort-web can work.
+ * The two backends. Their runtimes, onnxruntime-node and onnxruntime-web, are optional peer
+ * dependencies loaded lazily (dynamic import) on first use, with an error naming the npm
+ * install command when missing; onnxruntime-node by a name bundlers do not follow, so this
+ * module stays importable in browsers, where only ort-web can work.
  */
 import type { Backend, BackendInfo, SessionOptions } from '@lenet/core';
 import { BackendInputError } from '@lenet/core';
-import type { InferenceSession } from 'onnxruntime-web';
+import type { InferenceSession } from 'onnxruntime-common';
 import type { ModelSpec, Weights } from '@lenet/model';
 import type { OrtModule } from './session.js';
 import { OrtSession } from './session.js';
+import { missingRuntime } from './runtime-deps.js';
 
 function checkThreads(backend: string, threads: unknown): number | undefined {
   if (threads === undefined) return undefined;
@@ -25,7 +28,13 @@ let ortNodePromise: Promise<OrtNodeModule> | undefined;
 const ORT_NODE = 'onnxruntime-node';
 const NODE_OS = 'node:os';
 export function loadOrtNode(): Promise<OrtNodeModule> {
-  ortNodePromise ??= (import(/* @vite-ignore */ ORT_NODE) as Promise<unknown>).then((m) => ((m as unknown as { default?: OrtNodeModule }).default ?? m) as unknown as OrtNodeModule);
+  ortNodePromise ??= (import(/* @vite-ignore */ /* webpackIgnore: true */ ORT_NODE) as Promise<unknown>).then(
+    (m) => ((m as unknown as { default?: OrtNodeModule }).default ?? m) as unknown as OrtNodeModule,
+    (e: unknown) => {
+      throw missingRuntime(ORT_NODE, 'ort-node', e);
+    },
+  );
+  ortNodePromise.catch(() => (ortNodePromise = undefined));
   return ortNodePromise;
 }
 
@@ -44,7 +53,7 @@ function ortNodeOptions(threads: number | undefined): InferenceSession.SessionOp
 
 export async function hardwareThreads(): Promise<number | undefined> {
   try {
-    const os = (await import(/* @vite-ignore */ NODE_OS)) as typeof import('node:os');
+    const os = (await import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_OS)) as typeof import('node:os');
     return os.availableParallelism?.() ?? os.cpus().length;
   } catch {
     return typeof navigator !== 'undefined' ? navigator.hardwareConcurrency : undefined;
@@ -61,7 +70,7 @@ export const ortNodeBackend: Backend = {
       await loadOrtNode();
       return true;
     } catch (e) {
-      return `onnxruntime-node could not be loaded: ${(e as Error).message}`;
+      return (e as Error).message;
     }
   },
   async info(options: SessionOptions = {}): Promise<BackendInfo> {
@@ -95,7 +104,13 @@ let ortWebPromise: Promise<OrtWebModule> | undefined;
 let ortWebThreads: number | undefined;
 
 function loadOrtWeb(): Promise<OrtWebModule> {
-  ortWebPromise ??= import('onnxruntime-web').then((m) => ((m as unknown as { default?: OrtWebModule }).default?.InferenceSession ? (m as unknown as { default: OrtWebModule }).default : (m as unknown as OrtWebModule)));
+  ortWebPromise ??= import('onnxruntime-web').then(
+    (m) => ((m as unknown as { default?: OrtWebModule }).default?.InferenceSession ? (m as unknown as { default: OrtWebModule }).default : (m as unknown as OrtWebModule)),
+    (e: unknown) => {
+      throw missingRuntime('onnxruntime-web', 'ort-web', e);
+    },
+  );
+  ortWebPromise.catch(() => (ortWebPromise = undefined));
   return ortWebPromise;
 }
 
@@ -141,7 +156,7 @@ export const ortWebBackend: Backend = {
       await loadOrtWeb();
       return true;
     } catch (e) {
-      return `onnxruntime-web could not be loaded: ${(e as Error).message}`;
+      return (e as Error).message;
     }
   },
   async info(options: SessionOptions = {}): Promise<BackendInfo> {

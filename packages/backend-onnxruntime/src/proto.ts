@@ -1,12 +1,12 @@
 /**
- * The ONNX protobuf schema, as generated protobufjs code from the `onnx-proto` package
- * (onnx.proto of ONNX 1.10, IR version 8). onnx-proto is CommonJS; its `onnx` namespace is
- * reached through the default import.
+ * The ONNX protobuf schema, as static protobufjs code generated from onnx.proto of ONNX 1.10
+ * (IR version 8), vendored in ./onnx-pb (from the onnx-proto package, MIT) so that installs
+ * carry one protobufjs and no second copy with its own Node typings.
  */
-import onnxProto from 'onnx-proto';
-import type { onnx as OnnxNamespace } from 'onnx-proto';
+import { onnx as onnxRoot } from './onnx-pb/onnx.js';
+import type { onnx as OnnxNamespace } from './onnx-pb/onnx.js';
 
-export const onnx: typeof OnnxNamespace = onnxProto.onnx;
+export const onnx: typeof OnnxNamespace = onnxRoot;
 export type { OnnxNamespace as onnxTypes };
 
 /** Highest IR version the exported files declare (ONNX 1.10 .. 1.12 checkers accept it). */

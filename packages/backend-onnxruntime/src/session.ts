@@ -12,7 +12,7 @@
  *   step's inputs as they are: onnxruntime-web 1.30's wasm backend accepts preallocated CPU
  *   output tensors in `fetches` but leaves them unfilled (checked), so it must not use them.
  */
-import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-web';
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import type { BackendSession } from '@lenet/core';
 import { checkPredictInput, checkSessionInput, checkTrainInput } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';

@@ -7,6 +7,7 @@ import { BackendInputError, checkSessionInput } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { loadWasmModule } from './wasm.js';
 import { PlainSession } from './session.js';
+import { platform } from './platform.js';
 
 /** Package version, reported by info(). */
 export const VERSION = '0.1.0';
@@ -14,21 +15,14 @@ export const VERSION = '0.1.0';
 /** Default capacity (samples) pre-allocated per session; grows on demand. */
 const DEFAULT_MAX_BATCH = 256;
 
-async function defaultThreads(): Promise<number> {
-  try {
-    const os = await import('node:os');
-    return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  } catch {
-    return 1;
-  }
-}
-
 async function resolveThreads(name: string, options?: SessionOptions): Promise<number> {
   const t = options?.threads;
-  if (t === undefined) return Math.max(1, await defaultThreads());
+  if (t === undefined) return Math.max(1, await platform().hardwareThreads());
   if (!Number.isInteger(t) || t < 1 || t > 256) {
     throw new BackendInputError(`${name}: options.threads must be an integer in [1, 256], got ${String(t)}`);
   }
+  const p = platform();
+  if (t > 1 && !p.startWorker) throw new BackendInputError(`${name}: ${p.noThreadsReason ?? 'threads > 1 is not supported here'}`);
   return t;
 }
 
@@ -43,6 +37,14 @@ function resolveMaxBatch(name: string, options?: SessionOptions): number {
 
 function nodeVersion(): string {
   return typeof process !== 'undefined' && process.versions?.node ? process.versions.node : 'unknown';
+}
+
+let warnedFallback = false;
+/** Falling back to the slower TypeScript kernels is said once, loudly, never silently. */
+function warnJsFallback(name: string, reason: string): void {
+  if (warnedFallback) return;
+  warnedFallback = true;
+  console.warn(`@lenet/backend-plain: ${name} runs the TypeScript kernels (WebAssembly SIMD unavailable: ${reason})`);
 }
 
 /** A plain backend; its sessions are PlainSessions (they always have trainStep). */
@@ -80,6 +82,7 @@ export class PlainBackend implements Backend {
     const threads = await resolveThreads(this.name, options);
     const maxBatchSize = resolveMaxBatch(this.name, options);
     const m = await this.module();
+    if (typeof m === 'string' && this.useWasm) warnJsFallback(this.name, m);
     return PlainSession.create({
       backendName: this.name,
       spec: valid,

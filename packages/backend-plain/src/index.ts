@@ -1,19 +1,6 @@
 /**
- * @lenet/backend-plain — a LeNet backend with no ML framework underneath: forward, backward
- * and SGD for every layer a @lenet/model spec allows, in TypeScript (tier "plain-js") or with
- * WebAssembly SIMD GEMM kernels (tier "plain"), data-parallel over worker threads.
+ * @lenet/backend-plain, Node.js entry: the API of api.ts, with sessions data-parallel over
+ * worker_threads (threads defaults to the hardware thread count).
  */
-export { plainBackend, plainJsBackend, backends, PlainBackend, VERSION } from './backend.js';
-export { PlainSession } from './session.js';
-export type { PlainSessionConfig } from './session.js';
-// Building blocks, exported for benchmarks and for reuse (a per-thread executor and kernels).
-export { buildPlan } from './plan.js';
-export type { Plan, Op, TensorSlot } from './plan.js';
-export { Engine } from './engine.js';
-export type { OpTimer } from './engine.js';
-export { jsKernels } from './kernels.js';
-export { gemm } from './gemm.js';
-export type { Kernels, FloatArray } from './kernels.js';
-export { loadWasmModule, instantiateWasm, measureWasmSimdPeak } from './wasm.js';
-export type { WasmArena, WasmSimdPeakOptions } from './wasm.js';
-export { CHUNK } from './runner.js';
+import './platform-node.js';
+export * from './api.js';

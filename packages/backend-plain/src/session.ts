@@ -9,7 +9,6 @@ import type { BackendSession } from '@lenet/core';
 import { checkPredictInput, checkTrainInput } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { flattenWeights, unflattenWeights } from '@lenet/model';
-import type { Worker } from 'node:worker_threads';
 import { buildPlan, type Plan } from './plan.js';
 import { Engine } from './engine.js';
 import { jsKernels, type Kernels } from './kernels.js';
@@ -17,7 +16,8 @@ import { instantiateWasm } from './wasm.js';
 import {
   allocIo, CHUNK, chunkCount, Cmd, CONTROL_BYTES, Ctl, ERROR_TEXT_OFFSET, Runner, type IoBuffers,
 } from './runner.js';
-import type { WorkerInit } from './worker.js';
+import type { WorkerInit } from './worker-types.js';
+import { platform, type PlatformWorker } from './platform.js';
 
 export type Tier = 'js' | 'wasm';
 
@@ -31,8 +31,6 @@ export interface PlainSessionConfig {
   maxBatchSize: number;
 }
 
-const WORKER_URL = new URL('./worker.js', import.meta.url);
-
 export class PlainSession implements BackendSession {
   readonly plan: Plan;
   readonly threads: number;
@@ -42,7 +40,7 @@ export class PlainSession implements BackendSession {
   private io!: IoBuffers;
   private runner!: Runner;
   private readonly engine: Engine<Float32Array>;
-  private workers: Worker[] = [];
+  private workers: PlatformWorker[] = [];
   private version = 0;
   private disposed = false;
   /** Calls are serialised: each waits for the previous one (they share the buffers). */
@@ -86,8 +84,8 @@ export class PlainSession implements BackendSession {
     this.io = allocIo(this.plan, capacity, this.shared);
     this.runner = new Runner(this.engine, this.control, this.paramsBuffer, this.io);
     if (this.threads > 1) {
-      const { Worker } = await import('node:worker_threads');
-      const started: Promise<void>[] = [];
+      const p = platform();
+      if (!p.startWorker) throw new Error(`${this.config.backendName}: ${p.noThreadsReason ?? 'threads > 1 is not supported here'}`);
       for (let t = 1; t < this.threads; t++) {
         const init: WorkerInit = {
           spec: this.config.spec,
@@ -98,25 +96,14 @@ export class PlainSession implements BackendSession {
           index: t,
           threads: this.threads,
         };
-        const w = new Worker(WORKER_URL, { workerData: init });
-        // Never keep the process alive because of an idle worker.
-        w.unref();
-        this.workers.push(w);
-        started.push(
-          new Promise<void>((resolve, reject) => {
-            w.once('message', () => resolve());
-            w.once('error', (e) => reject(new Error(`${this.config.backendName}: worker ${t} failed to start: ${e.message}`, { cause: e })));
-            w.once('exit', (code) => reject(new Error(`${this.config.backendName}: worker ${t} exited during start-up (code ${code})`)));
-          }),
-        );
+        this.workers.push(p.startWorker(init, this.config.backendName));
       }
       try {
-        await Promise.all(started);
+        await Promise.all(this.workers.map((w) => w.ready));
       } catch (e) {
         await this.stopWorkers();
         throw e;
       }
-      for (const w of this.workers) w.removeAllListeners();
     }
   }
 

@@ -1,36 +1,41 @@
 /**
- * Loads the WebAssembly SIMD kernels (dist/kernels.wasm, built from assembly/kernels.ts) and
- * wraps them as a Kernels<Float32Array> whose arrays are views of the instance's memory.
+ * Loads the WebAssembly SIMD kernels (built from assembly/kernels.ts) and wraps them as a
+ * Kernels<Float32Array> whose arrays are views of the instance's memory. The module's bytes
+ * are inlined as base64 at build time (src/generated/kernels-wasm.ts), so no file is read or
+ * fetched: Node, esbuild, Vite and webpack bundles all get them with no asset handling.
  */
 import type { ActivationFn } from '@lenet/model';
 import type { Kernels } from './kernels.js';
-
-const WASM_URL = new URL('./kernels.wasm', import.meta.url);
+import { KERNELS_WASM_BASE64 } from './generated/kernels-wasm.js';
 
 let modulePromise: Promise<WebAssembly.Module | string> | undefined;
 
+function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** The kernel module's bytes (a fresh copy). */
+export function wasmKernelBytes(): Uint8Array<ArrayBuffer> {
+  return decodeBase64(KERNELS_WASM_BASE64);
+}
+
 /**
  * Compiles the kernel module once per process. Resolves to the module, or to a reason string
- * when WebAssembly SIMD is unavailable or the file is missing (never rejects).
+ * when WebAssembly (SIMD) is unavailable (never rejects). Callers that fall back to the JS
+ * kernels report that reason (info().runtime, a console warning), never silently.
  */
 export function loadWasmModule(): Promise<WebAssembly.Module | string> {
   modulePromise ??= (async () => {
     try {
       if (typeof WebAssembly !== 'object') return 'WebAssembly is not available';
-      let bytes: Uint8Array<ArrayBuffer>;
-      if (WASM_URL.protocol === 'file:') {
-        const { readFile } = await import('node:fs/promises');
-        const { fileURLToPath } = await import('node:url');
-        bytes = new Uint8Array(await readFile(fileURLToPath(WASM_URL)));
-      } else {
-        const res = await fetch(WASM_URL);
-        if (!res.ok) return `fetching ${WASM_URL.href} failed: HTTP ${res.status}`;
-        bytes = new Uint8Array(await res.arrayBuffer());
-      }
-      if (!WebAssembly.validate(bytes)) return `${WASM_URL.href} does not validate (no WebAssembly SIMD support?)`;
+      const bytes = wasmKernelBytes();
+      if (!WebAssembly.validate(bytes)) return 'the kernel module does not validate (no WebAssembly SIMD support?)';
       return await WebAssembly.compile(bytes);
     } catch (e) {
-      return `loading ${WASM_URL.href} failed: ${(e as Error).message}`;
+      return `compiling the WebAssembly kernels failed: ${(e as Error).message}`;
     }
   })();
   return modulePromise;

