@@ -342,7 +342,7 @@ def build_info():
         'cpuHasAvx512': ' avx512f' in cpu_flags,
         'threads': torch.get_num_threads(),
         'interopThreads': torch.get_num_interop_threads(),
-        'env': {k: os.environ[k] for k in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'LD_LIBRARY_PATH', 'LD_PRELOAD', 'ATEN_CPU_CAPABILITY') if k in os.environ},
+        'env': {k: os.environ[k] for k in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'OPENBLAS_CORETYPE', 'LD_LIBRARY_PATH', 'LD_PRELOAD', 'ATEN_CPU_CAPABILITY') if k in os.environ},
         'sgemm': _sgemm_gflops(),
     }
 

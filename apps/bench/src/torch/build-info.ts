@@ -57,7 +57,7 @@ export interface TorchBuild {
   /** torch.get_num_threads() / get_num_interop_threads() at start-up. */
   threads: number;
   interopThreads: number;
-  /** Threading/BLAS-relevant variables that were set (OMP_NUM_THREADS, LD_LIBRARY_PATH, ...). */
+  /** Threading/BLAS-relevant variables that were set (OMP_NUM_THREADS, OPENBLAS_CORETYPE, LD_LIBRARY_PATH, ...). */
   env: Record<string, string>;
   /** Best of `reps` n x n float32 torch.mm: evidence of the BLAS's speed, not a benchmark. */
   sgemm: { n: number; reps: number; bestSeconds: number; gflops: number; threads: number };
