@@ -183,7 +183,16 @@ function runtimeLines(s: ReproduceSummary): string[] {
 
 /** The distinct build warnings of the PyTorch runs (e.g. reference BLAS), to print under the tables. */
 function torchWarnings(s: ReproduceSummary): string[] {
-  return [...new Set(s.runs.map((r) => r.torchWarning).filter((w): w is string => !!w))].map((w) => `pytorch: ${w}`);
+  // One line per kind of warning: the runs' measured GFLOP/s differ, the problem does not.
+  const torchRuns = s.runs.filter((r) => r.torchBuild);
+  const byKind = new Map<string, { first: string; count: number }>();
+  for (const w of torchRuns.map((r) => r.torchWarning).filter((x): x is string => !!x)) {
+    const key = w.replace(/[\d.]+ GFLOP\/s/g, 'N GFLOP/s');
+    const hit = byKind.get(key);
+    if (hit) hit.count++;
+    else byKind.set(key, { first: w, count: 1 });
+  }
+  return [...byKind.values()].map((k) => `pytorch (${k.count} of ${torchRuns.length} runs): ${k.first}`);
 }
 
 export function mdTable(header: string[], rows: string[][]): string {
