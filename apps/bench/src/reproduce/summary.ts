@@ -249,11 +249,15 @@ export function accuracyChart(recipe: Recipe, s: ReproduceSummary): TopLevelSpec
   const bandLabel = recipe.band.kind === 'band' ? `PyTorch band ${formatBand(recipe.band)}` : `goal ${formatBand(recipe.band)}`;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: `${recipe.name}: ${recipe.modelName} on ${recipe.dataset}, mean accuracy per backend`, subtitle: `shaded: ${bandLabel}` },
+    title: { text: `${recipe.name}: ${recipe.modelName} on ${recipe.dataset}, mean accuracy per backend`, subtitle: `shaded: ${bandLabel}; identical curves overlap` },
     width: 460,
     height: 280,
     background: 'white',
-    config: { font: 'sans-serif', axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11, titleFontSize: 12 } },
+    config: {
+      font: 'sans-serif',
+      axis: { labelFontSize: 11, titleFontSize: 12 },
+      legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 400, titleLimit: 460, orient: 'bottom', direction: 'vertical' },
+    },
     layer: [
       {
         data: { values: [{ lo: Math.max(recipe.band.low, yMin), hi: Math.min(recipe.band.high, yMax) }] },
@@ -266,7 +270,7 @@ export function accuracyChart(recipe: Recipe, s: ReproduceSummary): TopLevelSpec
       {
         data: { values: points },
         mark: { type: 'line', point: { size: 30 }, strokeWidth: 1.6, clip: true },
-        encoding: { x, y, color: { field: 'run', type: 'nominal', title: refPoints.length ? 'backend (dashed: REFERENCE.md PyTorch mean, 10 seeds)' : 'backend' } },
+        encoding: { x, y, color: { field: 'run', type: 'nominal', title: refPoints.length ? 'backend (dashed: REFERENCE.md PyTorch)' : 'backend' } },
       },
     ],
   } as TopLevelSpec;
