@@ -3,7 +3,7 @@
 // `npm test` (install, build, typecheck, run every package's tests, print one summary line).
 // Works with only Node.js >= 20 and npm: pnpm is used from PATH, else through npx.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -46,6 +46,22 @@ function testSummary() {
   return { passed, failed, skipped, files };
 }
 
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const canApt = isRoot && has('apt-get', ['--version']);
+let aptUpdated = false;
+
+/** apt-get install as root; a failure is a warning (the caller says what happens without the packages). */
+function aptInstall(packages) {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (!aptUpdated) {
+    aptUpdated = true;
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  }
+  const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { stdio: 'inherit', env });
+  if (r.status !== 0) console.error(`warning: apt-get install ${packages.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`}); continuing without`);
+  return r.status === 0;
+}
+
 /**
  * Fashion-MNIST comes from Debian's dataset-fashion-mnist package when the machine has apt and
  * we are root (no download needed); otherwise @lenet/datasets finds it elsewhere or downloads it.
@@ -53,21 +69,49 @@ function testSummary() {
 function ensureFashionMnist() {
   if (existsSync('/usr/share/datasets/fashion-mnist')) return;
   if (existsSync(join(root, 'datasets', 'fashion-mnist', 'train-images-idx3-ubyte.gz')) || process.env.LENET_DATA_DIR) return;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (isRoot && has('apt-get', ['--version'])) {
+  if (canApt) {
     console.error('\n> apt-get install dataset-fashion-mnist (Fashion-MNIST, original IDX files)');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-    const r = spawnSync('apt-get', ['install', '-y', '-qq', 'dataset-fashion-mnist'], { stdio: 'inherit', env });
-    if (r.status === 0) return;
+    if (aptInstall(['dataset-fashion-mnist'])) return;
   }
   console.error('note: Fashion-MNIST is not installed; lenet-bench will download it into datasets/fashion-mnist/ ' +
     '(or install Debian/Ubuntu package dataset-fashion-mnist, or pass --data-dir)');
 }
 
+/** True when libblas.so.3 is missing or resolves to the generic reference BLAS (Debian's libblas3). */
+function referenceBlasOnly() {
+  for (const dir of ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib']) {
+    const lib = join(dir, 'libblas.so.3');
+    if (existsSync(lib)) return /\/blas\/libblas\.so\.3/.test(realpathSync(lib));
+  }
+  return true;
+}
+
+/**
+ * The PyTorch reference column at full strength: Debian's python3-torch with OpenBLAS (without
+ * libopenblas0-pthread torch runs on the reference BLAS, ~15x slower sgemm). Root + apt: installed
+ * (LENET_NO_TORCH=1 opts out); otherwise one line on how to get it. Never fatal: without torch the
+ * benchmark runs the JS backends and says the reference was skipped.
+ */
+function ensureTorch() {
+  if (process.env.LENET_NO_TORCH === '1') return;
+  const custom = process.env.LENET_PYTHON; // the user's own Python (e.g. a pip torch): not ours to apt-install into
+  const python = custom || (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+  const hasTorch = has(python, ['-c', 'import torch']);
+  if (custom && hasTorch) return;
+  const need = [...(hasTorch ? [] : ['python3-torch']), ...(referenceBlasOnly() ? ['libopenblas0-pthread'] : [])];
+  if (!need.length) return;
+  if (canApt && !custom) {
+    console.error(`\n> apt-get install ${need.join(' ')} (the PyTorch reference, with OpenBLAS; LENET_NO_TORCH=1 skips this)`);
+    if (aptInstall(need)) return;
+  }
+  console.error('note: for the PyTorch reference column at full strength: Debian/Ubuntu `sudo apt-get install python3-torch libopenblas0-pthread`, ' +
+    'or `pip install torch` (the wheel bundles MKL/OpenBLAS) and LENET_PYTHON=/path/to/python; LENET_NO_TORCH=1 silences this');
+}
+
 run(['install', '--frozen-lockfile', '--prefer-offline']);
 ensureFashionMnist();
 if (mode === 'start') {
+  ensureTorch();
   run(['turbo', 'run', 'build', '--output-logs=errors-only']);
   // The main job: the default cross-backend benchmark (quick profile, every Node backend).
   run(['lenet-bench', 'run', ...extra]);

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { describeAugment, describeSchedule, getRecipe, RECIPE_NAMES } from '../src/reproduce/recipes.js';
-import { stats, verdict } from '../src/reproduce/stats.js';
+import { meanInterval, stats, verdict } from '../src/reproduce/stats.js';
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '../../../docs/results');
 const files = readdirSync(resultsDir).filter((f) => f.endsWith('-summary.json'));
@@ -15,8 +15,18 @@ interface PublishedSummary {
   recipe: string;
   epochs: number;
   config: { recipe: string; model: string; dataset: string; epochs: number; batchSize: number; schedule: string; augment: string; limit: number | null };
-  backends: { backend: string; seeds: number[]; finals: number[]; stats: { mean: number }; verdict: { verdict: string; seedsInside: number } }[];
+  backends: {
+    backend: string;
+    seeds: number[];
+    finals: number[];
+    stats: { mean: number };
+    verdict: { verdict: string; seedsInside: number };
+    /** Since the 95% CI was added; older summaries lack it. */
+    ci95?: { low: number; high: number } | null;
+  }[];
   runs: { backend: string; seed: number; status: string; finalAccuracy: number | null }[];
+  /** Since the same-seed cross-backend table was added; older summaries lack it. */
+  crossBackend?: { backends: string[]; seeds: { seed: number; finals: Record<string, number | null>; maxAbsDelta: number | null }[] } | null;
 }
 
 describe('docs/results match the recipes', () => {
@@ -46,6 +56,20 @@ describe('docs/results match the recipes', () => {
       expect(runs.map((r) => r.finalAccuracy)).toEqual(b.finals);
       expect(stats(b.finals)?.mean).toBeCloseTo(b.stats.mean, 12);
       expect(verdict(recipe.band, b.finals)).toMatchObject({ verdict: b.verdict.verdict, seedsInside: b.verdict.seedsInside });
+      if (b.ci95 !== undefined) {
+        const ci = meanInterval(b.finals);
+        if (ci === null) expect(b.ci95).toBeNull();
+        else expect([b.ci95!.low, b.ci95!.high]).toEqual([expect.closeTo(ci.low, 12), expect.closeTo(ci.high, 12)]);
+      }
+    }
+    // The same-seed table: every backend's final accuracy for the seed, and the spread between them.
+    for (const row of s.crossBackend?.seeds ?? []) {
+      for (const backend of s.crossBackend!.backends) {
+        const r = s.runs.find((x) => x.backend === backend && x.seed === row.seed && x.status === 'ok');
+        expect(row.finals[backend]).toBe(r ? r.finalAccuracy : null);
+      }
+      const got = Object.values(row.finals).filter((v): v is number => v !== null);
+      expect(row.maxAbsDelta).toEqual(got.length >= 2 ? expect.closeTo(Math.max(...got) - Math.min(...got), 12) : null);
     }
   });
 });

@@ -20,6 +20,8 @@ import { repoRoot, writeFileAtomic } from '../run/store.js';
 import { checkAgreement, type AgreementCheck } from '../reproduce/agreement.js';
 import { describeAugment, describeSchedule, getRecipe, type Recipe } from '../reproduce/recipes.js';
 import { prepareFolder, readFinishedRuns, readRun, runSeed } from '../reproduce/runner.js';
+import { checkTorchBackend, TORCH_BACKEND } from '../reproduce/torch-child.js';
+import { torchBuildWarning } from '../torch/build-info.js';
 import { accuracyChart, mdTable, renderMarkdown, renderText, summarize, type ReproduceSummary } from '../reproduce/summary.js';
 import type { ReproduceConfig, SeedRun } from '../reproduce/types.js';
 
@@ -78,7 +80,13 @@ export async function reproduceCommand(recipeName: string, opts: ReproduceComman
 async function reproduceLocked(recipeName: string, opts: ReproduceCommandOptions, onLock: (lock: FolderLock) => void): Promise<void> {
   const recipe = getRecipe(recipeName);
   const epochs = opts.epochs ?? recipe.epochs;
-  for (const b of opts.backends) await getUsableBackend(b, true, '--backends');
+  // "pytorch" is the Python reference (reproduce/torch-child.ts), not a registry backend.
+  for (const b of opts.backends) {
+    if (b === TORCH_BACKEND) {
+      const warning = torchBuildWarning(checkTorchBackend(recipe));
+      if (warning && !opts.json) process.stderr.write(warning + '\n');
+    } else await getUsableBackend(b, true, '--backends');
+  }
   for (const b of opts.agreement ?? []) await getUsableBackend(b, false, '--agreement');
   const dir = opts.out ? userPath(opts.out) : defaultOutDir(recipe, epochs, opts.limit);
   onLock(claimOutputFolder(dir, opts.out ? '--out' : null));

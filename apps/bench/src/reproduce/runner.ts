@@ -4,7 +4,7 @@
  * at once, so a crash, kill or Ctrl-C loses at most the run in progress, and running the same
  * command again (same --out) skips the runs that finished ok.
  */
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
@@ -15,6 +15,7 @@ import { writeFileAtomic } from '../run/store.js';
 import { CliError } from '../errors.js';
 import { fixed, int, jsonLine, pct } from '../format.js';
 import type { Recipe } from './recipes.js';
+import { startTorchChild, TORCH_BACKEND, torchRunFacts } from './torch-child.js';
 import type { ReproduceConfig, ReproduceJob, ReproduceMessage, SeedRun } from './types.js';
 
 export const REPRODUCE_CHILD = join(dirname(fileURLToPath(import.meta.url)), 'child.js');
@@ -128,8 +129,23 @@ export async function runSeed(o: RunSeedOptions): Promise<SeedRun> {
     environment: environmentSummary(),
   };
   const job: ReproduceJob = { recipe: o.recipe.name, backend: o.backend, seed: o.seed, epochs: o.epochs, limit: o.limit, dataDir: o.dataDir, threads: o.threads, weightsOut };
-  const child = fork(REPRODUCE_CHILD, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
-  child.send(job);
+  // pytorch: a Python child on the same work, speaking the same messages as JSON lines on stdout.
+  let child: ChildProcess;
+  let cleanup = async () => {};
+  if (o.backend === TORCH_BACKEND) {
+    try {
+      ({ child, cleanup } = await startTorchChild(job, o.recipe));
+    } catch (err) {
+      run.error = { phase: 'start', message: err instanceof Error ? err.message : String(err) };
+      run.wallSeconds = (performance.now() - t0) / 1000;
+      log.end();
+      await writeFileAtomic(runFile(o.dir, o.backend, o.seed), JSON.stringify(run, null, 1) + '\n');
+      return run;
+    }
+  } else {
+    child = fork(REPRODUCE_CHILD, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+    child.send(job);
+  }
   let killedByUs = false;
   o.onChild?.(() => {
     killedByUs = true;
@@ -150,7 +166,15 @@ export async function runSeed(o: RunSeedOptions): Promise<SeedRun> {
       case 'info':
         run.runtime = m.runtime;
         run.versions = m.versions;
-        say(`${id}: ${m.runtime}`);
+        if (m.torchBuild) {
+          const facts = torchRunFacts(m.torchBuild);
+          run.runtime = facts.runtime;
+          run.versions = { ...m.versions, ...facts.versions };
+          run.torchBuild = m.torchBuild;
+          run.torchWarning = facts.warning;
+        }
+        say(`${id}: ${run.runtime}`);
+        if (run.torchWarning) say(`${id}: ${run.torchWarning}`);
         break;
       case 'step': {
         const now = performance.now();
@@ -183,7 +207,8 @@ export async function runSeed(o: RunSeedOptions): Promise<SeedRun> {
     }
   });
   const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
+    // 'close' for the Python child: its last stdout lines may be parsed after 'exit'.
+    child.once(o.backend === TORCH_BACKEND ? 'close' : 'exit', (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal }));
     child.once('error', (err) => {
       stderrTail.push(err.message);
       resolve({ code: -1, signal: null });
@@ -197,6 +222,7 @@ export async function runSeed(o: RunSeedOptions): Promise<SeedRun> {
       message: killedByUs ? 'interrupted' : `the child process ${how} without reporting a result${stderrTail.length ? `: ${stderrTail.at(-1)}` : ''}`,
     };
   }
+  await cleanup();
   Object.assign(run, summarizeEpochs(run.epochs));
   run.wallSeconds = (performance.now() - t0) / 1000;
   log.end();

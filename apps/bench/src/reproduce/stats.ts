@@ -1,5 +1,6 @@
 /** Seed lists, summary statistics and the inside/outside verdict of `lenet-bench reproduce`. */
 import { InvalidArgumentError } from 'commander';
+import jStat from 'jstat';
 import type { Band } from './recipes.js';
 
 const MAX_SEEDS = 100;
@@ -73,4 +74,31 @@ export function verdict(band: Band, finals: readonly number[]): Verdict {
 export function formatBand(band: Band): string {
   const p = (x: number) => `${(x * 100).toFixed(2)}%`;
   return band.kind === 'goal' ? `>= ${p(band.low)}` : `${p(band.low)} – ${p(band.high)}`;
+}
+
+/** A two-sided confidence interval of a mean. */
+export interface MeanInterval {
+  /** e.g. 0.95 */
+  level: number;
+  low: number;
+  high: number;
+  /** t * sd / sqrt(n). */
+  halfWidth: number;
+  /** Student t quantile used (jstat), with n - 1 degrees of freedom. */
+  t: number;
+  df: number;
+}
+
+/**
+ * Student-t confidence interval of the mean of `values` (sample sd, n - 1 degrees of freedom);
+ * null for fewer than 2 values. The t quantile comes from jstat, not from code of ours.
+ */
+export function meanInterval(values: readonly number[], level = 0.95): MeanInterval | null {
+  const s = stats(values);
+  if (!s || s.n < 2) return null;
+  if (!(level > 0 && level < 1)) throw new RangeError(`meanInterval: level must be in (0, 1), got ${level}`);
+  const df = s.n - 1;
+  const t = jStat.studentt.inv(1 - (1 - level) / 2, df);
+  const halfWidth = (t * s.sd) / Math.sqrt(s.n);
+  return { level, low: s.mean - halfWidth, high: s.mean + halfWidth, halfWidth, t, df };
 }

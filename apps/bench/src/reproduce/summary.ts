@@ -2,7 +2,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { table } from '../format.js';
 import { describeAugment, describeSchedule, type Recipe } from './recipes.js';
-import { formatBand, stats, verdict, type Stats, type Verdict } from './stats.js';
+import { formatBand, meanInterval, stats, verdict, type MeanInterval, type Stats, type Verdict } from './stats.js';
 import type { SeedRun } from './types.js';
 
 /** Mean validation-accuracy curve of the PyTorch reference (REFERENCE.md), epochs 1..10. */
@@ -20,6 +20,22 @@ export interface BackendSummary {
   failed: { seed: number; message: string }[];
   /** Median training throughput over the seeds (images/s). */
   imagesPerSecond: number | null;
+  /** 95% Student-t confidence interval of the mean final accuracy (null below 2 seeds). Absent in older summaries. */
+  ci95?: MeanInterval | null;
+  /** Mean validation accuracy per epoch over the finished seeds (epochs every seed reached). */
+  meanCurve?: { epoch: number; mean: number; n: number }[];
+}
+
+/**
+ * "Same seeds, different backends": backends given the same seed do identical work (same init,
+ * same batch order, same data), so their final accuracies should differ only by float rounding
+ * amplified over the training run.
+ */
+export interface CrossBackend {
+  backends: string[];
+  seeds: { seed: number; finals: Record<string, number | null>; maxAbsDelta: number | null }[];
+  /** Largest per-seed max |Δ accuracy| (seeds finished on at least two backends). */
+  maxAbsDelta: number | null;
 }
 
 export interface ReproduceSummary {
@@ -29,6 +45,8 @@ export interface ReproduceSummary {
   band: Recipe['band'];
   backends: BackendSummary[];
   runs: SeedRun[];
+  /** Absent in older summaries. */
+  crossBackend?: CrossBackend | null;
 }
 
 const p2 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : `${(x * 100).toFixed(2)}%`);
@@ -53,9 +71,36 @@ export function summarize(recipe: Recipe, epochs: number, backends: string[], ru
       verdict: verdict(recipe.band, finals),
       failed: mine.filter((r) => r.status !== 'ok').map((r) => ({ seed: r.seed, message: `${r.error?.phase ?? '?'}: ${r.error?.message ?? 'failed'}` })),
       imagesPerSecond: median(ok.map((r) => r.imagesPerSecond)),
+      ci95: meanInterval(finals, 0.95),
+      meanCurve: meanCurve(ok),
     };
   });
-  return { recipe: recipe.name, title: recipe.title, epochs, band: recipe.band, backends: out, runs };
+  return { recipe: recipe.name, title: recipe.title, epochs, band: recipe.band, backends: out, runs, crossBackend: crossBackend(out) };
+}
+
+/** Per epoch, the mean validation accuracy over the runs that reached it, while every run did. */
+export function meanCurve(runs: SeedRun[]): { epoch: number; mean: number; n: number }[] {
+  if (!runs.length) return [];
+  const epochs = Math.min(...runs.map((r) => r.epochs.length));
+  return Array.from({ length: epochs }, (_, i) => ({ epoch: i + 1, mean: runs.reduce((a, r) => a + r.epochs[i]!.valAccuracy, 0) / runs.length, n: runs.length }));
+}
+
+/** Final accuracy of every backend per seed, and the largest difference between backends per seed. */
+export function crossBackend(backends: BackendSummary[]): CrossBackend | null {
+  const withResults = backends.filter((b) => b.finals.length);
+  if (withResults.length < 2) return null;
+  const seeds = [...new Set(withResults.flatMap((b) => b.seeds))].sort((a, b) => a - b);
+  const rows = seeds.map((seed) => {
+    const finals: Record<string, number | null> = {};
+    for (const b of withResults) {
+      const i = b.seeds.indexOf(seed);
+      finals[b.backend] = i >= 0 ? b.finals[i]! : null;
+    }
+    const got = Object.values(finals).filter((v): v is number => v !== null);
+    return { seed, finals, maxAbsDelta: got.length >= 2 ? Math.max(...got) - Math.min(...got) : null };
+  });
+  const deltas = rows.map((r) => r.maxAbsDelta).filter((v): v is number => v !== null);
+  return { backends: withResults.map((b) => b.backend), seeds: rows, maxAbsDelta: deltas.length ? Math.max(...deltas) : null };
 }
 
 export function bandLine(recipe: Recipe): string {
@@ -85,20 +130,35 @@ export function seedRows(s: ReproduceSummary): string[][] {
 }
 
 export const SEED_HEADER = ['backend', 'seed', 'final acc', 'best (epoch)', 'final val loss', 'train s', 'img/s'];
-export const SUMMARY_HEADER = ['backend', 'seeds', 'mean ± sd', 'min – max', 'band', 'verdict'];
+export const SUMMARY_HEADER = ['backend', 'seeds', 'mean ± sd', '95% CI of mean', 'min – max', 'band', 'verdict'];
 
 export function summaryRows(s: ReproduceSummary): string[][] {
   return s.backends.map((b) => [
     b.backend,
     String(b.stats?.n ?? 0) + (b.failed.length ? ` (+${b.failed.length} failed)` : ''),
     !b.stats ? '-' : b.stats.n > 1 ? `${p2(b.stats.mean)} ± ${p2(b.stats.sd)}` : `${p2(b.stats.mean)} (1 seed, no sd)`,
+    b.ci95 ? `${p2(b.ci95.low)} – ${p2(b.ci95.high)}` : '-',
     b.stats ? `${p2(b.stats.min)} – ${p2(b.stats.max)}` : '-',
     formatBand(s.band),
     b.verdict.verdict === 'no results' ? 'no results' : `${b.verdict.verdict.toUpperCase()} (${b.verdict.seedsInside}/${b.verdict.seeds} seeds inside)`,
   ]);
 }
 
+/** "Same seeds, different backends": header and rows (null with fewer than two backends with results). */
+export function crossBackendTable(s: ReproduceSummary): { header: string[]; rows: string[][] } | null {
+  const c = s.crossBackend;
+  if (!c) return null;
+  const pp = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(2)} pp`);
+  return {
+    header: ['seed', ...c.backends, 'max |Δ acc|'],
+    rows: c.seeds.map((r) => [String(r.seed), ...c.backends.map((b) => p2(r.finals[b])), pp(r.maxAbsDelta)]),
+  };
+}
+
+const CROSS_TITLE = 'Same seeds, different backends (identical init, batch order and data; final accuracy):';
+
 export function renderText(recipe: Recipe, s: ReproduceSummary): string {
+  const cross = crossBackendTable(s);
   return [
     `reproduce ${recipe.name}: ${recipe.title}`,
     `recipe: ${recipeLine(recipe, s.epochs)}`,
@@ -107,8 +167,32 @@ export function renderText(recipe: Recipe, s: ReproduceSummary): string {
     table(SEED_HEADER, seedRows(s)),
     '',
     table(SUMMARY_HEADER, summaryRows(s)),
+    ...(cross ? ['', CROSS_TITLE, table(cross.header, cross.rows)] : []),
     ...s.backends.flatMap((b) => b.failed.map((f) => `${b.backend} seed ${f.seed} failed: ${f.message}`)),
+    ...torchWarnings(s),
   ].join('\n');
+}
+
+/** One line per backend: the runtime its first finished run reported (for PyTorch, the build facts read from the process). */
+function runtimeLines(s: ReproduceSummary): string[] {
+  return s.backends.flatMap((b) => {
+    const r = s.runs.find((x) => x.backend === b.backend && x.status === 'ok' && x.runtime);
+    return r ? [`- ${b.backend}: ${r.runtime}`] : [];
+  });
+}
+
+/** The distinct build warnings of the PyTorch runs (e.g. reference BLAS), to print under the tables. */
+function torchWarnings(s: ReproduceSummary): string[] {
+  // One line per kind of warning: the runs' measured GFLOP/s differ, the problem does not.
+  const torchRuns = s.runs.filter((r) => r.torchBuild);
+  const byKind = new Map<string, { first: string; count: number }>();
+  for (const w of torchRuns.map((r) => r.torchWarning).filter((x): x is string => !!x)) {
+    const key = w.replace(/[\d.]+ GFLOP\/s/g, 'N GFLOP/s');
+    const hit = byKind.get(key);
+    if (hit) hit.count++;
+    else byKind.set(key, { first: w, count: 1 });
+  }
+  return [...byKind.values()].map((k) => `pytorch (${k.count} of ${torchRuns.length} runs): ${k.first}`);
 }
 
 export function mdTable(header: string[], rows: string[][]): string {
@@ -127,10 +211,15 @@ export function renderMarkdown(recipe: Recipe, s: ReproduceSummary): string {
     `### ${recipe.name}: ${recipe.title}`,
     '',
     `Recipe: ${recipeLine(recipe, s.epochs)}. ${bandLine(recipe)}.`,
+    ...(runtimeLines(s).length ? ['', 'Runtimes (first finished run of each backend):', '', ...runtimeLines(s)] : []),
     '',
     mdTable(SEED_HEADER, seedRows(s)),
     '',
     mdTable(SUMMARY_HEADER, summaryRows(s)),
+    '',
+    '95% CI: Student-t interval of the mean final accuracy over the seeds (n - 1 degrees of freedom).',
+    ...(crossBackendTable(s) ? ['', CROSS_TITLE, '', mdTable(crossBackendTable(s)!.header, crossBackendTable(s)!.rows)] : []),
+    ...torchWarnings(s).flatMap((w) => ['', `> ${w}`]),
     '',
     'Validation accuracy (%) per epoch:',
     '',
@@ -138,9 +227,16 @@ export function renderMarkdown(recipe: Recipe, s: ReproduceSummary): string {
   ].join('\n');
 }
 
-/** Validation accuracy per epoch of every (backend, seed), the band shaded, the PyTorch mean curve dashed. */
+/**
+ * One line per backend: its mean validation accuracy per epoch over its finished seeds; the band
+ * shaded; the REFERENCE.md PyTorch mean curve (10 seeds, another machine) dashed.
+ */
 export function accuracyChart(recipe: Recipe, s: ReproduceSummary): TopLevelSpec | null {
-  const points = s.runs.flatMap((r) => r.epochs.map((e) => ({ run: `${r.backend} seed ${r.seed}`, epoch: e.epoch, acc: e.valAccuracy })));
+  const points = s.backends.flatMap((b) => {
+    const curve = b.meanCurve ?? meanCurve(s.runs.filter((r) => r.backend === b.backend && r.status === 'ok'));
+    const label = `${b.backend} (mean of ${b.stats?.n ?? 0} seed${b.stats?.n === 1 ? '' : 's'})`;
+    return curve.map((c) => ({ run: label, epoch: c.epoch, acc: c.mean }));
+  });
   if (!points.length) return null;
   const ref = REFERENCE_CURVES[recipe.name];
   const refPoints = ref ? ref.map((acc, i) => ({ epoch: i + 1, acc, run: 'PyTorch mean' })) : [];
@@ -153,11 +249,15 @@ export function accuracyChart(recipe: Recipe, s: ReproduceSummary): TopLevelSpec
   const bandLabel = recipe.band.kind === 'band' ? `PyTorch band ${formatBand(recipe.band)}` : `goal ${formatBand(recipe.band)}`;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: `${recipe.name}: ${recipe.modelName} on ${recipe.dataset}`, subtitle: `shaded: ${bandLabel}` },
+    title: { text: `${recipe.name}: ${recipe.modelName} on ${recipe.dataset}, mean accuracy per backend`, subtitle: `shaded: ${bandLabel}; identical curves overlap` },
     width: 460,
     height: 280,
     background: 'white',
-    config: { font: 'sans-serif', axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11, titleFontSize: 12 } },
+    config: {
+      font: 'sans-serif',
+      axis: { labelFontSize: 11, titleFontSize: 12 },
+      legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 400, titleLimit: 460, orient: 'bottom', direction: 'vertical' },
+    },
     layer: [
       {
         data: { values: [{ lo: Math.max(recipe.band.low, yMin), hi: Math.min(recipe.band.high, yMax) }] },
@@ -170,7 +270,7 @@ export function accuracyChart(recipe: Recipe, s: ReproduceSummary): TopLevelSpec
       {
         data: { values: points },
         mark: { type: 'line', point: { size: 30 }, strokeWidth: 1.6, clip: true },
-        encoding: { x, y, color: { field: 'run', type: 'nominal', title: refPoints.length ? 'run (dashed: PyTorch mean)' : 'run' } },
+        encoding: { x, y, color: { field: 'run', type: 'nominal', title: refPoints.length ? 'backend (dashed: REFERENCE.md PyTorch)' : 'backend' } },
       },
     ],
   } as TopLevelSpec;

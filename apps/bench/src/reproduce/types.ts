@@ -1,6 +1,7 @@
 /** Files and messages of `lenet-bench reproduce`. */
 import type { EpochMetrics } from '@lenet/core';
 import type { DatasetName } from '@lenet/datasets';
+import type { TorchBuild } from '../torch/build-info.js';
 
 /** What the parent sends the child process of one (backend, seed) run. */
 export interface ReproduceJob {
@@ -52,10 +53,14 @@ export interface SeedRun {
   weightsFile: string | null;
   error: { phase: string; message: string } | null;
   environment: { cpuModel: string; cores: number; node: string; loadAverage: number[] };
+  /** Backend pytorch only: the build facts read from the training process (BLAS in use, threads, ...). */
+  torchBuild?: TorchBuild;
+  /** Backend pytorch only: torchBuildWarning() when the set-up understates PyTorch. */
+  torchWarning?: string | null;
 }
 
 export type ReproduceMessage =
-  | { type: 'info'; runtime: string; versions: Record<string, string> }
+  | { type: 'info'; runtime: string; versions: Record<string, string>; torchBuild?: TorchBuild }
   | { type: 'epoch'; metrics: EpochMetrics }
   | { type: 'step'; epoch: number; step: number; stepsPerEpoch: number; loss: number }
   | { type: 'done'; epochs: EpochMetrics[]; trainSeconds: number; totalImages: number }
