@@ -4,6 +4,7 @@
  */
 import type { BackendResult, Report } from '../run/types.js';
 import { inferShapes, type ModelSpec } from '@lenet/model';
+import { describeTorchBuild, torchBuildWarning, type TorchBuild } from '../torch/build-info.js';
 import { comparisonFor } from '../run/results.js';
 import { formatInterval, formatRatio, overlaps, type Interval } from '../stats/intervals.js';
 
@@ -287,6 +288,7 @@ export function allTables(report: Report): Table[] {
 
 /** One line from a runtime's build facts (PyTorch: version, BLAS, oneDNN, CPU capability, threads). */
 export function describeBuild(build: Record<string, unknown>): string {
+  if (isFullTorchBuild(build)) return describeTorchBuild(build);
   const b = build as { torch?: string; blas?: { kind?: string; library?: string | null }; mkldnn?: boolean; onednn?: boolean; cpuCapability?: string | null; threads?: number };
   const parts: string[] = [];
   if (b.torch) parts.push(`torch ${b.torch}`);
@@ -297,16 +299,26 @@ export function describeBuild(build: Record<string, unknown>): string {
   return parts.join(', ') || JSON.stringify(build);
 }
 
-/** Warnings a reader must see first: a handicapped reference, intervals too wide to rank. */
+/** Build facts as written by apps/bench/python/lenet_torch.py (older reports hold less). */
+function isFullTorchBuild(b: unknown): b is TorchBuild {
+  const x = b as Partial<TorchBuild> | null;
+  return !!x && typeof x === 'object' && !!x.blas && !!x.sgemm && !!x.config && !!x.mkldnn;
+}
+
+/** Warnings a reader must see first: a handicapped reference. */
 export function headerWarnings(report: Report): string[] {
   const out: string[] = [];
-  const ref = report.results.find((r) => r.kind === 'reference');
-  const blas = (ref?.build as { blas?: { kind?: string } } | undefined)?.blas;
-  if (blas?.kind === 'reference') {
-    out.push(
-      'The PyTorch column understates PyTorch: this torch uses the generic reference BLAS (about 4 GFLOP/s sgemm instead of ~60 with OpenBLAS). ' +
-        'Install an optimized BLAS (Debian/Ubuntu: apt-get install libopenblas0-pthread) or a pip torch wheel, then run again.',
-    );
+  for (const ref of report.results.filter((r) => r.kind === 'reference' && r.build)) {
+    const build = ref.build!;
+    if (isFullTorchBuild(build)) {
+      const w = torchBuildWarning(build);
+      if (w) out.push(`${ref.backend}: ${w.replace(/^warning: /, '')}`);
+    } else if ((build as { blas?: { kind?: string } }).blas?.kind === 'reference') {
+      out.push(
+        'The PyTorch column understates PyTorch: this torch uses the generic reference BLAS (about 4 GFLOP/s sgemm instead of ~60 with OpenBLAS). ' +
+          'Install an optimized BLAS (Debian/Ubuntu: apt-get install libopenblas0-pthread) or a pip torch wheel, then run again.',
+      );
+    }
   }
   return out;
 }

@@ -90,8 +90,8 @@ export class CellProcess {
     return new CellProcess(child, 'backend', logPath, label, onMessage);
   }
 
-  static python(executable: string, args: string[], logPath: string, label: string, onMessage: (m: ChildMessage) => void): CellProcess {
-    const child = spawn(executable, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  static python(executable: string, args: string[], logPath: string, label: string, onMessage: (m: ChildMessage) => void, env?: Record<string, string> | null): CellProcess {
+    const child = spawn(executable, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...(env ?? {}) } });
     return new CellProcess(child, 'reference', logPath, label, onMessage);
   }
 

@@ -256,6 +256,9 @@ interface Live {
   /** Training seconds granted and used so far. */
   trained: number;
   images: number;
+  /** The same without the first (warm-up) window. */
+  warmSeconds: number;
+  warmImages: number;
   windows: number;
   /** This cell's training budget (seconds), null = none. */
   budget: number | null;
@@ -357,16 +360,21 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
         l.trained += m.window.seconds;
         l.images += m.window.images;
         l.windows++;
+        if (l.windows > 1) {
+          l.warmSeconds += m.window.seconds;
+          l.warmImages += m.window.images;
+        }
         let end: 'budget' | 'target' | 'done' | null = m.finished;
         if (!end) {
           // Budget: a backend that would need far longer than the profile allows for the recipe is cut.
-          if (!l.projectionChecked && c.maxProjectedSeconds !== null && l.windows >= 3 && l.trained > 0) {
+          // The reference is never cut (every ratio is to it); the first window (warm-up) is not used.
+          if (!l.projectionChecked && c.maxProjectedSeconds !== null && l.windows >= 3 && l.warmSeconds > 0 && l.cell.kind !== 'reference') {
             l.projectionChecked = true;
-            const ips = l.images / l.trained;
+            const ips = l.warmImages / l.warmSeconds;
             const projected = (c.epochs * c.trainCount) / Math.max(ips, 1e-9);
             // Relative too: on a slow (or busy) machine the fastest trainers still train, so the
             // report shows learning; only backends far behind the fastest are cut.
-            const fastest = Math.max(...trainers.filter((t) => t.trained > 0).map((t) => t.images / t.trained));
+            const fastest = Math.max(...trainers.filter((t) => t.warmSeconds > 0).map((t) => t.warmImages / t.warmSeconds));
             if (projected > c.maxProjectedSeconds && ips < SLOW_FRACTION * fastest && c.fallbackTrainSeconds !== null && (l.budget === null || c.fallbackTrainSeconds < l.budget)) {
               l.budget = c.fallbackTrainSeconds;
               l.budgetReason =
@@ -600,6 +608,8 @@ async function startCell(ctx: RunContext, id: string, prior: BackendResult | nul
     canTrain: true,
     trained: 0,
     images: 0,
+    warmSeconds: 0,
+    warmImages: 0,
     windows: 0,
     budget: c.trainSeconds,
     budgetReason: c.trainSeconds !== null ? `at most ${c.trainSeconds} s of training` : null,
@@ -649,7 +659,7 @@ async function startCell(ctx: RunContext, id: string, prior: BackendResult | nul
   if (kind === 'reference') {
     const prepared = await prepareTorchJob({ ...job, threads: job.threads ?? availableParallelism() }, ctx.train, ctx.test, c.agreementImages);
     l.torchDir = prepared.dir;
-    l.proc = CellProcess.python(pythonExecutable(), ['-u', TORCH_SCRIPT, prepared.jobFile], logFile(ctx.dir, id), id, onMessage);
+    l.proc = CellProcess.python(pythonExecutable(), ['-u', TORCH_SCRIPT, prepared.jobFile], logFile(ctx.dir, id), id, onMessage, c.torchEnv);
   } else {
     l.proc = CellProcess.fork(CHILD_SCRIPT, logFile(ctx.dir, id), id, onMessage);
   }

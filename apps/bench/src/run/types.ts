@@ -49,6 +49,8 @@ export interface RunConfig {
   lr: number;
   targetAccuracy: number;
   threads: number | null;
+  /** Schema 2: environment variables the PyTorch cell runs with (e.g. OPENBLAS_CORETYPE), null = none. */
+  torchEnv?: Record<string, string> | null;
   /** Schema 2: measure the machine peaks (roofline column); false with --no-peaks. */
   peaks?: boolean;
   /** Schema 2: `run --shard i/n` ran only this slice of the cells (the reference runs in every shard). */
