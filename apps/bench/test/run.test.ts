@@ -2,7 +2,7 @@
 // backends in real child processes, tiny budgets (--limit, --train-steps), real failures
 // (an unavailable backend, a child SIGKILLed through the LENET_BENCH_TEST_KILL hook, Ctrl-C).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,6 +115,14 @@ describe('a run with a failing backend and a killed child, then --resume', () =>
     expect(row.status).toBe('error');
     expect(row.error).toEqual({ phase: 'train', message: expect.stringMatching(/killed by SIGKILL during train/) });
     expect(row.runtime).toBeTruthy(); // phases before the crash are kept
+  });
+
+  it.runIf(torchAvailable)('the PyTorch cell records the build it really ran on: an optimized BLAS here, no header warning', async () => {
+    const torch = firstReport.results.find((r) => r.backend === 'pytorch')!;
+    const build = torch.build as { blas: { kind: string; library: string }; mkldnn: { available: boolean }; threads: number };
+    expect(['openblas', 'mkl', 'blis']).toContain(build.blas.kind);
+    expect(build.threads).toBeGreaterThanOrEqual(1);
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).not.toMatch(/\*\*Warning:\*\*/);
   });
 
   it.runIf(torchAvailable)('PyTorch trains on identical work: same first-epoch loss as plain', async () => {
@@ -285,5 +293,23 @@ describe('Ctrl-C', () => {
     expect(plain.training!.epochs[0]!.steps).toBe(40); // kept, not trained again
     expect(plain.inference).not.toBeNull();
     expect(done.results.find((x) => x.backend === 'plain-js')!.training!.epochs[0]!.steps).toBe(40);
+  });
+});
+
+describe('a PyTorch on the generic reference BLAS', () => {
+  const REFERENCE_BLAS = '/usr/lib/x86_64-linux-gnu/blas/libblas.so.3';
+  it.runIf(torchAvailable && existsSync(REFERENCE_BLAS))('is detected in the real process: the CLI warns and the report header says the column understates PyTorch', async () => {
+    // The loader searches this folder first, so the Python process really maps the reference BLAS.
+    const libdir = mkdtempSync(join(tmp, 'refblas-'));
+    symlinkSync(realpathSync(REFERENCE_BLAS), join(libdir, 'libblas.so.3'));
+    const r = await run(['run', '--backends', 'plain,pytorch', ...TINY, '--out', 'refblas'], { LD_LIBRARY_PATH: libdir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: .*generic reference BLAS.*the PyTorch column understates PyTorch/);
+    const report = readJson(join(tmp, 'refblas', 'report.json'));
+    const torch = report.results.find((x) => x.backend === 'pytorch')!;
+    expect((torch.build as { blas: { kind: string } }).blas.kind).toBe('reference');
+    const md = readFileSync(join(tmp, 'refblas', 'report.md'), 'utf8');
+    expect(md).toMatch(/\*\*Warning:\*\* pytorch: .*generic reference BLAS.*apt-get install libopenblas0-pthread/);
+    expect(readFileSync(join(tmp, 'refblas', 'report.html'), 'utf8')).toMatch(/class="warning"/);
   });
 });
