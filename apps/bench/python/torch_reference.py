@@ -13,13 +13,12 @@ finish, prepare the shared weights, one inference window, exit), one JSON messag
 line. The runner makes all cells take turns, so this process trains or measures only when told.
 
 Usage: python3 torch_reference.py JOB.json
-Needs only torch (no numpy, no safetensors package): safetensors is read with json + struct.
+Needs only torch (no numpy, no safetensors package); shares lenet_torch.py with torch_reproduce.py.
 """
 import json
 import os
 import platform
 import resource
-import struct
 import sys
 import time
 import traceback
@@ -27,140 +26,10 @@ import traceback
 import torch
 from torch import nn
 
-
-def send(msg):
-    sys.stdout.write(json.dumps(msg) + '\n')
-    sys.stdout.flush()
-
-
-def read_bytes(path):
-    with open(path, 'rb') as f:
-        return bytearray(f.read())  # writable, so torch.frombuffer does not warn
-
-
-def read_safetensors(path):
-    """{name: float32 tensor} from a safetensors file (F32 only, as the JS side writes)."""
-    data = read_bytes(path)
-    (header_len,) = struct.unpack('<Q', bytes(data[:8]))
-    header = json.loads(bytes(data[8:8 + header_len]).decode('utf-8'))
-    base = 8 + header_len
-    out = {}
-    for name, info in header.items():
-        if name == '__metadata__':
-            continue
-        if info['dtype'] != 'F32':
-            raise ValueError(f'{path}: tensor {name} has dtype {info["dtype"]}, expected F32')
-        start, end = info['data_offsets']
-        t = torch.frombuffer(data, dtype=torch.float32, count=(end - start) // 4, offset=base + start)
-        out[name] = t.reshape(info['shape']).clone()
-    return out
-
-
-def write_safetensors(path, tensors, metadata):
-    header = {'__metadata__': metadata}
-    offset = 0
-    blobs = []
-    for name, t in tensors.items():
-        # little-endian float32 bytes (x86/ARM), without needing numpy
-        b = bytes(t.detach().to(torch.float32).contiguous().reshape(-1).view(torch.uint8).tolist())
-        header[name] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [offset, offset + len(b)]}
-        offset += len(b)
-        blobs.append(b)
-    h = json.dumps(header, separators=(',', ':')).encode('utf-8')
-    h += b' ' * ((8 - len(h) % 8) % 8)
-    tmp = path + '.tmp'
-    with open(tmp, 'wb') as f:
-        f.write(struct.pack('<Q', len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-    os.replace(tmp, path)
-
-
-class Net(nn.Module):
-    """A Sequential built from the harness's ModelSpec JSON, with canonical parameter names."""
-
-    def __init__(self, spec):
-        super().__init__()
-        c, h, w = spec['inputShape']
-        feats = None
-        self.layers = nn.ModuleList()
-        self.names = []  # parameter prefix per layer (None for layers without parameters)
-        convs = denses = 0
-        for layer in spec['layers']:
-            t = layer['type']
-            if t == 'conv2d':
-                convs += 1
-                k, s, p = layer['kernelSize'], layer.get('stride', 1), layer.get('padding', 0)
-                m = nn.Conv2d(c, layer['outChannels'], k, stride=s, padding=p)
-                c, h, w = layer['outChannels'], (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
-                self.names.append(layer.get('name') or f'conv{convs}')
-            elif t == 'activation':
-                m = {'sigmoid': nn.Sigmoid, 'relu': nn.ReLU, 'tanh': nn.Tanh}[layer['fn']]()
-                self.names.append(None)
-            elif t == 'pool2d':
-                k, s = layer['kernelSize'], layer.get('stride', layer['kernelSize'])
-                m = (nn.AvgPool2d if layer['mode'] == 'avg' else nn.MaxPool2d)(k, s)
-                h, w = (h - k) // s + 1, (w - k) // s + 1
-                self.names.append(None)
-            elif t == 'flatten':
-                m = nn.Flatten()
-                feats = c * h * w
-                self.names.append(None)
-            elif t == 'dense':
-                denses += 1
-                m = nn.Linear(feats, layer['units'])
-                feats = layer['units']
-                self.names.append(layer.get('name') or f'fc{denses}')
-            else:
-                raise ValueError(f'unsupported layer type {t!r}')
-            self.layers.append(m)
-
-    def forward(self, x):
-        for m in self.layers:
-            x = m(x)
-        return x
-
-    def load(self, weights):
-        with torch.no_grad():
-            for name, m in zip(self.names, self.layers):
-                if name is None:
-                    continue
-                for kind in ('weight', 'bias'):
-                    src = weights[f'{name}.{kind}']
-                    dst = getattr(m, kind)
-                    if tuple(src.shape) != tuple(dst.shape):
-                        raise ValueError(f'{name}.{kind}: shape {list(src.shape)}, expected {list(dst.shape)}')
-                    dst.copy_(src)
-
-    def canonical(self):
-        out = {}
-        for name, m in zip(self.names, self.layers):
-            if name is not None:
-                out[f'{name}.weight'] = m.weight.detach().clone()
-                out[f'{name}.bias'] = m.bias.detach().clone()
-        return out
-
-
-def evaluate(net, x, y, classes, batch=1000):
-    """Accuracy, mean loss and confusion matrix over the whole split, in order."""
-    net.eval()
-    lossf = nn.CrossEntropyLoss(reduction='sum')
-    confusion = torch.zeros(classes, classes, dtype=torch.int64)
-    loss_sum = 0.0
-    correct = 0
-    with torch.no_grad():
-        for i in range(0, len(x), batch):
-            out = net(x[i:i + batch])
-            yy = y[i:i + batch]
-            loss_sum += lossf(out, yy).item()
-            pred = out.argmax(1)
-            correct += (pred == yy).sum().item()
-            confusion.index_put_((yy, pred), torch.ones_like(yy), accumulate=True)
-    net.train()
-    n = len(x)
-    return {'count': n, 'accuracy': correct / n, 'loss': loss_sum / n, 'confusion': confusion.tolist()}
-
+# The network, safetensors I/O and evaluation are shared with torch_reproduce.py.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lenet_torch  # noqa: E402
+from lenet_torch import Net, evaluate, read_bytes, read_safetensors, send, write_safetensors  # noqa: E402,F401
 
 
 def quantile(sorted_values, q):
@@ -192,12 +61,11 @@ def peak_rss_mb():
 
 
 def build_info(threads):
-    """What this process runs on, read from the process itself (see lenet_torch.build_info when present)."""
+    """What this process runs on, read from the process itself (BLAS actually loaded, oneDNN, ...)."""
     try:
-        import lenet_torch  # noqa: PLC0415 - optional shared module next to this script
         return lenet_torch.build_info()
-    except Exception:  # noqa: BLE001
-        return {'torch': torch.__version__, 'threads': threads}
+    except Exception as err:  # noqa: BLE001 - the cell still runs; the report says what failed
+        return {'torch': torch.__version__, 'threads': threads, 'error': f'build facts could not be read: {err}'}
 
 
 class Cell:
@@ -448,5 +316,4 @@ def main():
 
 
 if __name__ == '__main__':
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     main()
