@@ -1,11 +1,12 @@
 // `run --shard i/n` and `lenet-bench merge` end to end through the built CLI: two shards of one
 // run on this machine merge into the single run's cell set (the reference, which each shard
 // runs, once); reports that measured different things are refused, naming the field.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCli } from './cli-process.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../src/run/types.js';
 import { parseShard, shardCells } from '../src/report/merge.js';
@@ -17,21 +18,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const torchAvailable = spawnSync(existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', ['-c', 'import torch'], { timeout: 60_000 }).status === 0;
 const TINY = ['--profile', 'smoke', '--limit', '300', '--train-steps', '2', '--inference-seconds', '0.2', '--agreement-images', '20'];
 
-/** Runs the CLI without blocking the test worker (a long spawnSync starves vitest's RPC). */
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, INIT_CWD: tmp, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[]) => runCli(args, tmp);
 const read = (dir: string) => JSON.parse(readFileSync(join(tmp, dir, 'report.json'), 'utf8')) as Report;
 
 describe('shards', () => {

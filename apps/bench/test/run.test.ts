@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync,
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCli } from './cli-process.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../src/run/types.js';
 
@@ -18,21 +19,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const TINY = ['--profile', 'smoke', '--limit', '600', '--train-steps', '3', '--inference-seconds', '0.3', '--agreement-images', '40'];
 const torchAvailable = spawnSync(existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', ['-c', 'import torch'], { timeout: 60_000 }).status === 0;
 
-/** Runs the CLI without blocking the test worker (a long spawnSync starves vitest's RPC). */
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, INIT_CWD: tmp, CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[], env: Record<string, string> = {}) => runCli(args, tmp, env);
 
 const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as Report;
 const jsonLines = (s: string) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; [k: string]: unknown });

@@ -5,7 +5,6 @@
  * same messages as a backend child, one JSON object per stdout line.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,10 +23,8 @@ export interface TorchCheck {
   note: string;
 }
 
-/** Python to use: LENET_PYTHON, else /usr/bin/python3 (Debian's python3-torch), else python3 on PATH. */
-export function pythonExecutable(): string {
-  return process.env.LENET_PYTHON || (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-}
+export { pythonExecutable } from '../torch/python.js';
+import { pythonExecutable } from '../torch/python.js';
 
 export function checkTorch(): TorchCheck {
   const executable = pythonExecutable();
