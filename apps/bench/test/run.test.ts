@@ -85,7 +85,7 @@ describe('a run with a failing backend and a killed child, then --resume', () =>
     expect(plain.inference!.batch1.p50Ms).toBeGreaterThan(0);
     expect(plain.inference!.batch256.samplesMs.length).toBeGreaterThan(0);
     // Schema 2: every figure comes from several windows, with an interval when there are enough.
-    expect(plain.inference!.windows!.filter((w) => w.batchSize === 256)).toHaveLength(4);
+    expect(plain.inference!.windows!.filter((w) => w.batchSize === 256)).toHaveLength(6);
     expect(plain.inference!.batches!.map((b) => b.batchSize)).toEqual([1, 256]);
     expect(plain.training!.windows!.length).toBeGreaterThanOrEqual(1);
     expect(plain.training!.curve!.at(-1)!.steps).toBe(3);
@@ -109,7 +109,8 @@ describe('a run with a failing backend and a killed child, then --resume', () =>
     const build = torch.build as { blas: { kind: string; library: string }; mkldnn: { available: boolean }; threads: number };
     expect(['openblas', 'mkl', 'blis']).toContain(build.blas.kind);
     expect(build.threads).toBeGreaterThanOrEqual(1);
-    expect(readFileSync(join(dir, 'report.md'), 'utf8')).not.toMatch(/\*\*Warning:\*\*/);
+    // (a busy-machine warning may appear when other work runs alongside the tests; a torch-build one must not)
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).not.toMatch(/\*\*Warning:\*\* (pytorch|The PyTorch column)/);
   });
 
   it.runIf(torchAvailable)('PyTorch trains on identical work: same first-epoch loss as plain', async () => {

@@ -68,7 +68,7 @@ export interface RunCommandOptions {
 export const PROFILES = {
   quick: { epochs: 10, stopAtTarget: true, trainSeconds: 150, maxProjectedSeconds: 120, fallbackTrainSeconds: 20, sliceSeconds: 2, evalPerEpoch: 4, evalImages: 2000, inferenceRounds: 6, inferenceSeconds: 3, agreementImages: 500 },
   full: { epochs: 10, stopAtTarget: false, trainSeconds: null, maxProjectedSeconds: 30 * 60, fallbackTrainSeconds: 120, sliceSeconds: 5, evalPerEpoch: 1, evalImages: null, inferenceRounds: 10, inferenceSeconds: 10, agreementImages: 1000 },
-  smoke: { epochs: 1, stopAtTarget: false, trainSeconds: 20, maxProjectedSeconds: null, fallbackTrainSeconds: null, sliceSeconds: 0.5, evalPerEpoch: 1, evalImages: 500, inferenceRounds: 4, inferenceSeconds: 0.3, agreementImages: 100 },
+  smoke: { epochs: 1, stopAtTarget: false, trainSeconds: 20, maxProjectedSeconds: null, fallbackTrainSeconds: null, sliceSeconds: 0.5, evalPerEpoch: 1, evalImages: 500, inferenceRounds: 6, inferenceSeconds: 0.3, agreementImages: 100 },
 } as const;
 
 /** Flags that define the run; --resume takes them from the stored report instead. */

@@ -6,9 +6,10 @@
  * Reports of schema 1 (one window per figure) get plain ratios, marked as such.
  */
 import type { BackendResult, Report } from '../run/types.js';
-import { trainingWindowRates } from '../run/results.js';
+import { computeComparisons, trainingWindowRates } from '../run/results.js';
 import { independentRatioInterval, medianInterval, overlaps, type Interval } from '../stats/intervals.js';
 import { table } from '../format.js';
+import { BUSY_MACHINE_PCT, othersDuringRun } from '../run/noise.js';
 
 export interface FigureComparison {
   a: number | null;
@@ -117,10 +118,19 @@ export interface RatioAgreement {
   overlap: boolean | null;
 }
 
+/**
+ * Each run's ratios to the reference, recomputed from its windows with this version's interval
+ * method (so a report written with an earlier method is judged like a new one); the stored
+ * comparisons when the report has no windows.
+ */
+function ratioRows(r: Report) {
+  return (r.schemaVersion >= 2 ? computeComparisons(r) : null)?.rows ?? r.comparisons?.rows ?? [];
+}
+
 export function compareRatios(a: Report, b: Report): RatioAgreement[] {
   const out: RatioAgreement[] = [];
-  const rowsA = a.comparisons?.rows ?? [];
-  const rowsB = b.comparisons?.rows ?? [];
+  const rowsA = ratioRows(a);
+  const rowsB = ratioRows(b);
   for (const ra of rowsA) {
     const rb = rowsB.find((x) => x.backend === ra.backend && x.metric === ra.metric);
     if (!rb) continue;
@@ -147,6 +157,10 @@ export function formatComparison(a: Report, fileA: string, b: Report, fileB: str
   if (a.config.modelSpec.name !== b.config.modelSpec.name || a.config.dataset !== b.config.dataset) warnings.push('note: the reports are for different models/datasets');
   if (a.config.profile !== b.config.profile) warnings.push('note: the reports use different profiles (training budgets differ)');
   if (a.schemaVersion < 2 || b.schemaVersion < 2) warnings.push('note: a schema-1 report has one window per figure: its ratios carry no interval and cannot be tested for significance');
+  for (const [name, r] of [['A', a], ['B', b]] as const) {
+    const others = othersDuringRun(r.noise ?? []);
+    if (others !== null && others > BUSY_MACHINE_PCT) warnings.push(`note: run ${name} was measured while other processes used ${others.toFixed(0)}% of the CPU; its ratios are shifted by contention, so a difference may be the machine, not the code`);
+  }
   return [
     describe('A', fileA, a),
     describe('B', fileB, b),

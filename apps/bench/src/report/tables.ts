@@ -5,6 +5,7 @@
 import type { BackendResult, Report } from '../run/types.js';
 import { inferShapes, type ModelSpec } from '@lenet/model';
 import { describeTorchBuild, torchBuildWarning, type TorchBuild } from '../torch/build-info.js';
+import { BUSY_MACHINE_PCT, othersDuringRun } from '../run/noise.js';
 import { comparisonFor } from '../run/results.js';
 import { formatInterval, formatRatio, overlaps, type Interval } from '../stats/intervals.js';
 
@@ -65,7 +66,7 @@ export function trainingTable(report: Report): Table {
     caption:
       `Same initial weights (seed ${c.seed}) and batch order on every backend; batch ${c.batchSize}, SGD lr ${c.lr}. ` +
       (v2
-        ? `img/s: median of the training windows (~${c.sliceSeconds ?? '?'} s each, the backends taking turns; the first window, with warm-up, left out) and its 95% bootstrap interval. ` +
+        ? `img/s: median of the training windows (~${c.sliceSeconds ?? '?'} s each, the backends taking turns; the first window, with warm-up, left out) and its exact 95% order-statistic interval. ` +
           `vs PyTorch: median of the per-round ratios with its interval; "n.s." = not distinguishable from 1. Accuracy: learning-curve subset of ${num(c.evalImages ?? c.testCount)} test images. `
         : 'img/s = images / training seconds (evaluation excluded). ') +
       `* = projected from the measured throughput (training was cut short).`,
@@ -164,7 +165,7 @@ export function inferenceTable(report: Report): Table {
   return {
     title: 'Inference',
     caption: v2
-      ? `Batch 1 latency and batch 256 throughput: medians over ${report.config.inferenceRounds ?? '?'} windows per batch size (~${(report.config.windowSeconds ?? 0).toFixed(2)} s each, the backends taking turns, order rotated every round) with 95% bootstrap intervals; p99 pooled over all calls. vs PyTorch: median of per-round ratios (> 1 = faster), "n.s." = not distinguishable.`
+      ? `Batch 1 latency and batch 256 throughput: medians over ${report.config.inferenceRounds ?? '?'} windows per batch size (~${(report.config.windowSeconds ?? 0).toFixed(2)} s each, the backends taking turns, order rotated every round) with exact 95% order-statistic intervals; p99 pooled over all calls. vs PyTorch: median of per-round ratios (> 1 = faster), "n.s." = not distinguishable.`
       : `Batch 1 latency (p50, p99 of the per-call samples) and batch 256 throughput (256 / p50), measured for ~${report.config.inferenceSeconds} s per backend. Latency ratio: p50 / the lowest p50.`,
     header: ['backend', 'b1 p50 ms [95% CI]', 'b1 p99 ms', 'b1 vs lowest', 'b1 vs PyTorch', 'b256 img/s [95% CI]', 'vs fastest', 'vs PyTorch', 'samples b1/b256', 'peak RSS MB'],
     numeric: [false, true, true, true, true, true, true, true, true, true],
@@ -264,9 +265,10 @@ export function environmentLines(report: Report): string[] {
       return ok.length ? `${Math.min(...ok).toFixed(d)}–${Math.max(...ok).toFixed(d)}${unit}` : 'not exposed';
     };
     const during = noise.slice(1);
+    const others = during.some((n) => typeof n.othersPct === 'number') ? `, other processes ${range(during.map((n) => n.othersPct ?? null), '%', 0)} of the CPU` : '';
     lines.push(
       `Noise: 1-min load average ${range(noise.map((n) => n.load1), '', 2)} (before the run: ${noise[0]!.load1.toFixed(2)}); CPU clock ${range(noise.map((n) => n.cpuMHz), ' MHz', 0)}; ` +
-        `hypervisor steal ${range(during.map((n) => n.stealPct), '%')}, CPU busy ${range(during.map((n) => n.busyPct), '%', 0)} per round (${noise.length} samples).`,
+        `hypervisor steal ${range(during.map((n) => n.stealPct), '%')}, CPU busy ${range(during.map((n) => n.busyPct), '%', 0)}${others} per round (${noise.length} samples).`,
     );
   }
   const runtimes = report.results.filter((r) => r.runtime).map((r) => `${r.backend}: ${r.runtime}${Object.keys(r.versions).length ? ` (${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
@@ -305,9 +307,15 @@ function isFullTorchBuild(b: unknown): b is TorchBuild {
   return !!x && typeof x === 'object' && !!x.blas && !!x.sgemm && !!x.config && !!x.mkldnn;
 }
 
-/** Warnings a reader must see first: a handicapped reference. */
+/** Warnings a reader must see first: a handicapped reference, a machine busy with other work. */
 export function headerWarnings(report: Report): string[] {
   const out: string[] = [];
+  const others = othersDuringRun(report.noise ?? []);
+  if (others !== null && others > BUSY_MACHINE_PCT)
+    out.push(
+      `Other processes used ${others.toFixed(0)}% of the CPU (median over the rounds) while this run measured. ` +
+        'Contention slows multi-threaded cells more than single-threaded ones, so the ratios between backends shift, beyond what the intervals cover; measure on a quiet machine to compare with other runs.',
+    );
   for (const ref of report.results.filter((r) => r.kind === 'reference' && r.build)) {
     const build = ref.build!;
     if (isFullTorchBuild(build)) {

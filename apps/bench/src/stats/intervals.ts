@@ -1,10 +1,22 @@
 /**
  * Intervals for benchmark figures: every throughput/latency figure of `lenet-bench run` comes from
- * several measurement windows, and is reported as the median of the windows with a 95% percentile
- * bootstrap interval (Efron & Tibshirani 1993, ch. 13). Ratios between two backends are computed
- * from *paired* windows (the same interleaved round), so slow drift of a shared machine cancels.
- * Resampling is seeded, so the same windows always give the same interval.
+ * several measurement windows, and is reported as the median of the windows with its distribution-
+ * free 95% confidence interval from order statistics (the binomial "sign test" interval for a
+ * median: Conover, Practical Nonparametric Statistics, 3rd ed., §3.2). Ratios between two backends
+ * are computed from *paired* windows (the same interleaved round), so slow drift of a shared machine
+ * cancels, and get the same interval over the per-round ratios.
+ *
+ * Why not a percentile bootstrap of the median: with the 6–30 windows a run has, it under-covers
+ * (the bootstrap distribution of a median of few values sits on a handful of order statistics), and
+ * two default runs of one commit gave ratio intervals that did not overlap. The order-statistic
+ * interval is exact for any continuous distribution (coverage >= 95%, from the binomial law alone),
+ * needs no resampling, and is what a reviewer can check by hand: the k-th smallest and k-th largest
+ * window. Its price: it needs at least 6 windows (with 5, even [min, max] covers only 93.75%).
+ *
+ * Ratios between two *independent* sets of windows (two runs in `compare`) use a seeded percentile
+ * bootstrap of the ratio of medians (Efron & Tibshirani 1993, ch. 13): there is no pairing there.
  */
+import jStat from 'jstat';
 import { median, quantileSorted } from 'simple-statistics';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
@@ -19,8 +31,8 @@ export interface Interval {
   n: number;
 }
 
-/** Below this many windows an interval is not computed (a 95% bootstrap needs some spread to sample). */
-export const MIN_WINDOWS = 4;
+/** Below this many windows no interval is given: even [min, max] covers < 95% of medians for n <= 5. */
+export const MIN_WINDOWS = 6;
 export const RESAMPLES = 2000;
 const LEVEL = 0.95;
 const SEED = 0x1e7e7;
@@ -29,33 +41,34 @@ function finite(values: readonly number[]): number[] {
   return values.filter((v) => typeof v === 'number' && Number.isFinite(v));
 }
 
-/** Percentile bootstrap of a statistic over one sample. */
-function bootstrap(values: number[], stat: (xs: number[]) => number): [number, number] {
-  const rng = xoroshiro128plus(SEED);
-  const n = values.length;
-  const estimates = new Float64Array(RESAMPLES);
-  const draw = new Array<number>(n);
-  for (let b = 0; b < RESAMPLES; b++) {
-    for (let i = 0; i < n; i++) draw[i] = values[uniformInt(rng, 0, n - 1)]!;
-    estimates[b] = stat(draw);
+/**
+ * Rank k (1-based) of the order-statistic interval [x(k), x(n+1-k)] for the median of n values: the
+ * largest k whose coverage 1 - 2·P(B <= k-1), B ~ Binomial(n, 1/2), is still >= 95%; null when
+ * even k = 1 falls short (n < 6). The binomial CDF comes from jstat.
+ */
+export function medianRank(n: number): number | null {
+  let k: number | null = null;
+  for (let r = 1; r <= Math.floor(n / 2); r++) {
+    if (2 * jStat.binomial.cdf(r - 1, n, 0.5) <= 1 - LEVEL + 1e-12) k = r;
+    else break;
   }
-  const sorted = Array.from(estimates).sort((x, y) => x - y);
-  return [quantileSorted(sorted, (1 - LEVEL) / 2), quantileSorted(sorted, 1 - (1 - LEVEL) / 2)];
+  return k;
 }
 
-/** Median of the windows with its 95% bootstrap interval. */
+/** Median of the windows with its exact 95% order-statistic interval. */
 export function medianInterval(samples: readonly number[]): Interval | null {
   const xs = finite(samples);
   if (!xs.length) return null;
   const estimate = median(xs);
-  if (xs.length < MIN_WINDOWS) return { estimate, low: null, high: null, n: xs.length };
-  const [low, high] = bootstrap(xs, median);
-  return { estimate, low, high, n: xs.length };
+  const k = medianRank(xs.length);
+  if (xs.length < MIN_WINDOWS || k === null) return { estimate, low: null, high: null, n: xs.length };
+  const sorted = [...xs].sort((x, y) => x - y);
+  return { estimate, low: sorted[k - 1]!, high: sorted[xs.length - k]!, n: xs.length };
 }
 
 /**
- * Ratio a/b from paired windows: the median of a_i / b_i over the pairs, with its bootstrap
- * interval (pairs are resampled together). Pairs with a missing side are dropped.
+ * Ratio a/b from paired windows: the median of a_i / b_i over the pairs, with its order-statistic
+ * interval. Pairs with a missing side are dropped.
  */
 export function pairedRatioInterval(pairs: readonly (readonly [number, number])[]): Interval | null {
   const ratios = finite(pairs.filter(([a, b]) => a > 0 && b > 0).map(([a, b]) => a / b));

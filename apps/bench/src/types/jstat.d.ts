@@ -5,6 +5,10 @@ declare module 'jstat' {
     inv(p: number, dof: number): number;
     cdf(x: number, dof: number): number;
   }
-  const jStat: { studentt: StudentT };
+  interface Binomial {
+    /** P(X <= k) for X ~ Binomial(n, p). */
+    cdf(k: number, n: number, p: number): number;
+  }
+  const jStat: { studentt: StudentT; binomial: Binomial };
   export default jStat;
 }
