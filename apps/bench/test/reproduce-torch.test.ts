@@ -14,7 +14,7 @@ import { getRecipe } from '../src/reproduce/recipes.js';
 import { meanInterval, stats } from '../src/reproduce/stats.js';
 import { accuracyChart, crossBackend, renderMarkdown, summarize } from '../src/reproduce/summary.js';
 import type { SeedRun } from '../src/reproduce/types.js';
-import { isTorchBuild, readTorchBuild } from '../src/torch/build-info.js';
+import { isTorchBuild, readTorchBuild, torchBuildWarning } from '../src/torch/build-info.js';
 import { stepsPerEpoch, writeTorchJobFiles } from '../src/torch/job-files.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
@@ -161,6 +161,8 @@ describe('reproduce --backends pytorch', () => {
     expect(pt.torchBuild?.blas.kind).toBe((torch as { blas: { kind: string } }).blas.kind);
     expect(pt.versions).toMatchObject({ torch: expect.any(String), python: expect.any(String), blas: expect.stringMatching(/^(openblas|mkl|blis|reference|unknown)/) });
     expect(pt.runtime).toMatch(/^PyTorch \S+ \(Python 3/);
+    // The strongest set-up, as in `run`: an OpenBLAS that fell back to generic kernels here gets OPENBLAS_CORETYPE.
+    expect(torchBuildWarning(pt.torchBuild!), 'the reproduce child runs a handicapped torch').toBeNull();
     const saved = decodeSafetensors(new Uint8Array(readFileSync(join(out, pt.weightsFile!))));
     expect([...saved.weights.keys()].sort()).toEqual([...initWeights(getPreset('lenet5-modern'), 3).keys()].sort());
     expect(saved.metadata).toMatchObject({ backend: 'pytorch', recipe: 'modern', seed: '3', epochs: '2' });

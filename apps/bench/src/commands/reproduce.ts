@@ -21,7 +21,6 @@ import { checkAgreement, type AgreementCheck } from '../reproduce/agreement.js';
 import { describeAugment, describeSchedule, getRecipe, type Recipe } from '../reproduce/recipes.js';
 import { prepareFolder, readFinishedRuns, readRun, runSeed } from '../reproduce/runner.js';
 import { checkTorchBackend, TORCH_BACKEND } from '../reproduce/torch-child.js';
-import { torchBuildWarning } from '../torch/build-info.js';
 import { accuracyChart, mdTable, renderMarkdown, renderText, summarize, type ReproduceSummary } from '../reproduce/summary.js';
 import type { ReproduceConfig, SeedRun } from '../reproduce/types.js';
 
@@ -81,10 +80,12 @@ async function reproduceLocked(recipeName: string, opts: ReproduceCommandOptions
   const recipe = getRecipe(recipeName);
   const epochs = opts.epochs ?? recipe.epochs;
   // "pytorch" is the Python reference (reproduce/torch-child.ts), not a registry backend.
+  let torchEnv: Record<string, string> | null = null;
   for (const b of opts.backends) {
     if (b === TORCH_BACKEND) {
-      const warning = torchBuildWarning(checkTorchBackend(recipe));
-      if (warning && !opts.json) process.stderr.write(warning + '\n');
+      const setup = checkTorchBackend(recipe);
+      if (!opts.json) for (const line of [setup.note, setup.warning && `warning: ${setup.warning}`]) if (line) process.stderr.write(line + '\n');
+      torchEnv = setup.env;
     } else await getUsableBackend(b, true, '--backends');
   }
   for (const b of opts.agreement ?? []) await getUsableBackend(b, false, '--agreement');
@@ -139,6 +140,7 @@ async function reproduceLocked(recipeName: string, opts: ReproduceCommandOptions
           dataDir: opts.dataDir,
           threads: opts.threads ?? null,
           json: !!opts.json,
+          torchEnv,
           onChild: (kill) => (killChild = kill),
         });
         killChild = null;

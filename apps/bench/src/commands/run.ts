@@ -22,7 +22,7 @@ import { cellId, executeRun, parseCellId, TORCH_CELL, type RunContext } from '..
 import { parseShard, shardCells } from '../report/merge.js';
 import { repoRoot, timestampName } from '../run/store.js';
 import { checkTorch } from '../run/torch.js';
-import { isTorchBuild, readTorchBuild, torchBuildWarning } from '../torch/build-info.js';
+import { strongestTorchSetup } from '../torch/setup.js';
 import type { Profile, RunConfig } from '../run/types.js';
 import { modelFromArg } from '../weights.js';
 
@@ -181,7 +181,13 @@ async function runLocked(opts: RunCommandOptions, cmd: Command, onLock: (lock: F
       environment.python = { executable: check.executable, version: check.python, torch: check.torch, note: check.note };
       torch = check.ok;
       if (!check.ok) notes.push(check.note);
-      else torchEnv = strongestTorchSetup(check.executable, notes, json);
+      else {
+        const setup = strongestTorchSetup(check.executable);
+        if (setup.error) notes.push(`PyTorch build facts could not be read before the run: ${setup.error}`);
+        if (setup.note) notes.push(setup.note);
+        if (setup.warning) json ? jsonLine({ type: 'warning', message: setup.warning }) : process.stderr.write(`warning: ${setup.warning}\n`);
+        torchEnv = setup.env;
+      }
     } else {
       notes.push(opts.torch ? 'PyTorch reference not requested (--backends without "pytorch")' : 'PyTorch reference skipped (--no-torch)');
     }
@@ -281,38 +287,6 @@ async function runLocked(opts: RunCommandOptions, cmd: Command, onLock: (lock: F
 function timeoutFor(c: RunConfig): number {
   if (c.trainSeconds !== null) return Math.max(600, c.trainSeconds * 6 + 300);
   return 8 * 3600;
-}
-
-/**
- * The PyTorch reference at its strongest set-up a careful user would have: when OpenBLAS does not
- * recognise this CPU and runs its generic kernels, the cell gets OPENBLAS_CORETYPE for the CPU's
- * real SIMD level (kept only if the process then reports the fast kernels); any remaining
- * handicap (e.g. the generic reference BLAS) is printed now and stays in the report's header.
- */
-function strongestTorchSetup(python: string, notes: string[], json: boolean): Record<string, string> | null {
-  const say = (w: string) => (json ? jsonLine({ type: 'warning', message: w }) : process.stderr.write(`warning: ${w}\n`));
-  const build = readTorchBuild(python);
-  if (!isTorchBuild(build)) {
-    notes.push(`PyTorch build facts could not be read before the run: ${build.error}`);
-    return null;
-  }
-  let warning = torchBuildWarning(build);
-  let env: Record<string, string> | null = null;
-  const core = build.blas.openblas?.coreType;
-  if (warning && build.blas.kind === 'openblas' && core && !process.env.OPENBLAS_CORETYPE) {
-    const target = build.cpuHasAvx512 ? 'SkylakeX' : 'Haswell';
-    const tuned = readTorchBuild(python, { ...process.env, OPENBLAS_CORETYPE: target });
-    if (isTorchBuild(tuned) && !torchBuildWarning(tuned)) {
-      env = { OPENBLAS_CORETYPE: target };
-      notes.push(
-        `PyTorch: OpenBLAS ${build.blas.openblas?.version ?? ''} does not recognise this CPU (generic ${core} kernels, ${build.sgemm.gflops.toFixed(1)} GFLOP/s sgemm ${build.sgemm.n}); ` +
-          `the PyTorch cell runs with OPENBLAS_CORETYPE=${target} (${tuned.sgemm.gflops.toFixed(1)} GFLOP/s), the strongest set-up of this torch`,
-      );
-      warning = null;
-    }
-  }
-  if (warning) say(warning.replace(/^warning: /, ''));
-  return env;
 }
 
 /** --shard i/n. */

@@ -83,6 +83,8 @@ export interface RunSeedOptions extends Pick<ReproduceJob, 'backend' | 'seed' | 
   dir: string;
   recipe: Recipe;
   json: boolean;
+  /** Extra environment of the PyTorch child (torch/setup.ts), when the backend is pytorch. */
+  torchEnv?: Record<string, string> | null;
   /** Receives the running child so Ctrl-C can kill it. */
   onChild?: (kill: () => void) => void;
 }
@@ -134,7 +136,7 @@ export async function runSeed(o: RunSeedOptions): Promise<SeedRun> {
   let cleanup = async () => {};
   if (o.backend === TORCH_BACKEND) {
     try {
-      ({ child, cleanup } = await startTorchChild(job, o.recipe));
+      ({ child, cleanup } = await startTorchChild(job, o.recipe, o.torchEnv ?? null));
     } catch (err) {
       run.error = { phase: 'start', message: err instanceof Error ? err.message : String(err) };
       run.wallSeconds = (performance.now() - t0) / 1000;

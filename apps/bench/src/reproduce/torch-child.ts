@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadData } from '../data.js';
 import { CliError, UsageError } from '../errors.js';
-import { describeTorchBuild, isTorchBuild, readTorchBuild, torchBuildWarning, type TorchBuild } from '../torch/build-info.js';
+import { describeTorchBuild, torchBuildWarning, type TorchBuild } from '../torch/build-info.js';
+import { strongestTorchSetup, type TorchSetup } from '../torch/setup.js';
 import { cleanupTorchJob, makeTorchJobDir, stepsPerEpoch, writeTorchJobFiles } from '../torch/job-files.js';
 import { pythonExecutable, TORCH_INSTALL_HINT, TORCH_REPRODUCE_SCRIPT } from '../torch/python.js';
 import { describeAugment, lrAt, type Recipe } from './recipes.js';
@@ -21,18 +22,18 @@ export const TORCH_BACKEND = 'pytorch';
 
 /**
  * Checks `--backends pytorch` can run this recipe here: no augmentation (its seeded draws live in
- * the JS data pipeline), and a Python that imports torch. Returns the build facts.
+ * the JS data pipeline), and a Python that imports torch. Returns its strongest set-up (torch/setup.ts).
  */
-export function checkTorchBackend(recipe: Recipe, flag = '--backends'): TorchBuild {
+export function checkTorchBackend(recipe: Recipe, flag = '--backends'): TorchSetup {
   if (recipe.augment) {
     throw new UsageError(
       `${flag}: "${TORCH_BACKEND}" cannot run recipe "${recipe.name}": it uses augmentation (${describeAugment(recipe.augment)}), ` +
         'whose seeded draws live in the JS data pipeline; PyTorch runs recipes without augmentation (d2l, modern, mnist)',
     );
   }
-  const build = readTorchBuild(pythonExecutable());
-  if (!isTorchBuild(build)) throw new UsageError(`${flag}: "${TORCH_BACKEND}" needs Python with PyTorch: ${build.error}; ${TORCH_INSTALL_HINT}`);
-  return build;
+  const setup = strongestTorchSetup(pythonExecutable());
+  if (!setup.build) throw new UsageError(`${flag}: "${TORCH_BACKEND}" needs Python with PyTorch: ${setup.error}; ${TORCH_INSTALL_HINT}`);
+  return setup;
 }
 
 /** The strings a SeedRun records for a torch build (runtime line and versions). */
@@ -57,7 +58,7 @@ export interface TorchChild {
 }
 
 /** Writes the job files and starts the Python child; its stdout JSON lines are emitted as 'message' events. */
-export async function startTorchChild(job: ReproduceJob, recipe: Recipe): Promise<TorchChild> {
+export async function startTorchChild(job: ReproduceJob, recipe: Recipe, env: Record<string, string> | null = null): Promise<TorchChild> {
   if (recipe.augment) throw new CliError(`recipe "${recipe.name}" uses augmentation; the PyTorch child cannot run it`);
   const data = await loadData(recipe.dataset, { dataDir: job.dataDir, limit: job.limit ?? undefined, quiet: true });
   const spec = recipe.model();
@@ -91,7 +92,7 @@ export async function startTorchChild(job: ReproduceJob, recipe: Recipe): Promis
         },
       }),
     );
-    const child = spawn(pythonExecutable(), ['-u', TORCH_REPRODUCE_SCRIPT, jobFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(pythonExecutable(), ['-u', TORCH_REPRODUCE_SCRIPT, jobFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (!line.trim()) return;
       let message: unknown;

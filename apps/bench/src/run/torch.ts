@@ -5,12 +5,11 @@
  * same messages as a backend child, one JSON object per stdout line.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Batcher, splitToFloat, stratifiedSubset, type ImageSplit } from '@lenet/datasets';
-import { encodeSafetensors, initWeights } from '@lenet/model';
+import { stratifiedSubset, type ImageSplit } from '@lenet/datasets';
+import { cleanupTorchJob, makeTorchJobDir, writeTorchJobFiles } from '../torch/job-files.js';
 import type { ChildJob } from './types.js';
 
 export const TORCH_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'python', 'torch_reference.py');
@@ -38,55 +37,20 @@ export function checkTorch(): TorchCheck {
   return { ok: true, executable, python: python ?? null, torch: torch ?? null, note: `PyTorch ${torch} (Python ${python}) runs the reference cell` };
 }
 
-/** Raw bytes of the data the JS backends use, the batch orders and the init weights, in a temp folder. */
+/**
+ * The job folder of the run's PyTorch cell: torch/job-files.ts's files (the exact splits, the
+ * Batcher's epoch orders, the seeded init, the agreement images) plus the learning-curve subset.
+ */
 export async function prepareTorchJob(job: ChildJob, train: ImageSplit, test: ImageSplit, agreementImages: number): Promise<{ dir: string; jobFile: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'lenet-torch-'));
-  const batcher = new Batcher(train, { batchSize: job.batchSize, seed: job.seed });
-  const orders = new Uint32Array(job.epochs * train.count);
-  for (let e = 0; e < job.epochs; e++) orders.set(batcher.epochOrder(e), e * train.count);
-  const n = Math.min(agreementImages, test.count);
+  const dir = await makeTorchJobDir();
+  const data = await writeTorchJobFiles(dir, { train, test, spec: job.spec, seed: job.seed, batchSize: job.batchSize, epochs: job.epochs, agreementImages });
   const evalSubset = job.evalImages >= test.count ? test : stratifiedSubset(test, job.evalImages, 0);
-  const files = {
-    trainImages: join(dir, 'train-images.u8'),
-    trainLabels: join(dir, 'train-labels.u8'),
-    testImages: join(dir, 'test-images.u8'),
-    testLabels: join(dir, 'test-labels.u8'),
-    order: join(dir, 'order.u32'),
-    agreementImages: join(dir, 'agreement.f32'),
-    evalImages: join(dir, 'eval-images.u8'),
-    evalLabels: join(dir, 'eval-labels.u8'),
-    initWeights: join(dir, 'init.safetensors'),
-  };
-  const le = (a: Uint32Array | Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength); // x86/ARM are little-endian
-  await writeFile(files.trainImages, train.images);
-  await writeFile(files.trainLabels, train.labels);
-  await writeFile(files.testImages, test.images);
-  await writeFile(files.testLabels, test.labels);
-  await writeFile(files.order, le(orders));
+  const files = { ...data.files, evalImages: join(dir, 'eval-images.u8'), evalLabels: join(dir, 'eval-labels.u8') };
   await writeFile(files.evalImages, evalSubset.images);
   await writeFile(files.evalLabels, evalSubset.labels);
-  await writeFile(files.agreementImages, le(splitToFloat(stratifiedSubset(test, n, 0))));
-  await writeFile(files.initWeights, encodeSafetensors(initWeights(job.spec, job.seed)));
   const jobFile = join(dir, 'job.json');
-  await writeFile(
-    jobFile,
-    JSON.stringify({
-      ...job,
-      threads: job.threads,
-      files,
-      trainCount: train.count,
-      testCount: test.count,
-      evalCount: evalSubset.count,
-      rows: train.rows,
-      cols: train.cols,
-      classes: train.classNames.length,
-      agreementCount: n,
-    }),
-  );
+  await writeFile(jobFile, JSON.stringify({ ...job, ...data, files, evalCount: evalSubset.count }));
   return { dir, jobFile };
 }
 
-
-export async function cleanupTorchJob(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
-}
+export { cleanupTorchJob };
