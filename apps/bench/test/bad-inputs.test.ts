@@ -1,36 +1,20 @@
 // Fuzz-style table: the built CLI against bad files, bad flags and bad output paths. For every
 // row: the exit code, exactly one "error: ..." line on stderr (plus the usage hint for exit 2),
 // no stack frames, no "unexpected error", and nothing left behind in the working folder.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSafetensors, getPreset, initWeights, type ModelSpec } from '@lenet/model';
 import { exportOnnx } from '@lenet/backend-onnxruntime';
+import { runCli } from './cli-process.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const cli = join(here, '..', 'dist', 'cli.js');
 const tmp = mkdtempSync(join(tmpdir(), 'lenet-bad-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const DEBIAN = '/usr/share/datasets/fashion-mnist';
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: tmp, env: { ...process.env, INIT_CWD: tmp, CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[], env: Record<string, string> = {}) => runCli(args, tmp, env, { timeoutMs: 60_000, chdir: true });
 
 /** Every path under `dir` with its size: what a failed command must leave unchanged. */
 function tree(dir: string, prefix = ''): string[] {

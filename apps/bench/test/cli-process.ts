@@ -8,22 +8,30 @@ export const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', '
 
 export interface CliResult {
   code: number | null;
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
 
-/** The CLI in `cwd` (INIT_CWD: where relative paths are taken from), killed after 10 minutes. */
-export function runCli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
+export interface CliOptions {
+  /** Killed (SIGKILL) after this long; default 10 minutes. */
+  timeoutMs?: number;
+  /** The process's working directory too (INIT_CWD alone is what pnpm scripts pass). */
+  chdir?: boolean;
+}
+
+/** The CLI in `cwd` (INIT_CWD: where relative paths are taken from), with CI=1 (no TTY progress). */
+export function runCli(args: string[], cwd: string, env: Record<string, string> = {}, options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, INIT_CWD: cwd, CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.chdir ? cwd : undefined, env: { ...process.env, INIT_CWD: cwd, CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
-    child.on('close', (code) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 600_000);
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, signal, stdout, stderr });
     });
   });
 }

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSafetensors, getPreset, initWeights } from '@lenet/model';
 import type { Report } from '../src/run/types.js';
+import { runCli, type CliResult } from './cli-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '..', 'dist', 'cli.js');
@@ -19,28 +20,9 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const DEBIAN = '/usr/share/datasets/fashion-mnist';
 const TINY = ['--profile', 'smoke', '--limit', '300', '--train-steps', '2', '--inference-seconds', '0.2', '--agreement-images', '20', '--no-torch'];
 
-interface Result {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+type Result = CliResult;
 
-/** Runs the CLI without blocking the test worker (spawnSync would stall vitest's RPC). */
-function run(args: string[], env: Record<string, string> = {}, timeout = 120_000): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, INIT_CWD: tmp, CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<Result> => runCli(args, tmp, env, { timeoutMs });
 
 /** One line "error: ..." (plus the usage hint for exit 2), never a stack or "unexpected error". */
 function expectOneLineError(r: Result, code: number, pattern: RegExp) {

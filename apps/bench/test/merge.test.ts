@@ -4,15 +4,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { runCli } from './cli-process.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../src/run/types.js';
 import { parseShard, shardCells } from '../src/report/merge.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const cli = join(here, '..', 'dist', 'cli.js');
 const tmp = mkdtempSync(join(tmpdir(), 'lenet-merge-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const torchAvailable = spawnSync(existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', ['-c', 'import torch'], { timeout: 60_000 }).status === 0;

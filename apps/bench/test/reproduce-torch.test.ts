@@ -1,11 +1,9 @@
 // `reproduce` across backends: confidence intervals, the same-seed cross-backend table and mean
 // curves as units; the PyTorch job files against the Batcher; and `--backends pytorch,plain` end to
 // end on a small Fashion-MNIST subset: identical work, so the per-epoch losses agree closely.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Batcher, type ImageSplit } from '@lenet/datasets';
 import { decodeSafetensors, getPreset, initWeights } from '@lenet/model';
@@ -16,21 +14,12 @@ import { accuracyChart, crossBackend, renderMarkdown, summarize } from '../src/r
 import type { SeedRun } from '../src/reproduce/types.js';
 import { isTorchBuild, readTorchBuild, torchBuildWarning } from '../src/torch/build-info.js';
 import { stepsPerEpoch, writeTorchJobFiles } from '../src/torch/job-files.js';
+import { runCli } from './cli-process.js';
 
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
 const tmp = mkdtempSync(join(tmpdir(), 'lenet-reproduce-torch-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function run(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, INIT_CWD: tmp }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (...args: string[]) => runCli(args, tmp, {}, { timeoutMs: 240_000 });
 
 describe('meanInterval (Student t from jstat)', () => {
   it('95% interval of 3 values uses t(0.975, 2) = 4.3027', () => {

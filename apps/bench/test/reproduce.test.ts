@@ -10,22 +10,13 @@ import { summarize } from '@lenet/model';
 import { getRecipe, lrAt, RECIPE_NAMES, RECIPES, type Band } from '../src/reproduce/recipes.js';
 import { formatBand, parseSeeds, stats, verdict } from '../src/reproduce/stats.js';
 import { UsageError } from '../src/errors.js';
+import { runCli } from './cli-process.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
 const tmp = mkdtempSync(join(tmpdir(), 'lenet-reproduce-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** Runs the CLI without blocking the test worker's event loop (spawnSync would, for seconds). */
-function run(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, INIT_CWD: tmp }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (...args: string[]) => runCli(args, tmp, {}, { timeoutMs: 120_000 });
 
 describe('parseSeeds', () => {
   it.each([
