@@ -185,7 +185,9 @@ export function buildCharts(report: Report): Chart[] {
     });
   }
 
-  charts.push(
+  // Per-epoch accuracy only where no learning curve exists (older reports, runs without
+  // evaluations inside epochs): the curves above show the same points and more.
+  if (!curves.length) charts.push(
     epochs.length
       ? {
           id: 'accuracy',

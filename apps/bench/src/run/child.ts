@@ -223,10 +223,11 @@ async function trainInWindows(s: CellState, inbox: Inbox, enter: (p: Phase, deta
       });
       // The recipe ended inside a window (or the target was reached at its last evaluation).
       if (windowStart) await closeWindow(reachedTarget && job.stopAtTarget ? 'target' : 'done');
-      while (!finishCmd && !exitAsked) await awaitGrant().then(() => {
-        // A grant after the recipe ended: answer with an empty window so the parent moves on.
-        if (windowStart) return closeWindow('done');
-      });
+      // Until the parent says finish/exit, answer every grant with an empty window so it moves on.
+      while (!finishCmd && !exitAsked) {
+        await awaitGrant();
+        await closeWindow('done');
+      }
     }
     if (exitAsked || !finishCmd) return 'exit';
     const finish = finishCmd as Extract<ParentCommand, { type: 'finish' }>;
