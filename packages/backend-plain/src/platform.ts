@@ -33,8 +33,8 @@ export const singleThreadPlatform: Platform = {
     return 1;
   },
   noThreadsReason:
-    'threads > 1 needs Node.js worker_threads (the "browser" build of @lenet/backend-plain runs one thread per session; ' +
-    'for parallelism in a browser, run sessions in several Web Workers)',
+    'threads > 1 needs worker threads: Node.js worker_threads (the Node entry), or Web Workers inside a Web Worker of a ' +
+    'cross-origin-isolated page (the browser entry); none is available here',
 };
 
 let current: Platform = singleThreadPlatform;
