@@ -22,5 +22,15 @@ export default defineConfig({
   worker: { format: 'es' },
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: ISOLATION_HEADERS },
-  build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
+  build: {
+    target: 'es2022',
+    chunkSizeWarningLimit: 4096,
+    rollupOptions: {
+      output: {
+        // onnxruntime-web's threaded wasm starts its pthread workers from its own module URL
+        // (import.meta.url): in a chunk of its own they load ORT alone, not the page.
+        manualChunks: (id) => (id.includes('onnxruntime-web') ? 'onnxruntime-web' : undefined),
+      },
+    },
+  },
 });

@@ -197,6 +197,7 @@ function buildProgram(): Command {
     .option('--chromium <path>', 'browser executable (default /usr/bin/chromium, or LENET_CHROMIUM)')
     .option('--app <dir>', 'the built page (default apps/web/dist; pnpm --filter @lenet/web build)')
     .option('--screenshot <file.png>', 'save a screenshot of the page (default with --report: DIR/browser.png)')
+    .option('--train-steps <n>', 'also train each chosen page backend that can train for at most n steps (one epoch) from the seed\'s initial weights, with the report\'s recipe and subsets (else the CLI defaults, full train split); adds "<id> training @ <browser>" rows', positiveInt)
     .addOption(json())
     .action(browserCommand);
 

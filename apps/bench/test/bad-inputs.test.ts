@@ -113,6 +113,7 @@ const ROWS: [string, string[], number, RegExp, Record<string, string>?][] = [
   ['export-onnx --out below /dev/null', ['export-onnx', '--weights', 'x.safetensors', '--out', '/dev/null/m.onnx'], 2, /got a path under \/dev/],
   ['train --out under /proc', ['train', '--limit', '10', '--out', '/proc/w.safetensors'], 2, /got a path under \/proc/],
   ['train --out a folder', ['train', '--limit', '10', '--out', 'a-folder'], 2, /got an existing folder/],
+  ['browser --train-steps 0', ['browser', '--weights', 'x.safetensors', '--train-steps', '0'], 2, /--train-steps <n>.*'0' is invalid\. expected a positive integer/],
   ['browser --screenshot under /proc', ['browser', '--weights', 'x.safetensors', '--screenshot', '/proc/x.png'], 2, /--screenshot \/proc\/x\.png\)/],
 ];
 

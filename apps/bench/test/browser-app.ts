@@ -84,7 +84,9 @@ export async function checkInChromium(url: string): Promise<void> {
     expect(errors).toEqual([]);
     expect(r.kernel).toBe('wasm-simd'); // the inlined kernels, not the JS fallback
     expect(r.plainRuntime).toContain('WebAssembly SIMD kernels, 1 thread');
-    expect(r.threadsError).toContain('threads > 1 needs Node.js worker_threads');
+    // Not cross-origin isolated, on the main thread: one thread per session, and the error says why
+    // (the Web Worker pool needs SharedArrayBuffer and a thread that may block; apps/web uses it).
+    expect(r.threadsError).toContain('threads > 1 needs SharedArrayBuffer: serve the page cross-origin isolated');
     expect(r.plainLogits).toHaveLength(40);
     expect(r.plainLogits.every(Number.isFinite)).toBe(true);
     expect(r.tfLogits).toHaveLength(40);

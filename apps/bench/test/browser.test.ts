@@ -2,7 +2,6 @@
 // schema (merge unit, always), and the whole path — static server, Chromium through
 // playwright-core, the page's backends, merge, re-render — end to end when Chromium and the
 // built page (apps/web/dist, `pnpm --filter @lenet/web build`) are present.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,34 +9,33 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeBrowserRun, agreementReference } from '../src/browser/merge.js';
 import type { BrowserInfo, BrowserResult, BrowserRun } from '../src/browser/types.js';
+import { mergeTrainingRows, pageRequest, presetOf, type PageTraining, type TrainingPlan } from '../src/browser/training.js';
+import { getPreset } from '@lenet/model';
 import { validateReport } from '../src/report/schema.js';
 import { renderMarkdown } from '../src/report/markdown.js';
 import type { Report } from '../src/run/types.js';
+import { runCli } from './cli-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const cli = join(here, '..', 'dist', 'cli.js');
 const webDist = join(here, '..', '..', 'web', 'dist', 'index.html');
 const tmp = mkdtempSync(join(tmpdir(), 'lenet-browser-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function cliRun(args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, INIT_CWD: tmp, CI: '1' }, timeout: 180_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cliRun = (args: string[]) => runCli(args, tmp);
 const readReport = (dir: string) => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
 
 describe('lenet-bench browser', () => {
   const dir = join(tmp, 'run');
   let report: Report;
 
-  beforeAll(() => {
-    const r = cliRun(['run', '--backends', 'plain', '--limit', '300', '--train-steps', '2', '--inference-seconds', '0.2', '--agreement-images', '20', '--no-torch', '--out', 'run']);
+  beforeAll(async () => {
+    const r = await cliRun(['run', '--backends', 'plain', '--limit', '300', '--train-steps', '2', '--inference-seconds', '0.2', '--agreement-images', '20', '--no-torch', '--out', 'run']);
     expect(r.code, r.stderr).toBe(0);
     report = readReport(dir);
   });
 
-  it('usage: needs weights when the report has none to offer', () => {
-    const r = cliRun(['browser']);
+  it('usage: needs weights when the report has none to offer', async () => {
+    const r = await cliRun(['browser']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--weights <file.safetensors\|.onnx> is required/);
   });
@@ -69,13 +67,41 @@ describe('lenet-bench browser', () => {
     expect(renderMarkdown(merged)).toContain('| plain-wasm @ Chromium 1.2.3.4 |');
   });
 
-  it('runs the page in Chromium and merges into report.json/md/html', (ctx) => {
+  it('training rows: schema-valid, named "<id> training @ <browser>", kept by inference merges, replaced by training merges', () => {
+    const browser: BrowserInfo = { name: 'Chromium', version: '1.2.3.4', executable: '/usr/bin/chromium', headless: true, args: ['--headless'] };
+    const plan: TrainingPlan = { steps: 3, model: 'lenet5', seed: 0, batchSize: 128, lr: 0.1, recipeEpochs: 10, trainLimit: 300, testLimit: 300, threads: null };
+    const epoch = { epoch: 1, steps: 3, images: 300, trainLoss: 2.4, valLoss: 2.3, valAccuracy: 0.1, seconds: 0.3, evalSeconds: 0.1, imagesPerSecond: 1000, elapsedSeconds: 0.3, partial: false };
+    const ok: PageTraining = {
+      id: 'plain-wasm', backend: 'plain', package: '@lenet/backend-plain', where: 'web worker', status: 'ok', reason: null, phase: null, description: 'd', runtime: 'plain 0.1.0: 2 threads',
+      versions: { browser: 'Chromium 1.2.3.4', '@lenet/backend-plain': '0.1.0' }, threads: 2, startedAt: new Date().toISOString(), wallSeconds: 1, request: pageRequest('plain-wasm', plan),
+      trainCount: 300, testCount: 300, stepLosses: [2.5, 2.4, 2.3], epochs: [epoch], totalSteps: 3, trainSeconds: 0.3, imagesPerSecond: 1000, stoppedBy: null,
+      finalEvaluation: { count: 300, accuracy: 0.1, loss: 2.3, confusion: report.results[0]!.evaluation!.confusion }, batchesPerEpoch: 3,
+    };
+    const failed: PageTraining = { ...ok, id: 'tfjs-cpu', status: 'error', reason: 'boom', phase: 'session', stepLosses: [], epochs: [], finalEvaluation: null };
+    const none: PageTraining = { ...failed, id: 'tfjs-webgl', status: 'unavailable', reason: 'not installed', phase: null };
+    const merged = mergeTrainingRows(report, [ok, failed, none], plan, browser, true);
+    validateReport(merged, 'merged');
+    const rows = merged.results.filter((r) => r.backend.includes(' training @ '));
+    expect(rows.map((r) => [r.backend, r.status, r.threads])).toEqual([['plain-wasm training @ Chromium 1.2.3.4', 'ok', 2], ['tfjs-cpu training @ Chromium 1.2.3.4', 'error', 2]]);
+    expect(rows[0]!.training).toMatchObject({ totalSteps: 3, imagesPerSecond: 1000, epochSeconds: 0.3, recipeSeconds: 3, projected: true, lossTrace: [{ images: 128, loss: 2.5, epoch: 1 }, { images: 256, loss: 2.4, epoch: 1 }, { images: 300, loss: 2.3, epoch: 1 }] });
+    expect(rows[0]!.evaluation).toMatchObject({ count: 300, accuracy: 0.1, loss: 2.3 });
+    expect(merged.errors).toContainEqual({ backend: 'tfjs-cpu training @ Chromium 1.2.3.4', phase: 'session', message: 'boom' });
+    expect(merged.notes.some((n) => n.includes('tfjs-webgl cannot train here: not installed'))).toBe(true);
+    expect(renderMarkdown(merged)).toContain('| plain-wasm training @ Chromium 1.2.3.4 |');
+    // An inference-only merge of the same browser keeps them; a training merge replaces them.
+    const run: BrowserRun = { browser: 'Chromium 1.2.3.4', userAgent: 'HeadlessChrome/1.0.0.0', crossOriginIsolated: true, hardwareConcurrency: 2, weights: { source: 'w', model: 'lenet5', params: 61706, format: 'safetensors' }, dataset: 'fashion-mnist', limit: 300, testCount: 300, inferenceSeconds: 0.2, startedAt: ok.startedAt, finishedAt: ok.startedAt, results: [] };
+    expect(mergeBrowserRun(merged, run, browser, 'w').results.filter((r) => r.backend.includes(' training @ '))).toHaveLength(2);
+    expect(mergeTrainingRows(merged, [ok], plan, browser, true).results.filter((r) => r.backend.includes(' training @ '))).toHaveLength(1);
+    expect(() => presetOf({ ...getPreset('lenet5'), name: 'custom' }, 'w.safetensors')).toThrow(/--train-steps: the page trains only the presets lenet5, lenet5-modern, but w\.safetensors is the custom model "custom"/);
+  });
+
+  it('runs the page in Chromium and merges into report.json/md/html', async (ctx) => {
     if (!existsSync('/usr/bin/chromium')) return ctx.skip('/usr/bin/chromium is not installed (Debian package chromium)');
     if (!existsSync(webDist)) return ctx.skip('apps/web/dist is not built (pnpm --filter @lenet/web build)');
-    const r = cliRun(['browser', '--report', 'run', '--backends', 'plain-wasm,ort-web-wasm,tfjs-webgl', '--inference-seconds', '0.2']);
+    const r = await cliRun(['browser', '--report', 'run', '--backends', 'plain-wasm,ort-web-wasm,tfjs-webgl', '--inference-seconds', '0.2', '--train-steps', '3']);
     expect(r.code, r.stderr).toBe(0);
     const merged = readReport(dir);
-    const rows = merged.results.filter((x) => / @ Chromium \d+\.\d+\.\d+\.\d+$/.test(x.backend));
+    const rows = merged.results.filter((x) => / @ Chromium \d+\.\d+\.\d+\.\d+$/.test(x.backend) && !x.training);
     expect(rows.map((x) => x.backend.split(' @ ')[0])).toEqual(['plain-wasm', 'ort-web-wasm']);
     const node = merged.results.find((x) => x.backend === 'plain')!;
     for (const row of rows) {
@@ -89,5 +115,24 @@ describe('lenet-bench browser', () => {
     expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('plain-wasm @ Chromium');
     expect(statSync(join(dir, 'browser.png')).size).toBeGreaterThan(30_000);
     expect(r.stdout).toMatch(/merged into .*report\.json/);
+    // --train-steps 3: plain-wasm and ort-web-wasm trained in the page (300 train images, lenet5,
+    // seed 0, batch 128: 3 steps), with the threads they ran; tfjs-webgl cannot train here.
+    const trained = merged.results.filter((x) => / training @ Chromium /.test(x.backend));
+    expect(trained.map((x) => [x.backend.split(' training @ ')[0], x.status])).toEqual([['plain-wasm', 'ok'], ['ort-web-wasm', 'ok']]);
+    for (const row of trained) {
+      expect(row.training!.totalSteps).toBe(3);
+      expect(row.training!.imagesPerSecond).toBeGreaterThan(0);
+      expect(row.threads).toBeGreaterThanOrEqual(1);
+      expect(row.evaluation!.count).toBe(node.evaluation!.count);
+      // Node's plain cell (run --train-steps 2) began with the same 2 batches from the same
+      // weights: the first two losses agree (the page then trains a third batch, 44 images).
+      for (const k of [0, 1]) {
+        expect(row.training!.lossTrace[k]!.images).toBe(node.training!.lossTrace[k]!.images);
+        expect(Math.abs(row.training!.lossTrace[k]!.loss - node.training!.lossTrace[k]!.loss)).toBeLessThan(1e-5);
+      }
+    }
+    expect(merged.notes.some((n) => /browser training .*tfjs-webgl cannot train here/.test(n))).toBe(true);
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('ort-web-wasm training @ Chromium');
+    expect(r.stdout).toMatch(/in-page training, lenet5, at most 3 steps/);
   });
 });

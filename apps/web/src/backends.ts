@@ -40,12 +40,23 @@ export interface BrowserBackend {
   run(ctx: RunContext): Promise<BrowserResult>;
 }
 
+/**
+ * How each backend of the table trains in the page (train-panel.ts): filled by onMainThread and
+ * inWorker, so every entry made with them can train whenever its Backend can (canTrain).
+ */
+export type TrainTarget =
+  | { where: 'main thread'; family: BackendFamily; package: string; backend: Backend }
+  | { where: 'web worker'; family: 'plain'; package: string; tier: PlainJob['tier'] };
+export const TRAIN_TARGETS = new Map<string, TrainTarget>();
+
 function onMainThread(id: string, family: BackendFamily, pkg: string, backend: Backend): BrowserBackend['run'] {
+  TRAIN_TARGETS.set(id, { where: 'main thread', family, package: pkg, backend });
   return (ctx) =>
     runBackend({ id, family, package: pkg, where: 'main thread', backend, spec: ctx.spec, weights: ctx.weights, split: ctx.split, inferenceSeconds: ctx.inferenceSeconds, agreementImages: ctx.agreementImages, versions: ctx.browserVersions });
 }
 
 function inWorker(id: string, tier: PlainJob['tier']): BrowserBackend['run'] {
+  TRAIN_TARGETS.set(id, { where: 'web worker', family: 'plain', package: '@lenet/backend-plain', tier });
   return (ctx) =>
     new Promise<BrowserResult>((resolve, reject) => {
       const worker = new Worker(new URL('./plain.worker.ts', import.meta.url), { type: 'module', name: `lenet-${id}` });

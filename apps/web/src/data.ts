@@ -13,7 +13,7 @@ export class WeightsFormatError extends Error {
   override name = 'WeightsFormatError';
 }
 
-async function fetchBytes(url: string, what: string): Promise<Uint8Array> {
+export async function fetchBytes(url: string, what: string): Promise<Uint8Array> {
   let res: Response;
   try {
     res = await fetch(url);

@@ -12,6 +12,8 @@ import { splitToFloat } from '@lenet/datasets';
 import { BACKEND_IDS, BROWSER_BACKENDS } from './backends.js';
 import { decodeModel, loadModel, loadTestSplit, seededModel, FetchError, type LoadedModel } from './data.js';
 import { ReferenceModel } from './forward.js';
+import { mountTrainPanel, trainableIds, type TrainApi } from './train-panel.js';
+import type { TrainRequest } from './train-types.js';
 import type { BrowserResult, BrowserRun, RunOptions } from './types.js';
 import { el, paintGray, renderCharts, renderGrid, renderMaps, renderProbabilities, renderTable } from './ui.js';
 
@@ -270,12 +272,22 @@ async function run(options: RunOptions): Promise<BrowserRun> {
   }
 }
 
+let trainer: TrainApi | null = null;
+
 const api = {
   /** Resolves when the model and data are loaded (rejects with the reason otherwise). */
   ready: null as unknown as Promise<void>,
   backendIds: BACKEND_IDS,
   run,
   lastRun: () => state?.lastRun ?? null,
+  // In-page training (train-panel.ts).
+  trainableIds: trainableIds(),
+  train: async (req: Partial<TrainRequest> & { backend: string }) => {
+    await api.ready;
+    return trainer!.train(req);
+  },
+  stopTraining: () => trainer?.stop() ?? false,
+  lastTraining: () => trainer?.last() ?? null,
 };
 declare global {
   interface Window {
@@ -298,6 +310,7 @@ api.ready = (async () => {
   setupPad();
   updatePad();
   setupForm(backends, limit, seconds);
+  trainer = mountTrainPanel($('results'), { dataset: () => state.dataset, testSplit: () => state.full, versions: browserVersions, setStatus });
   setStatus('ready');
   if (query.get('autorun') === '1') void run({ backends, limit, inferenceSeconds: seconds }).catch((e: Error) => setStatus(e.message, true));
 })();

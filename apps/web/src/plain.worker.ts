@@ -1,6 +1,7 @@
 /**
- * Dedicated Web Worker running @lenet/backend-plain with threads = 1 (its multi-threaded mode
- * uses Node's worker_threads; one thread needs neither workers nor SharedArrayBuffer). The
+ * Dedicated Web Worker running @lenet/backend-plain's inference measurement with threads = 1
+ * (batch-1 latency is one thread's work in any case; training uses the package's Web Worker
+ * pool, see train.worker.ts). The
  * whole measurement runs here, so timings do not include postMessage.
  */
 import { plainBackend, plainJsBackend } from '@lenet/backend-plain';

@@ -5,10 +5,9 @@
  * same weights; backends the browser lacks must show as unavailable, not as failures; the
  * grid, activation maps and drawing canvas must work. Screenshot: test-artifacts/web.png.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '@lenet/core';
 import { evaluate, train } from '@lenet/core';
@@ -20,29 +19,10 @@ import { ortWebBackend } from '@lenet/backend-onnxruntime';
 import { tfjsWasmBackend } from '@lenet/backend-tfjs';
 import { plainBackend } from '@lenet/backend-plain';
 import type { BrowserRun } from '../src/types.js';
+import { ARTIFACTS, CHROMIUM, ensureBuilt, launchChromium, startPreview } from './page.js';
 
-const APP = join(dirname(fileURLToPath(import.meta.url)), '..');
-const ARTIFACTS = join(APP, 'test-artifacts');
-const CHROMIUM = '/usr/bin/chromium';
 const TEST_IMAGES = 1000;
 const WASM: Record<string, Backend> = { 'ort-web-wasm': ortWebBackend, 'tfjs-wasm': tfjsWasmBackend, 'plain-wasm': plainBackend };
-
-/** Newest modification time under the app's sources (to rebuild dist/ only when stale). */
-function newest(path: string): number {
-  const s = statSync(path);
-  if (!s.isDirectory()) return s.mtimeMs;
-  return Math.max(s.mtimeMs, ...readdirSync(path).map((f) => newest(join(path, f))));
-}
-
-async function ensureBuilt(): Promise<void> {
-  const built = join(APP, 'dist', 'index.html');
-  // The page's own sources and the built workspace packages it bundles.
-  const packages = ['core', 'datasets', 'model', 'backend-plain', 'backend-tfjs', 'backend-onnxruntime'].map((p) => join(APP, '..', '..', 'packages', p, 'dist'));
-  const sources = Math.max(...['src', 'server', 'index.html', 'vite.config.ts'].map((p) => newest(join(APP, p))), ...packages.filter(existsSync).map(newest));
-  if (existsSync(built) && statSync(built).mtimeMs > sources) return;
-  const { build } = await import('vite');
-  await build({ root: APP, logLevel: 'warn' });
-}
 
 describe.skipIf(!existsSync(CHROMIUM))(`the page in Chromium (needs ${CHROMIUM}, Debian package chromium)`, () => {
   let tmp: string;
@@ -79,18 +59,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the page in Chromium (needs ${CHROMIUM},
       }
     }
     await built;
-    const { preview } = await import('vite');
-    const { lenetWeb } = await import('../server/plugin.js');
-    const p = await preview({
-      root: APP,
-      configFile: false,
-      logLevel: 'warn',
-      plugins: [lenetWeb({ weightsFile })],
-      preview: { host: '127.0.0.1', port: 0, strictPort: false, headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
-    });
-    const url = p.resolvedUrls?.local[0];
-    if (!url) throw new Error('vite preview did not report a URL');
-    server = { url, close: () => p.close() };
+    server = await startPreview({ weightsFile });
   });
 
   afterAll(async () => {
@@ -100,14 +69,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the page in Chromium (needs ${CHROMIUM},
 
   it('runs the wasm backends on 1,000 test images with the Node accuracy; shows grid, maps, canvas', async () => {
     for (const [id, r] of node) expect(r.accuracy, `${id} in Node`).toBeGreaterThan(0.3); // trained, not chance
-    const { chromium } = await import('playwright-core');
-    const profile = mkdtempSync(join(tmpdir(), 'lenet-chromium-'));
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 1000 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    const { browser, close } = await launchChromium();
     try {
       const page = await browser.newPage();
       const errors: string[] = [];
@@ -171,8 +133,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the page in Chromium (needs ${CHROMIUM},
       await page.screenshot({ path: shot, fullPage: true });
       expect(statSync(shot).size).toBeGreaterThan(30_000);
     } finally {
-      await browser.close();
-      rmSync(profile, { recursive: true, force: true });
+      await close();
     }
   });
 });

@@ -52,6 +52,8 @@ function ortNodeOptions(threads: number | undefined): InferenceSession.SessionOp
 }
 
 export async function hardwareThreads(): Promise<number | undefined> {
+  // In a browser, importing node:os is a failed network request (a console error): skip it.
+  if (typeof process === 'undefined' || !process.versions?.node) return typeof navigator !== 'undefined' ? navigator.hardwareConcurrency : undefined;
   try {
     const os = (await import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_OS)) as typeof import('node:os');
     return os.availableParallelism?.() ?? os.cpus().length;

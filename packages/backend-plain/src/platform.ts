@@ -2,8 +2,9 @@
  * What differs between Node and browsers, behind one small interface: how many hardware
  * threads there are and how to start a worker thread. The Node entry (index.ts) registers
  * the worker_threads implementation (platform-node.ts); the browser entry (index.browser.ts,
- * picked by the package's "browser" export condition) registers none, so browser bundles hold
- * no Node built-in and sessions run on one thread (threads > 1 is a clear error there).
+ * picked by the package's "browser" export condition) registers the Web Worker implementation
+ * (platform-web.ts) where workers can run, else the single-thread default below, so browser
+ * bundles hold no Node built-in.
  */
 import type { WorkerInit } from './worker-types.js';
 
@@ -32,8 +33,8 @@ export const singleThreadPlatform: Platform = {
     return 1;
   },
   noThreadsReason:
-    'threads > 1 needs Node.js worker_threads (the "browser" build of @lenet/backend-plain runs one thread per session; ' +
-    'for parallelism in a browser, run sessions in several Web Workers)',
+    'threads > 1 needs worker threads: Node.js worker_threads (the Node entry), or Web Workers inside a Web Worker of a ' +
+    'cross-origin-isolated page (the browser entry); none is available here',
 };
 
 let current: Platform = singleThreadPlatform;

@@ -18,9 +18,11 @@ import { renderAll } from '../report/render.js';
 import { readReport, validateReport } from '../report/schema.js';
 import { repoRoot, writeFileAtomic } from '../run/store.js';
 import type { Report } from '../run/types.js';
+import type { BrowserInfo } from './types.js';
 import { DEFAULT_CHROMIUM, runInChromium } from './driver.js';
 import { agreementReference, mergeBrowserRun, rowName, type AgreementReference } from './merge.js';
 import { servePage } from './server.js';
+import { mergeTrainingRows, presetOf, trainInPage, trainingRowName, type PageTraining, type TrainingPlan } from './training.js';
 
 export interface BrowserCommandOptions {
   report?: string;
@@ -33,6 +35,8 @@ export interface BrowserCommandOptions {
   chromium?: string;
   app?: string;
   screenshot?: string;
+  /** Also train each chosen page backend that can train for this many steps (training rows). */
+  trainSteps?: number;
   json?: boolean;
 }
 
@@ -89,6 +93,25 @@ export async function browserCommand(opts: BrowserCommandOptions): Promise<void>
   }
   const screenshot = opts.screenshot ? userPath(opts.screenshot) : reportDir ? join(reportDir, 'browser.png') : null;
 
+  // In-page training (--train-steps): the report's recipe on its train/test subsets, else the
+  // CLI defaults on the full train split; the model must be a preset (the page builds it by name).
+  const plan: TrainingPlan | null =
+    opts.trainSteps === undefined
+      ? null
+      : {
+          steps: opts.trainSteps,
+          model: presetOf(report ? report.config.modelSpec : spec, report ? `the report's model` : weightsFile),
+          seed: report?.config.seed ?? 0,
+          batchSize: report?.config.batchSize ?? 128,
+          lr: report?.config.lr ?? 0.1,
+          recipeEpochs: report?.config.epochs ?? 10,
+          trainLimit: report ? report.config.limit : null,
+          testLimit: limit,
+          threads: null,
+        };
+  let trainings: PageTraining[] = [];
+  const onStatus = opts.json ? (t: string) => jsonLine({ type: 'status', status: t }) : (t: string) => process.stderr.write(`browser: ${t}\n`);
+
   const server = await servePage({ appDir, weightsFile, ...(opts.dataDir ? { dataDir: userPath(opts.dataDir) } : {}) });
   let result: Awaited<ReturnType<typeof runInChromium>>;
   try {
@@ -101,7 +124,8 @@ export async function browserCommand(opts: BrowserCommandOptions): Promise<void>
       inferenceSeconds,
       agreementImages: ref?.info.images ?? 0,
       screenshot,
-      onStatus: opts.json ? (t) => jsonLine({ type: 'status', status: t }) : (t) => process.stderr.write(`browser: ${t}\n`),
+      onStatus,
+      ...(plan ? { afterRun: async (page) => void (trainings = await trainInPage(page, opts.backends ?? null, plan, onStatus)) } : {}),
     });
   } finally {
     await server.close();
@@ -114,7 +138,8 @@ export async function browserCommand(opts: BrowserCommandOptions): Promise<void>
   let merged: string | null = null;
   if (report && reportFile && reportDir) {
     const shownWeights = relative(reportDir, weightsFile).startsWith('..') ? weightsFile : relative(reportDir, weightsFile);
-    const next = mergeBrowserRun(report, run, browser, shownWeights, ref);
+    let next = mergeBrowserRun(report, run, browser, shownWeights, ref);
+    if (plan) next = mergeTrainingRows(next, trainings, plan, browser, run.crossOriginIsolated);
     validateReport(next, reportFile);
     await writeFileAtomic(reportFile, JSON.stringify(next, null, 2) + '\n');
     await renderAll(reportDir, next);
@@ -122,7 +147,7 @@ export async function browserCommand(opts: BrowserCommandOptions): Promise<void>
   }
 
   if (opts.json) {
-    jsonLine({ type: 'browser', browser, run, merged, screenshot });
+    jsonLine({ type: 'browser', browser, run, ...(plan ? { training: trainings } : {}), merged, screenshot });
     return;
   }
   const rows = run.results.map((r) => [
@@ -142,7 +167,26 @@ export async function browserCommand(opts: BrowserCommandOptions): Promise<void>
         .filter((r) => r.status !== 'ok')
         .map((r) => `  ${r.id} ${r.status}: ${r.reason}\n`)
         .join('') +
+      (plan ? `\n${trainingTable(trainings, plan, browser)}` : '') +
       (merged ? `\nmerged into ${merged} (report.md/html re-rendered)\n` : '') +
       (screenshot ? `screenshot: ${screenshot}\n` : ''),
+  );
+}
+
+function trainingTable(trainings: PageTraining[], plan: TrainingPlan, browser: BrowserInfo): string {
+  const rows = trainings.map((t) => [
+    trainingRowName(t.id, browser),
+    t.status === 'error' ? `error (${t.phase})` : t.status,
+    t.threads === null ? '-' : String(t.threads),
+    t.status === 'ok' ? String(t.totalSteps) : '-',
+    t.status === 'ok' ? int(t.imagesPerSecond) : '-',
+    t.stepLosses.length ? fixed(t.stepLosses.at(-1)!) : '-',
+    t.finalEvaluation ? pct(t.finalEvaluation.accuracy) : '-',
+  ]);
+  return (
+    `in-page training, ${plan.model}, at most ${plan.steps} steps of batch ${plan.batchSize} (lr ${plan.lr}, seed ${plan.seed}):\n\n` +
+    table(['backend', 'status', 'threads', 'steps', 'train img/s', 'last loss', 'accuracy'], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r']) +
+    '\n' +
+    trainings.filter((t) => t.status !== 'ok').map((t) => `  ${t.id} ${t.status}: ${t.reason}\n`).join('')
   );
 }

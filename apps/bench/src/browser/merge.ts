@@ -78,7 +78,8 @@ export function summaryNote(run: BrowserRun, browser: BrowserInfo, weightsFile: 
 export function mergeBrowserRun(report: Report, run: BrowserRun, browser: BrowserInfo, weightsFile: string, ref: AgreementReference | null = null): Report {
   const classes = numClasses(report.config.modelSpec);
   const tag = browserTag(browser);
-  const mine = (name: string) => name.endsWith(` @ ${tag}`);
+  // Training rows ("<id> training @ ...", training.ts) are replaced only by a training merge.
+  const mine = (name: string) => name.endsWith(` @ ${tag}`) && !name.endsWith(` training @ ${tag}`);
   const rows = run.results.filter((r) => r.status !== 'unavailable').map((r) => toRow(r, run, browser, weightsFile, ref, classes));
   const unavailable = run.results.filter((r) => r.status === 'unavailable').map((r) => `browser (${tag}): ${r.id} unavailable: ${r.reason}`);
   return {

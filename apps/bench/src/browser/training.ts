@@ -1,0 +1,248 @@
+/**
+ * `lenet-bench browser --train-steps N`: in-page training rows. After the inference run the
+ * page is loaded afresh (onnxruntime-web fixes its thread count at its first session, and the
+ * inference run used one thread) and every chosen page backend that can train runs
+ * `window.lenetBench.train()` for a short budget from the seed's initial weights, with the
+ * report's recipe (model preset, batch, lr, seed, train/test subsets). Each becomes a report row
+ * "<id> training @ Chromium <version>": training throughput, the loss trace, the final loss and
+ * the accuracy of the weights it reached (after N steps, so not comparable with full runs; the
+ * training table says the budget), and the threads it ran with.
+ */
+import { PRESET_NAMES, getPreset, type ModelSpec } from '@lenet/model';
+import type { EpochMetrics } from '@lenet/core';
+import { CliError, UsageError } from '../errors.js';
+import type { BackendResult, LossPoint, Report } from '../run/types.js';
+import { browserTag } from './merge.js';
+import type { BrowserInfo } from './types.js';
+
+/** Mirrors apps/web/src/train-types.ts TrainRequest (apps do not import each other). */
+export interface PageTrainRequest {
+  backend: string;
+  model: string;
+  seed: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  trainLimit: number | null;
+  testLimit: number | null;
+  maxStepsPerEpoch: number | null;
+  evalEverySteps: number | null;
+  threads: number | null;
+  trainAccImages: number;
+}
+
+/** Mirrors apps/web/src/train-types.ts BrowserTraining (the parts used here). */
+export interface PageTraining {
+  id: string;
+  backend: string;
+  package: string;
+  where: 'main thread' | 'web worker';
+  status: 'ok' | 'unavailable' | 'error';
+  reason: string | null;
+  phase: string | null;
+  description: string;
+  runtime: string | null;
+  versions: Record<string, string>;
+  threads: number | null;
+  startedAt: string;
+  wallSeconds: number;
+  request: PageTrainRequest;
+  trainCount: number;
+  testCount: number;
+  stepLosses: number[];
+  epochs: EpochMetrics[];
+  totalSteps: number;
+  trainSeconds: number;
+  imagesPerSecond: number;
+  stoppedBy: 'signal' | 'budget' | null;
+  finalEvaluation: { count: number; accuracy: number; loss: number; confusion: number[][] } | null;
+  batchesPerEpoch: number;
+}
+
+export interface TrainingPlan {
+  steps: number;
+  model: string;
+  seed: number;
+  batchSize: number;
+  lr: number;
+  /** Recipe epochs (to project the recipe time, as for Node rows). */
+  recipeEpochs: number;
+  trainLimit: number | null;
+  testLimit: number | null;
+  threads: number | null;
+}
+
+/** The page trains only presets (it builds the spec with getPreset): check the model is one. */
+export function presetOf(spec: ModelSpec, what: string): string {
+  const name = (PRESET_NAMES as readonly string[]).find((p) => JSON.stringify(getPreset(p)) === JSON.stringify(spec));
+  if (!name) throw new UsageError(`--train-steps: the page trains only the presets ${PRESET_NAMES.join(', ')}, but ${what} is the custom model "${spec.name}"`);
+  return name;
+}
+
+/** The page's answer is data from another program: check what the rows rely on. */
+export function checkPageTraining(value: unknown, id: string): PageTraining {
+  const fail = (what: string): never => {
+    throw new CliError(`the page returned an unexpected training result for ${id}: ${what}`);
+  };
+  if (!value || typeof value !== 'object') fail('not an object');
+  const t = value as PageTraining;
+  if (t.id !== id || !['ok', 'unavailable', 'error'].includes(t.status)) fail(`bad id/status ${JSON.stringify({ id: t.id, status: t.status })}`);
+  if (t.status === 'ok' && (!Array.isArray(t.stepLosses) || !Array.isArray(t.epochs) || !t.finalEvaluation)) fail('ok but without step losses, epochs or final evaluation');
+  return t;
+}
+
+/** Step losses as LossPoints (images trained so far, mean loss), at most ~100 buckets. */
+export function lossTrace(t: PageTraining): LossPoint[] {
+  const { batchSize } = t.request;
+  const perEpoch = t.epochs.length ? t.epochs.map((e) => e.steps) : [t.stepLosses.length];
+  const points: { images: number; loss: number; epoch: number }[] = [];
+  let k = 0;
+  let images = 0;
+  perEpoch.forEach((steps, e) => {
+    for (let s = 0; s < steps && k < t.stepLosses.length; s++, k++) {
+      images += Math.min(batchSize, t.trainCount - s * batchSize);
+      points.push({ images, loss: t.stepLosses[k]!, epoch: e + 1 });
+    }
+  });
+  const size = Math.max(1, Math.ceil(points.length / 100));
+  const out: LossPoint[] = [];
+  for (let i = 0; i < points.length; i += size) {
+    const b = points.slice(i, i + size);
+    out.push({ images: b.at(-1)!.images, loss: b.reduce((a, p) => a + p.loss, 0) / b.length, epoch: b.at(-1)!.epoch });
+  }
+  return out;
+}
+
+export function trainingRowName(id: string, browser: BrowserInfo): string {
+  return `${id} training @ ${browserTag(browser)}`;
+}
+
+export function toTrainingRow(t: PageTraining, plan: TrainingPlan, browser: BrowserInfo, isolated: boolean): BackendResult {
+  const where = `${t.where}${isolated ? ', cross-origin isolated' : ''}`;
+  const ok = t.status === 'ok';
+  const epochImages = t.epochs.reduce((a, e) => a + e.images, 0);
+  // One full epoch of the train subset at the measured rate (projected: N steps are a sample).
+  const epochSeconds = t.imagesPerSecond > 0 ? t.trainCount / t.imagesPerSecond : 0;
+  const last = t.epochs.at(-1);
+  return {
+    backend: trainingRowName(t.id, browser),
+    kind: 'backend',
+    status: ok ? 'ok' : 'error',
+    package: t.package || null,
+    description: t.description,
+    canTrain: true,
+    runtime: `${t.runtime ?? t.backend} in ${browserTag(browser)} (headless, ${where})`,
+    versions: { ...Object.fromEntries(Object.entries(t.versions).filter(([k, v]) => k !== 'browser' && v !== 'unknown')), [browser.name.toLowerCase()]: browser.version },
+    threads: t.threads,
+    startedAt: t.startedAt,
+    wallSeconds: t.wallSeconds,
+    training: ok
+      ? {
+          epochs: t.epochs,
+          stoppedBy: t.stoppedBy === 'budget' ? 'budget' : null,
+          budget: { maxSeconds: null, maxStepsPerEpoch: plan.steps, reason: `browser: ${plan.steps} training steps (--train-steps)` },
+          totalSteps: t.totalSteps,
+          trainSeconds: t.trainSeconds,
+          imagesPerSecond: t.imagesPerSecond,
+          epochSeconds,
+          recipeSeconds: epochSeconds * plan.recipeEpochs,
+          projected: epochImages < t.trainCount * plan.recipeEpochs,
+          timeToTarget: null,
+          lossTrace: lossTrace(t),
+          probe: null,
+          weightsFile: null,
+        }
+      : null,
+    trainingSkipped: null,
+    evaluation: ok && t.finalEvaluation ? { ...t.finalEvaluation, seconds: last?.evalSeconds ?? 0 } : null,
+    inference: null,
+    peakRssMB: null,
+    agreement: null,
+    error: ok ? null : { phase: t.phase ?? 'train', message: t.reason ?? 'failed' },
+  };
+}
+
+function trainingNote(plan: TrainingPlan, browser: BrowserInfo, trainings: PageTraining[]): string {
+  const ran = trainings.filter((t) => t.status === 'ok').map((t) => `${t.id} (${t.threads ?? '?'} thread${t.threads === 1 ? '' : 's'})`);
+  const first = trainings.find((t) => t.status === 'ok');
+  return (
+    `browser training (${browserTag(browser)}): ${ran.length ? ran.join(', ') : 'no backend'} trained ${plan.model} in the page for ${plan.steps} step(s) ` +
+    `from initWeights(seed ${plan.seed}) in the seed's batch order (batch ${plan.batchSize}, lr ${plan.lr}) on ` +
+    `${first ? `${first.trainCount.toLocaleString('en-US')} train / ${first.testCount.toLocaleString('en-US')} test images` : 'the train split'}; ` +
+    `accuracy is after those steps only, and epoch/recipe times are projected from the measured img/s`
+  );
+}
+
+/** Adds (or replaces, for the same browser version) the training rows in `report`. */
+export function mergeTrainingRows(report: Report, trainings: PageTraining[], plan: TrainingPlan, browser: BrowserInfo, isolated: boolean): Report {
+  const tag = browserTag(browser);
+  const mine = (name: string) => name.endsWith(` training @ ${tag}`);
+  const rows = trainings.filter((t) => t.status !== 'unavailable').map((t) => toTrainingRow(t, plan, browser, isolated));
+  const unavailable = trainings.filter((t) => t.status === 'unavailable').map((t) => `browser training (${tag}): ${t.id} cannot train here: ${t.reason}`);
+  return {
+    ...report,
+    updatedAt: new Date().toISOString(),
+    results: [...report.results.filter((r) => !mine(r.backend)), ...rows],
+    errors: [
+      ...report.errors.filter((e) => !mine(e.backend)),
+      ...rows.filter((r) => r.error).map((r) => ({ backend: r.backend, phase: r.error!.phase, message: r.error!.message })),
+    ],
+    notes: [...report.notes.filter((n) => !n.startsWith(`browser training (${tag})`)), trainingNote(plan, browser, trainings), ...unavailable],
+  };
+}
+
+/** The request the page gets for one backend. */
+export function pageRequest(id: string, plan: TrainingPlan): PageTrainRequest {
+  return {
+    backend: id,
+    model: plan.model,
+    seed: plan.seed,
+    epochs: 1,
+    batchSize: plan.batchSize,
+    lr: plan.lr,
+    trainLimit: plan.trainLimit,
+    testLimit: plan.testLimit,
+    maxStepsPerEpoch: plan.steps,
+    evalEverySteps: null,
+    threads: plan.threads,
+    trainAccImages: 0,
+  };
+}
+
+interface TrainPageApi {
+  lenetBench: {
+    ready: Promise<void>;
+    trainableIds: string[];
+    train(r: PageTrainRequest): Promise<unknown>;
+  };
+}
+
+/**
+ * Reloads the page (a fresh onnxruntime-web, whose thread count is fixed at its first session)
+ * and trains each of `ids` that the page can train (all trainable ones when null); ids that
+ * exist but cannot train come back as "unavailable" with the reason.
+ */
+export async function trainInPage(page: import('playwright-core').Page, ids: string[] | null, plan: TrainingPlan, onStatus?: (t: string) => void): Promise<PageTraining[]> {
+  await page.goto(page.url());
+  await page.evaluate(() => (window as unknown as TrainPageApi).lenetBench.ready);
+  const trainable = await page.evaluate(() => (window as unknown as TrainPageApi).lenetBench.trainableIds);
+  const out: PageTraining[] = [];
+  for (const id of ids ?? trainable) {
+    if (!trainable.includes(id)) {
+      out.push({ ...emptyTraining(id, pageRequest(id, plan)), status: 'unavailable', reason: `${id} is inference-only in the page (its backend has no trainStep)` });
+      continue;
+    }
+    onStatus?.(`training ${id} for ${plan.steps} steps…`);
+    const raw = await page.evaluate((r) => (window as unknown as TrainPageApi).lenetBench.train(r), pageRequest(id, plan));
+    out.push(checkPageTraining(raw, id));
+  }
+  return out;
+}
+
+function emptyTraining(id: string, request: PageTrainRequest): PageTraining {
+  return {
+    id, backend: id, package: '', where: 'main thread', status: 'unavailable', reason: null, phase: null, description: '', runtime: null, versions: {}, threads: null,
+    startedAt: new Date().toISOString(), wallSeconds: 0, request, trainCount: 0, testCount: 0, stepLosses: [], epochs: [], totalSteps: 0, trainSeconds: 0, imagesPerSecond: 0,
+    stoppedBy: null, finalEvaluation: null, batchesPerEpoch: 0,
+  };
+}

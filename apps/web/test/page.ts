@@ -1,0 +1,64 @@
+// Shared by the Chromium tests: build dist/ when stale, serve it with `vite preview` (the app's
+// plugin, COOP/COEP), and launch Debian's Chromium through playwright-core.
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BrowserContext } from 'playwright-core';
+import type { LenetWebOptions } from '../server/plugin.js';
+
+export const APP = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const ARTIFACTS = join(APP, 'test-artifacts');
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Newest modification time under the app's sources (to rebuild dist/ only when stale). */
+function newest(path: string): number {
+  const s = statSync(path);
+  if (!s.isDirectory()) return s.mtimeMs;
+  return Math.max(s.mtimeMs, ...readdirSync(path).map((f) => newest(join(path, f))));
+}
+
+export async function ensureBuilt(): Promise<void> {
+  const built = join(APP, 'dist', 'index.html');
+  // The page's own sources and the built workspace packages it bundles.
+  const packages = ['core', 'datasets', 'model', 'backend-plain', 'backend-tfjs', 'backend-onnxruntime'].map((p) => join(APP, '..', '..', 'packages', p, 'dist'));
+  const sources = Math.max(...['src', 'server', 'index.html', 'vite.config.ts'].map((p) => newest(join(APP, p))), ...packages.filter(existsSync).map(newest));
+  if (existsSync(built) && statSync(built).mtimeMs > sources) return;
+  const { build } = await import('vite');
+  await build({ root: APP, logLevel: 'warn' });
+}
+
+export async function startPreview(options: LenetWebOptions = {}): Promise<{ url: string; close(): Promise<void> }> {
+  const { preview } = await import('vite');
+  const { lenetWeb } = await import('../server/plugin.js');
+  const p = await preview({
+    root: APP,
+    configFile: false,
+    logLevel: 'warn',
+    plugins: [lenetWeb(options)],
+    preview: { host: '127.0.0.1', port: 0, strictPort: false, headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
+  });
+  const url = p.resolvedUrls?.local[0];
+  if (!url) throw new Error('vite preview did not report a URL');
+  return { url, close: () => p.close() };
+}
+
+/** A headless Chromium with a fresh profile; close() also removes the profile. */
+export async function launchChromium(): Promise<{ browser: BrowserContext; close(): Promise<void> }> {
+  const { chromium } = await import('playwright-core');
+  const profile = mkdtempSync(join(tmpdir(), 'lenet-chromium-'));
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 1000 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  return {
+    browser,
+    close: async () => {
+      await browser.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
