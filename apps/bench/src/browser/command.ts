@@ -19,6 +19,7 @@ import { readReport, validateReport } from '../report/schema.js';
 import { repoRoot, writeFileAtomic } from '../run/store.js';
 import type { Report } from '../run/types.js';
 import { DEFAULT_CHROMIUM, runInChromium } from './driver.js';
+import { adapterLines } from './gpu.js';
 import { agreementReference, mergeBrowserRun, rowName, type AgreementReference } from './merge.js';
 import { servePage } from './server.js';
 
@@ -142,6 +143,7 @@ export async function browserCommand(opts: BrowserCommandOptions): Promise<void>
         .filter((r) => r.status !== 'ok')
         .map((r) => `  ${r.id} ${r.status}: ${r.reason}\n`)
         .join('') +
+      adapterLines(run.results) +
       (merged ? `\nmerged into ${merged} (report.md/html re-rendered)\n` : '') +
       (screenshot ? `screenshot: ${screenshot}\n` : ''),
   );
