@@ -96,7 +96,10 @@ export function defineTfjsBackend(definition: TfjsBackendDefinition): Backend {
     };
     if (threads !== undefined) result.threads = threads;
     const adapter = loaded.adapter?.();
-    if (adapter) Object.assign(result, adapter);
+    if (adapter) {
+      result.adapter = adapter.adapter;
+      result.softwareFallback = adapter.softwareFallback;
+    }
     return result;
   }
 

@@ -39,7 +39,7 @@ export interface BackendInfo {
   /**
    * GPU backends only: the device that runs the kernels, as the browser names it (WebGL's
    * unmasked renderer, WebGPU's adapter info), e.g. "ANGLE (Google, Vulkan 1.3.0 (SwiftShader
-   * Device (Subzero)))" or "webgpu: google swiftshader (fallback adapter)".
+   * Device (Subzero)))" or "WebGPU: google swiftshader (fallback adapter)".
    */
   adapter?: string;
   /**
