@@ -7,8 +7,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './cli-process.js';
 import { mergeBrowserRun, agreementReference } from '../src/browser/merge.js';
-import type { BrowserInfo, BrowserResult, BrowserRun } from '../src/browser/types.js';
+import { checkBrowserRun, type BrowserInfo, type BrowserResult, type BrowserRun } from '../src/browser/types.js';
+import { chromiumArgs } from '../src/browser/gpu.js';
+import { CHROMIUM_ARGS } from '../src/browser/driver.js';
 import { mergeTrainingRows, pageRequest, presetOf, type PageTraining, type TrainingPlan } from '../src/browser/training.js';
 import { getPreset } from '@lenet/model';
 import { validateReport } from '../src/report/schema.js';
@@ -21,6 +24,7 @@ const webDist = join(here, '..', '..', 'web', 'dist', 'index.html');
 const tmp = mkdtempSync(join(tmpdir(), 'lenet-browser-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+// Async: a long spawnSync starves vitest's worker RPC (see cli-process.ts).
 const cliRun = (args: string[]) => runCli(args, tmp);
 const readReport = (dir: string) => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
 
@@ -32,6 +36,15 @@ describe('lenet-bench browser', () => {
     const r = await cliRun(['run', '--backends', 'plain', '--limit', '300', '--train-steps', '2', '--inference-seconds', '0.2', '--agreement-images', '20', '--no-torch', '--out', 'run']);
     expect(r.code, r.stderr).toBe(0);
     report = readReport(dir);
+  });
+
+  it('starts Chromium with software WebGL/WebGPU flags only when a GPU backend is asked for', () => {
+    expect(chromiumArgs(CHROMIUM_ARGS, ['plain-wasm', 'ort-web-wasm'])).toEqual(CHROMIUM_ARGS);
+    for (const backends of [null, ['plain-wasm', 'tfjs-webgl'], ['ort-web-webgpu']]) {
+      const args = chromiumArgs(CHROMIUM_ARGS, backends);
+      expect(args).not.toContain('--disable-gpu');
+      expect(args).toEqual(expect.arrayContaining(['--enable-unsafe-swiftshader', '--enable-unsafe-webgpu', '--headless', '--no-sandbox']));
+    }
   });
 
   it('usage: needs weights when the report has none to offer', async () => {
@@ -46,25 +59,36 @@ describe('lenet-bench browser', () => {
     const base = { family: 'plain', package: '@lenet/backend-plain', where: 'web worker', description: 'd', versions: { browser: 'Chromium 1.2.3.4', x: '1' }, threads: 1, startedAt: new Date().toISOString(), wallSeconds: 1 } as const;
     const results: BrowserResult[] = [
       { ...base, id: 'plain-wasm', backend: 'plain', status: 'ok', reason: null, phase: null, runtime: 'plain 0.1.0', evaluation: { ...report.results[0]!.evaluation! }, inference: { tool: 't', batch1: latency(1, 0.1), batch256: latency(256, 20) }, agreementLogits: Array.from(ref.logits) },
-      { ...base, id: 'tfjs-webgl', backend: 'tfjs-webgl', status: 'unavailable', reason: 'not installed', phase: null, runtime: null, evaluation: null, inference: null, agreementLogits: null },
+      { ...base, id: 'tfjs-webgpu', backend: 'tfjs-webgpu', status: 'unavailable', reason: 'no adapter', phase: null, runtime: null, evaluation: null, inference: null, agreementLogits: null },
       { ...base, id: 'plain-js', backend: 'plain-js', status: 'error', reason: 'boom', phase: 'session', runtime: null, evaluation: null, inference: null, agreementLogits: null },
+      { ...base, family: 'tfjs', package: '@lenet/backend-tfjs/gpu', where: 'main thread', id: 'tfjs-webgl', backend: 'tfjs-webgl', status: 'ok', reason: null, phase: null, runtime: 'tfjs 4.22.0 webgl (WebGL2, float32 render targets)', adapter: 'ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero)))', softwareFallback: true, evaluation: { ...report.results[0]!.evaluation! }, inference: { tool: 't', batch1: latency(1, 2), batch256: latency(256, 800) }, agreementLogits: Array.from(ref.logits) },
     ];
     const run: BrowserRun = { browser: 'Chromium 1.2.3.4', userAgent: 'HeadlessChrome/1.0.0.0', crossOriginIsolated: true, hardwareConcurrency: 2, weights: { source: '/lenet-weights/default', model: 'lenet5', params: 61706, format: 'safetensors' }, dataset: 'fashion-mnist', limit: 300, testCount: 300, inferenceSeconds: 0.2, startedAt: base.startedAt, finishedAt: base.startedAt, results };
     const browser: BrowserInfo = { name: 'Chromium', version: '1.2.3.4', executable: '/usr/bin/chromium', headless: true, args: ['--headless'] };
     const merged = mergeBrowserRun(report, run, browser, 'agreement/weights.safetensors', ref);
     validateReport(merged, 'merged');
     const rows = merged.results.filter((r) => r.backend.endsWith('@ Chromium 1.2.3.4'));
-    expect(rows.map((r) => [r.backend, r.status])).toEqual([['plain-wasm @ Chromium 1.2.3.4', 'ok'], ['plain-js @ Chromium 1.2.3.4', 'error']]);
+    expect(rows.map((r) => [r.backend, r.status])).toEqual([['plain-wasm @ Chromium 1.2.3.4', 'ok'], ['plain-js @ Chromium 1.2.3.4', 'error'], ['tfjs-webgl @ Chromium 1.2.3.4', 'ok']]);
+    // GPU rows carry the adapter and the software-fallback flag; the others have neither.
+    expect(rows[2]).toMatchObject({ adapter: 'ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero)))', softwareFallback: true });
+    expect(rows[0]).not.toHaveProperty('adapter');
     expect(rows[0]!.versions).toEqual({ x: '1', chromium: '1.2.3.4' });
     expect(rows[0]!.agreement).toMatchObject({ images: 20, maxAbsLogitDiff: 0, identicalCount: 20 });
     expect(merged.errors).toContainEqual({ backend: 'plain-js @ Chromium 1.2.3.4', phase: 'session', message: 'boom' });
-    expect(merged.notes.some((n) => n.includes('tfjs-webgl unavailable: not installed'))).toBe(true);
-    expect(merged.results.length).toBe(report.results.length + 2);
+    expect(merged.notes.some((n) => n.includes('tfjs-webgpu unavailable: no adapter'))).toBe(true);
+    expect(merged.results.length).toBe(report.results.length + 3);
     // Merging the same browser version again replaces its rows and notes instead of adding more.
     const twice = mergeBrowserRun(merged, run, browser, 'agreement/weights.safetensors', ref);
     expect(twice.results.length).toBe(merged.results.length);
     expect(twice.notes.length).toBe(merged.notes.length);
-    expect(renderMarkdown(merged)).toContain('| plain-wasm @ Chromium 1.2.3.4 |');
+    const md = renderMarkdown(merged);
+    expect(md).toContain('| plain-wasm @ Chromium 1.2.3.4 |');
+    // The fallback row's timings are marked, and the mark explained; the adapter is listed.
+    expect(md).toContain('| tfjs-webgl @ Chromium 1.2.3.4 ‡ |');
+    expect(md).toContain('‡ software fallback adapter (the GPU emulated on the CPU, e.g. SwiftShader): timings shown but not representative');
+    expect(md).toContain('GPU adapters: tfjs-webgl @ Chromium 1.2.3.4: ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero))) (software fallback');
+    // A wrong-typed adapter from the page is rejected before merging.
+    expect(() => checkBrowserRun({ ...run, results: [{ ...results[3]!, softwareFallback: 'yes' }] })).toThrow(/tfjs-webgl: softwareFallback must be a boolean/);
   });
 
   it('training rows: schema-valid, named "<id> training @ <browser>", kept by inference merges, replaced by training merges', () => {
@@ -98,12 +122,23 @@ describe('lenet-bench browser', () => {
   it('runs the page in Chromium and merges into report.json/md/html', async (ctx) => {
     if (!existsSync('/usr/bin/chromium')) return ctx.skip('/usr/bin/chromium is not installed (Debian package chromium)');
     if (!existsSync(webDist)) return ctx.skip('apps/web/dist is not built (pnpm --filter @lenet/web build)');
-    const r = await cliRun(['browser', '--report', 'run', '--backends', 'plain-wasm,ort-web-wasm,tfjs-webgl', '--inference-seconds', '0.2', '--train-steps', '3']);
+    // tfjs-webgl: software WebGL (SwiftShader) here, so Chromium is started with the GPU flags.
+    const r = await cliRun(['browser', '--report', 'run', '--backends', 'plain-wasm,ort-web-wasm,tfjs-webgl,ort-web-webgl', '--inference-seconds', '0.2', '--train-steps', '3']);
     expect(r.code, r.stderr).toBe(0);
     const merged = readReport(dir);
     const rows = merged.results.filter((x) => / @ Chromium \d+\.\d+\.\d+\.\d+$/.test(x.backend) && !x.training);
-    expect(rows.map((x) => x.backend.split(' @ ')[0])).toEqual(['plain-wasm', 'ort-web-wasm']);
+    expect(rows.map((x) => x.backend.split(' @ ')[0])).toEqual(['plain-wasm', 'ort-web-wasm', 'tfjs-webgl']);
     const node = merged.results.find((x) => x.backend === 'plain')!;
+    const gpu = rows.pop()!;
+    expect(gpu.status, gpu.error?.message).toBe('ok');
+    expect(gpu.adapter).toMatch(/SwiftShader/);
+    expect(gpu.softwareFallback).toBe(true);
+    expect(gpu.evaluation!.count).toBe(node.evaluation!.count);
+    // float32 shaders vs the float64 reference on the run's shared weights.
+    expect(gpu.agreement!.maxAbsLogitDiff).toBeLessThan(1e-3);
+    expect(r.stdout).toMatch(/tfjs-webgl ran on ANGLE .*SwiftShader.* — software fallback: timings shown but not representative/);
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toMatch(/\| tfjs-webgl @ Chromium [\d.]+ ‡ \|/);
+    expect(merged.notes.some((n) => n.includes('--enable-unsafe-swiftshader') && !n.includes('--disable-gpu'))).toBe(true);
     for (const row of rows) {
       expect(row.status).toBe('ok');
       // Same shared weights, same 300 test images: the same accuracy as plain in Node.
@@ -111,14 +146,14 @@ describe('lenet-bench browser', () => {
       expect(row.evaluation!.accuracy).toBe(node.evaluation!.accuracy);
       expect(row.agreement!.identicalPredictions).toBe(1);
     }
-    expect(merged.notes.some((n) => /tfjs-webgl unavailable/.test(n))).toBe(true);
+    expect(merged.notes.some((n) => /ort-web-webgl unavailable/.test(n))).toBe(true);
     expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('plain-wasm @ Chromium');
     expect(statSync(join(dir, 'browser.png')).size).toBeGreaterThan(30_000);
     expect(r.stdout).toMatch(/merged into .*report\.json/);
-    // --train-steps 3: plain-wasm and ort-web-wasm trained in the page (300 train images, lenet5,
-    // seed 0, batch 128: 3 steps), with the threads they ran; tfjs-webgl cannot train here.
+    // --train-steps 3: plain-wasm, ort-web-wasm and tfjs-webgl (SwiftShader) trained in the page
+    // (300 train images, lenet5, seed 0, batch 128: 3 steps), with the threads they ran.
     const trained = merged.results.filter((x) => / training @ Chromium /.test(x.backend));
-    expect(trained.map((x) => [x.backend.split(' training @ ')[0], x.status])).toEqual([['plain-wasm', 'ok'], ['ort-web-wasm', 'ok']]);
+    expect(trained.map((x) => [x.backend.split(' training @ ')[0], x.status])).toEqual([['plain-wasm', 'ok'], ['ort-web-wasm', 'ok'], ['tfjs-webgl', 'ok']]);
     for (const row of trained) {
       expect(row.training!.totalSteps).toBe(3);
       expect(row.training!.imagesPerSecond).toBeGreaterThan(0);
@@ -128,10 +163,11 @@ describe('lenet-bench browser', () => {
       // weights: the first two losses agree (the page then trains a third batch, 44 images).
       for (const k of [0, 1]) {
         expect(row.training!.lossTrace[k]!.images).toBe(node.training!.lossTrace[k]!.images);
-        expect(Math.abs(row.training!.lossTrace[k]!.loss - node.training!.lossTrace[k]!.loss)).toBeLessThan(1e-5);
+        // float32 everywhere; WebGL shaders round differently from wasm/CPU kernels (~1e-6 seen).
+        expect(Math.abs(row.training!.lossTrace[k]!.loss - node.training!.lossTrace[k]!.loss)).toBeLessThan(row.backend.startsWith('tfjs-webgl') ? 1e-4 : 1e-5);
       }
     }
-    expect(merged.notes.some((n) => /browser training .*tfjs-webgl cannot train here/.test(n))).toBe(true);
+    expect(merged.notes.some((n) => /browser training .*ort-web-webgl cannot train here/.test(n))).toBe(true);
     expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('ort-web-wasm training @ Chromium');
     expect(r.stdout).toMatch(/in-page training, lenet5, at most 3 steps/);
   });

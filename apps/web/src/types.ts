@@ -53,6 +53,10 @@ export interface BrowserResult {
   runtime: string | null;
   versions: Record<string, string>;
   threads: number | null;
+  /** GPU backends: the adapter / renderer the kernels ran on (BackendInfo.adapter). */
+  adapter?: string | null;
+  /** GPU backends: true on a software fallback (SwiftShader etc.): timings not representative. */
+  softwareFallback?: boolean | null;
   startedAt: string;
   wallSeconds: number;
   evaluation: BrowserEvaluation | null;

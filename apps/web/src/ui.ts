@@ -1,6 +1,7 @@
 /** DOM rendering: results table, SVG bar charts, image grid, feature maps, probability bars. */
 import type { ImageSplit } from '@lenet/datasets';
 import type { FeatureMaps } from './forward.js';
+import { chartLabel, fallbackFootnote, gpuNote } from './gpu-ui.js';
 import type { BrowserResult } from './types.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -41,6 +42,7 @@ export function renderTable(tbody: HTMLElement, results: BrowserResult[]): void 
       [r.runtime ?? '', 'runtime'],
     ];
     for (const [text, cls] of cells) tr.append(el('td', cls ? { class: cls } : {}, text));
+    if (r.adapter) tr.lastElementChild!.append(gpuNote(r));
     tbody.append(tr);
   }
 }
@@ -73,9 +75,11 @@ export function renderCharts(host: HTMLElement, results: BrowserResult[]): void 
   const note = (r: BrowserResult) => (r.status === 'unavailable' ? 'unavailable' : r.status === 'error' ? 'error' : '');
   host.replaceChildren(
     barChart('test accuracy', results.map((r) => ({ label: r.id, value: r.evaluation ? r.evaluation.accuracy * 100 : null, note: note(r) })), ' %', 2),
-    barChart('batch-1 latency, p50 (lower is better)', results.map((r) => ({ label: r.id, value: r.inference ? r.inference.batch1.p50Ms : null, note: note(r) })), ' ms', 3),
-    barChart('batch-256 throughput', results.map((r) => ({ label: r.id, value: r.inference ? r.inference.batch256.imagesPerSecond : null, note: note(r) })), ' img/s', 0),
+    barChart('batch-1 latency, p50 (lower is better)', results.map((r) => ({ label: chartLabel(r), value: r.inference ? r.inference.batch1.p50Ms : null, note: note(r) })), ' ms', 3),
+    barChart('batch-256 throughput', results.map((r) => ({ label: chartLabel(r), value: r.inference ? r.inference.batch256.imagesPerSecond : null, note: note(r) })), ' img/s', 0),
   );
+  const footnote = fallbackFootnote(results);
+  if (footnote) host.append(footnote);
 }
 
 /** Draws a 2-D array of values into a canvas (grayscale, min..max scaled unless given). */

@@ -52,7 +52,8 @@ export async function launchChromium(): Promise<{ browser: BrowserContext; close
     headless: true,
     acceptDownloads: true,
     viewport: { width: 1280, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    // No --disable-gpu, and SwiftShader allowed: tfjs-webgl runs on software WebGL here.
+    args: ['--headless', '--no-sandbox', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
   return {
     browser,

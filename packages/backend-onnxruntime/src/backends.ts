@@ -98,14 +98,19 @@ export const ortNodeBackend: Backend = {
 
 // ---------------------------------------------------------------- ort-web
 
-type OrtWebModule = OrtModule & {
-  env: { versions: Record<string, string>; wasm: { numThreads?: number; simd?: boolean | string; proxy?: boolean } };
+export type OrtWebModule = OrtModule & {
+  env: {
+    versions: Record<string, string>;
+    wasm: { numThreads?: number; simd?: boolean | string; proxy?: boolean };
+    /** Set by onnxruntime-web once its WebGPU EP is initialised (the GPUAdapter it uses). */
+    webgpu?: { adapter?: unknown; powerPreference?: 'low-power' | 'high-performance' };
+  };
 };
 let ortWebPromise: Promise<OrtWebModule> | undefined;
 /** Thread count the wasm runtime was initialised with (fixed for the life of the process/page). */
 let ortWebThreads: number | undefined;
 
-function loadOrtWeb(): Promise<OrtWebModule> {
+export function loadOrtWeb(): Promise<OrtWebModule> {
   ortWebPromise ??= import('onnxruntime-web').then(
     (m) => ((m as unknown as { default?: OrtWebModule }).default?.InferenceSession ? (m as unknown as { default: OrtWebModule }).default : (m as unknown as OrtWebModule)),
     (e: unknown) => {
@@ -171,29 +176,40 @@ export const ortWebBackend: Backend = {
     };
   },
   async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}) {
-    const threads = await ortWebThreadsFor(checkThreads('ort-web', options.threads));
-    const ort = await loadOrtWeb();
-    const first = ortWebThreads === undefined;
-    if (first) {
-      ort.env.wasm.numThreads = threads;
-      ortWebThreads = threads;
-    }
-    const session = await OrtSession.create(
-      {
-        backendName: 'ort-web',
-        ort,
-        // Same options as ort-node; the wasm EP takes its thread count from env.wasm.numThreads.
-        sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all', executionMode: 'sequential', enableCpuMemArena: true, enableMemPattern: true },
-        preallocatedOutputs: false,
-      },
-      spec,
-      weights,
+    return withOrtWeb('ort-web', options.threads, (ort) =>
+      OrtSession.create(
+        {
+          backendName: 'ort-web',
+          ort,
+          // Same options as ort-node; the wasm EP takes its thread count from env.wasm.numThreads.
+          sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all', executionMode: 'sequential', enableCpuMemArena: true, enableMemPattern: true },
+          preallocatedOutputs: false,
+        },
+        spec,
+        weights,
+      ),
     );
-    // Where threads cannot run, onnxruntime-web falls back to 1 thread (with a console warning)
-    // and says so in env.wasm.numThreads: record that so info() stays truthful.
-    if (first && typeof ort.env.wasm.numThreads === 'number') ortWebThreads = ort.env.wasm.numThreads;
-    return session;
   },
 };
+
+/**
+ * Runs `create` with onnxruntime-web loaded and its wasm thread count fixed (the first session
+ * of the page/process fixes it, see ortWebThreadsFor). Shared by ort-web and ort-web-webgpu:
+ * both EPs live in one onnxruntime-web instance and one wasm module.
+ */
+export async function withOrtWeb<T>(backend: string, threadsOption: unknown, create: (ort: OrtWebModule) => Promise<T>): Promise<T> {
+  const threads = await ortWebThreadsFor(checkThreads(backend, threadsOption));
+  const ort = await loadOrtWeb();
+  const first = ortWebThreads === undefined;
+  if (first) {
+    ort.env.wasm.numThreads = threads;
+    ortWebThreads = threads;
+  }
+  const result = await create(ort);
+  // Where threads cannot run, onnxruntime-web falls back to 1 thread (with a console warning)
+  // and says so in env.wasm.numThreads: record that so info() stays truthful.
+  if (first && typeof ort.env.wasm.numThreads === 'number') ortWebThreads = ort.env.wasm.numThreads;
+  return result;
+}
 
 export const backends: Backend[] = [ortNodeBackend, ortWebBackend];

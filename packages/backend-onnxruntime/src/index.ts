@@ -6,4 +6,5 @@ export { buildTrainingGraph, LABELS_NAME, LR_NAME, LOSS_NAME, nextName, gradName
 export type { TrainingGraph, TrainingGraphOptions } from './training-graph.js';
 export { OnnxExportError, OnnxFormatError } from './errors.js';
 export { ortNodeBackend, ortWebBackend, backends } from './backends.js';
+export { ortWebGpuBackend } from './webgpu.js';
 export { PACKAGE_VERSION } from './version.js';

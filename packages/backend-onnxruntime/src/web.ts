@@ -16,4 +16,5 @@ import type { Backend } from '@lenet/core';
 import { ortWebBackend } from './backends.js';
 /** In browsers only ort-web can run. */
 export const backends: Backend[] = [ortWebBackend];
+export { ortWebGpuBackend } from './webgpu.js';
 export { PACKAGE_VERSION } from './version.js';

@@ -4,7 +4,7 @@
  * A concrete backend only says how to load its TF.js backend package; see backends.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Backend, BackendInfo, BackendSession, SessionOptions } from '@lenet/core';
+import type { Backend, BackendInfo, BackendSession, GpuAdapterInfo, SessionOptions } from '@lenet/core';
 import { checkPredictInput, checkSessionInput, checkTrainInput } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { registerConvViaConv2DKernels } from './kernels/register.js';
@@ -19,6 +19,8 @@ export interface LoadedTfjsBackend {
   details?(): string;
   /** Threads the backend actually uses, when known. Called after init. */
   threads?(): number | undefined;
+  /** GPU backends: the device the kernels run on (see gpu.ts). Called after init. */
+  adapter?(): GpuAdapterInfo;
 }
 
 export interface TfjsBackendDefinition {
@@ -93,6 +95,11 @@ export function defineTfjsBackend(definition: TfjsBackendDefinition): Backend {
       versions,
     };
     if (threads !== undefined) result.threads = threads;
+    const adapter = loaded.adapter?.();
+    if (adapter) {
+      result.adapter = adapter.adapter;
+      result.softwareFallback = adapter.softwareFallback;
+    }
     return result;
   }
 

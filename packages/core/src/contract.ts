@@ -36,6 +36,17 @@ export interface BackendInfo {
   /** Package versions involved, name -> version. */
   versions: Record<string, string>;
   threads?: number;
+  /**
+   * GPU backends only: the device that runs the kernels, as the browser names it (WebGL's
+   * unmasked renderer, WebGPU's adapter info), e.g. "ANGLE (Google, Vulkan 1.3.0 (SwiftShader
+   * Device (Subzero)))" or "WebGPU: google swiftshader (fallback adapter)".
+   */
+  adapter?: string;
+  /**
+   * GPU backends only: true when that device is a CPU emulation (SwiftShader, llvmpipe,
+   * lavapipe, a WebGPU fallback adapter), so its timings say nothing about a real GPU.
+   */
+  softwareFallback?: boolean;
 }
 
 export interface Backend {

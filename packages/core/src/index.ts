@@ -41,3 +41,5 @@ export {
   LEARN_LABELS,
   learnSet,
 } from './testdata.js';
+export type { GpuAdapterInfo, WebGpuAdapterLike } from './gpu.js';
+export { isSoftwareRenderer, requestWebgpuAdapter, webglAdapterInfo, webgpuAdapterInfo } from './gpu.js';

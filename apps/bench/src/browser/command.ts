@@ -20,6 +20,7 @@ import { repoRoot, writeFileAtomic } from '../run/store.js';
 import type { Report } from '../run/types.js';
 import type { BrowserInfo } from './types.js';
 import { DEFAULT_CHROMIUM, runInChromium } from './driver.js';
+import { adapterLines } from './gpu.js';
 import { agreementReference, mergeBrowserRun, rowName, type AgreementReference } from './merge.js';
 import { servePage } from './server.js';
 import { mergeTrainingRows, presetOf, trainInPage, trainingRowName, type PageTraining, type TrainingPlan } from './training.js';
@@ -168,6 +169,7 @@ export async function browserCommand(opts: BrowserCommandOptions): Promise<void>
         .map((r) => `  ${r.id} ${r.status}: ${r.reason}\n`)
         .join('') +
       (plan ? `\n${trainingTable(trainings, plan, browser)}` : '') +
+      adapterLines(run.results) +
       (merged ? `\nmerged into ${merged} (report.md/html re-rendered)\n` : '') +
       (screenshot ? `screenshot: ${screenshot}\n` : ''),
   );

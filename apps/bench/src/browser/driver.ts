@@ -1,15 +1,17 @@
 /**
  * Drives the page headlessly: Debian's Chromium through playwright-core, a fresh profile
- * folder, no GPU. Returns the page's results and which browser produced them.
+ * folder; no GPU unless a GPU backend is asked for (then software WebGL/WebGPU flags, gpu.ts).
+ * Returns the page's results and which browser produced them.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CliError } from '../errors.js';
+import { chromiumArgs } from './gpu.js';
 import { checkBrowserRun, type BrowserInfo, type BrowserRun } from './types.js';
 
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
-/** Headless, sandbox-free (containers), no GPU, no background network traffic. */
+/** Headless, sandbox-free (containers), no GPU, no background network traffic (GPU runs: chromiumArgs). */
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 export interface DriveOptions {
@@ -45,12 +47,13 @@ export async function runInChromium(opts: DriveOptions): Promise<{ run: BrowserR
   } catch (e) {
     throw new CliError(`playwright-core could not be loaded (${(e as Error).message.split('\n')[0]}); it is a dependency of @lenet/bench: run pnpm install`);
   }
+  const args = chromiumArgs(CHROMIUM_ARGS, opts.backends);
   const profile = mkdtempSync(join(tmpdir(), 'lenet-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: opts.executable,
     headless: true,
     viewport: { width: 1280, height: 1000 },
-    args: CHROMIUM_ARGS,
+    args,
   });
   const pageErrors: string[] = [];
   let poll: NodeJS.Timeout | undefined;
@@ -99,7 +102,7 @@ export async function runInChromium(opts: DriveOptions): Promise<{ run: BrowserR
       version: full?.[2] ?? ua?.[1] ?? 'unknown',
       executable: opts.executable,
       headless: true,
-      args: CHROMIUM_ARGS,
+      args,
     };
     return { run, browser };
   } finally {

@@ -58,6 +58,7 @@ export function toRow(r: BrowserResult, run: BrowserRun, browser: BrowserInfo, w
     peakRssMB: null,
     agreement: ref && r.agreementLogits ? compareLogits(ref, r.agreementLogits, classes) : null,
     error: r.status === 'error' ? { phase: r.phase ?? 'browser', message: r.reason ?? 'failed' } : null,
+    ...(r.adapter ? { adapter: r.adapter, softwareFallback: r.softwareFallback === true } : {}),
   };
 }
 

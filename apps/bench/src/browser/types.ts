@@ -18,6 +18,10 @@ export interface BrowserResult {
   runtime: string | null;
   versions: Record<string, string>;
   threads: number | null;
+  /** GPU backends: the adapter / renderer (absent on pages that predate it). */
+  adapter?: string | null;
+  /** GPU backends: a software fallback (SwiftShader etc.): timings not representative. */
+  softwareFallback?: boolean | null;
   startedAt: string;
   wallSeconds: number;
   evaluation: EvaluationResult | null;
@@ -62,6 +66,8 @@ export function checkBrowserRun(value: unknown): BrowserRun {
   for (const r of run.results) {
     if (typeof r.id !== 'string' || !['ok', 'unavailable', 'error'].includes(r.status)) fail(`bad row ${JSON.stringify(r).slice(0, 120)}`);
     if (r.status === 'ok' && (!r.evaluation || !r.inference)) fail(`${r.id} is ok but lacks evaluation/inference`);
+    if (r.adapter != null && (typeof r.adapter !== 'string' || r.adapter === '')) fail(`${r.id}: adapter must be a non-empty string`);
+    if (r.softwareFallback != null && typeof r.softwareFallback !== 'boolean') fail(`${r.id}: softwareFallback must be a boolean`);
   }
   if (typeof run.testCount !== 'number') fail('no testCount');
   return run;

@@ -35,6 +35,11 @@ export function label(r: BackendResult): string {
   return r.kind === 'reference' ? `${r.backend} (reference)` : r.backend;
 }
 
+/** Marks timings taken on a software GPU (SwiftShader etc.): shown, but not representative. */
+export const FALLBACK_MARK = '‡';
+export const FALLBACK_NOTE = `${FALLBACK_MARK} software fallback adapter (the GPU emulated on the CPU, e.g. SwiftShader): timings shown but not representative of a GPU.`;
+const timingLabel = (r: BackendResult) => (r.softwareFallback ? `${label(r)} ${FALLBACK_MARK}` : label(r));
+
 const torchOf = (report: Report) => report.results.find((r) => r.kind === 'reference' && r.status === 'ok') ?? report.results.find((r) => r.kind === 'reference');
 
 function best(values: (number | null | undefined)[], pick: 'max' | 'min'): number | null {
@@ -162,11 +167,12 @@ export function inferenceTable(report: Report): Table {
   const torch = torchOf(report)?.inference;
   const v2 = report.schemaVersion >= 2;
   const b = (r: BackendResult, n: number) => r.inference?.batches?.find((x) => x.batchSize === n);
+  const fallback = rs.some((r) => r.softwareFallback) ? ` ${FALLBACK_NOTE}` : '';
   return {
     title: 'Inference',
-    caption: v2
+    caption: (v2
       ? `Batch 1 latency and batch 256 throughput: medians over ${report.config.inferenceRounds ?? '?'} windows per batch size (~${(report.config.windowSeconds ?? 0).toFixed(2)} s each, the backends taking turns, order rotated every round) with exact 95% order-statistic intervals; p99 pooled over all calls. vs PyTorch: median of per-round ratios (> 1 = faster), "n.s." = not distinguishable.`
-      : `Batch 1 latency (p50, p99 of the per-call samples) and batch 256 throughput (256 / p50), measured for ~${report.config.inferenceSeconds} s per backend. Latency ratio: p50 / the lowest p50.`,
+      : `Batch 1 latency (p50, p99 of the per-call samples) and batch 256 throughput (256 / p50), measured for ~${report.config.inferenceSeconds} s per backend. Latency ratio: p50 / the lowest p50.`) + fallback,
     header: ['backend', 'b1 p50 ms [95% CI]', 'b1 p99 ms', 'b1 vs lowest', 'b1 vs PyTorch', 'b256 img/s [95% CI]', 'vs fastest', 'vs PyTorch', 'samples b1/b256', 'peak RSS MB'],
     numeric: [false, true, true, true, true, true, true, true, true, true],
     rows: report.results.map((r) => {
@@ -174,7 +180,7 @@ export function inferenceTable(report: Report): Table {
       const rss = r.peakRssMB === null ? dash : num(r.peakRssMB);
       if (!i) return [label(r), dash, dash, dash, dash, dash, dash, dash, dash, rss];
       return [
-        label(r),
+        timingLabel(r),
         ivText(b(r, 1)?.p50Ms, i.batch1.p50Ms, 3),
         num(i.batch1.p99Ms, 3),
         ratio(i.batch1.p50Ms, fastest1),
@@ -273,6 +279,8 @@ export function environmentLines(report: Report): string[] {
   }
   const runtimes = report.results.filter((r) => r.runtime).map((r) => `${r.backend}: ${r.runtime}${Object.keys(r.versions).length ? ` (${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
   if (runtimes.length) lines.push(`Runtimes: ${runtimes.join('; ')}.`);
+  const gpus = report.results.filter((r) => r.adapter).map((r) => `${r.backend}: ${r.adapter}${r.softwareFallback ? ` (software fallback ${FALLBACK_MARK}: timings not representative)` : ''}`);
+  if (gpus.length) lines.push(`GPU adapters: ${gpus.join('; ')}.`);
   return lines;
 }
 

@@ -236,6 +236,10 @@ export interface BackendResult {
   build?: Record<string, unknown> | null;
   /** Schema 2, merged reports: the machine this row was measured on. */
   machine?: string;
+  /** GPU backends (browser rows): the adapter / renderer the kernels ran on. */
+  adapter?: string;
+  /** GPU backends: the adapter is a software rasterizer, so the timings are not representative. */
+  softwareFallback?: boolean;
 }
 
 export interface AgreementInfo {
