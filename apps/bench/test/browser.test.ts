@@ -17,7 +17,6 @@ import { getPreset } from '@lenet/model';
 import { validateReport } from '../src/report/schema.js';
 import { renderMarkdown } from '../src/report/markdown.js';
 import type { Report } from '../src/run/types.js';
-import { runCli } from './cli-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const webDist = join(here, '..', '..', 'web', 'dist', 'index.html');
