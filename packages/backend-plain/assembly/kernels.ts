@@ -29,6 +29,10 @@ function gemmVecJ(M: i32, N: i32, K: i32, a: usize, sAi: i32, sAk: i32, b: usize
   const sBk4 = <usize>sBk << 2;
   const N4 = <usize>N << 2;
   let i = 0;
+  // 6-row tiles first: 12 accumulators + 2 B vectors + 1 A splat + 1 temporary fill the 16
+  // xmm registers V8 allocates on x64, and each A splat / B load now feeds 8 / 6 mul-adds
+  // instead of 8 / 4 (conv1 has 6 output channels; conv2's dcol GEMM has 150 rows).
+  for (; i + 6 <= M; i += 6) gemmVecJ6(N, K, a + <usize>i * sAi4, sAi4, sAk4, b, sBk4, c + <usize>i * N4, N4, acc);
   for (; i + 4 <= M; i += 4) {
     const ra = a + <usize>i * sAi4;
     const rc = c + <usize>i * N4;
@@ -123,6 +127,89 @@ function gemmVecJ(M: i32, N: i32, K: i32, a: usize, sAi: i32, sAk: i32, b: usize
     i += 2;
   }
   for (; i < M; i++) rowVecJ(0, N, K, a + <usize>i * sAi4, sAk4, b, sBk4, c + <usize>i * N4, acc);
+}
+
+/**
+ * Six rows of C (at rc, row stride N4 bytes) from A rows at ra (row stride sAi4 bytes): 6x8
+ * tiles, then 6x4, then single columns. Every element is the same float32 sum over k in order as
+ * in the 4-row and edge paths, so the bits do not depend on which tile computed it.
+ */
+function gemmVecJ6(N: i32, K: i32, ra: usize, sAi4: usize, sAk4: usize, b: usize, sBk4: usize, rc: usize, N4: usize, acc: i32): void {
+  let j = 0;
+  for (; j + 8 <= N; j += 8) {
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+    let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+    let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+    let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+    let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+    let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+    let pa = ra;
+    let pb = b + (<usize>j << 2);
+    for (let k = 0; k < K; k++) {
+      const b0 = v128.load(pb);
+      const b1 = v128.load(pb, 16);
+      let av = v128.load32_splat(pa);
+      c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
+      av = v128.load32_splat(pa + sAi4);
+      c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
+      av = v128.load32_splat(pa + 2 * sAi4);
+      c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
+      av = v128.load32_splat(pa + 3 * sAi4);
+      c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
+      av = v128.load32_splat(pa + 4 * sAi4);
+      c40 = f32x4.add(c40, f32x4.mul(av, b0)); c41 = f32x4.add(c41, f32x4.mul(av, b1));
+      av = v128.load32_splat(pa + 5 * sAi4);
+      c50 = f32x4.add(c50, f32x4.mul(av, b0)); c51 = f32x4.add(c51, f32x4.mul(av, b1));
+      pa += sAk4;
+      pb += sBk4;
+    }
+    const p = rc + (<usize>j << 2);
+    stv(p, c00, acc); stv(p + 16, c01, acc);
+    stv(p + N4, c10, acc); stv(p + N4 + 16, c11, acc);
+    stv(p + 2 * N4, c20, acc); stv(p + 2 * N4 + 16, c21, acc);
+    stv(p + 3 * N4, c30, acc); stv(p + 3 * N4 + 16, c31, acc);
+    stv(p + 4 * N4, c40, acc); stv(p + 4 * N4 + 16, c41, acc);
+    stv(p + 5 * N4, c50, acc); stv(p + 5 * N4 + 16, c51, acc);
+  }
+  for (; j + 4 <= N; j += 4) {
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0);
+    let c3 = f32x4.splat(0), c4 = f32x4.splat(0), c5 = f32x4.splat(0);
+    let pa = ra;
+    let pb = b + (<usize>j << 2);
+    for (let k = 0; k < K; k++) {
+      const b0 = v128.load(pb);
+      c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
+      c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + sAi4), b0));
+      c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa + 2 * sAi4), b0));
+      c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa + 3 * sAi4), b0));
+      c4 = f32x4.add(c4, f32x4.mul(v128.load32_splat(pa + 4 * sAi4), b0));
+      c5 = f32x4.add(c5, f32x4.mul(v128.load32_splat(pa + 5 * sAi4), b0));
+      pa += sAk4;
+      pb += sBk4;
+    }
+    const p = rc + (<usize>j << 2);
+    stv(p, c0, acc); stv(p + N4, c1, acc); stv(p + 2 * N4, c2, acc);
+    stv(p + 3 * N4, c3, acc); stv(p + 4 * N4, c4, acc); stv(p + 5 * N4, c5, acc);
+  }
+  for (; j < N; j++) {
+    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0, s4: f32 = 0, s5: f32 = 0;
+    let pa = ra;
+    let pb = b + (<usize>j << 2);
+    for (let k = 0; k < K; k++) {
+      const bv = load<f32>(pb);
+      s0 += load<f32>(pa) * bv;
+      s1 += load<f32>(pa + sAi4) * bv;
+      s2 += load<f32>(pa + 2 * sAi4) * bv;
+      s3 += load<f32>(pa + 3 * sAi4) * bv;
+      s4 += load<f32>(pa + 4 * sAi4) * bv;
+      s5 += load<f32>(pa + 5 * sAi4) * bv;
+      pa += sAk4;
+      pb += sBk4;
+    }
+    const p = rc + (<usize>j << 2);
+    st(p, s0, acc); st(p + N4, s1, acc); st(p + 2 * N4, s2, acc);
+    st(p + 3 * N4, s3, acc); st(p + 4 * N4, s4, acc); st(p + 5 * N4, s5, acc);
+  }
 }
 
 /** One row of C from column j0 on: 16 columns per tile, then 4, then single. */
@@ -227,10 +314,42 @@ function gemmVecK(M: i32, N: i32, K: i32, a: usize, sAi: i32, b: usize, sBj: i32
       st(rc + N4 + (<usize>j << 2), dot(ra + sAi4, rb, K, K4), acc);
     }
   }
+  // Last row (all of batch-1 inference's dense layers): four dot products at a time, so four
+  // independent accumulator chains hide the add latency that a lone dot() waits on. Same
+  // per-element arithmetic as dot() and the 2x4 tiles: vector partial sums, hsum order, tail.
   for (; i < M; i++) {
     const ra = a + <usize>i * sAi4;
     const rc = c + <usize>i * N4;
-    for (let j = 0; j < N; j++) {
+    let j = 0;
+    for (; j + 4 <= N; j += 4) {
+      const rb = b + <usize>j * sBj4;
+      let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+      let k = 0;
+      for (; k < K4; k += 4) {
+        const o = <usize>k << 2;
+        const av = v128.load(ra + o);
+        c0 = f32x4.add(c0, f32x4.mul(av, v128.load(rb + o)));
+        c1 = f32x4.add(c1, f32x4.mul(av, v128.load(rb + sBj4 + o)));
+        c2 = f32x4.add(c2, f32x4.mul(av, v128.load(rb + 2 * sBj4 + o)));
+        c3 = f32x4.add(c3, f32x4.mul(av, v128.load(rb + 3 * sBj4 + o)));
+      }
+      const p = rc + (<usize>j << 2);
+      if (k == K) {
+        stv(p, hsum4(c0, c1, c2, c3), acc);
+        continue;
+      }
+      let s0 = hsum(c0), s1 = hsum(c1), s2 = hsum(c2), s3 = hsum(c3);
+      for (; k < K; k++) {
+        const o = <usize>k << 2;
+        const av = load<f32>(ra + o);
+        s0 += av * load<f32>(rb + o);
+        s1 += av * load<f32>(rb + sBj4 + o);
+        s2 += av * load<f32>(rb + 2 * sBj4 + o);
+        s3 += av * load<f32>(rb + 3 * sBj4 + o);
+      }
+      st(p, s0, acc); st(p + 4, s1, acc); st(p + 8, s2, acc); st(p + 12, s3, acc);
+    }
+    for (; j < N; j++) {
       st(rc + (<usize>j << 2), dot(ra, b + <usize>j * sBj4, K, K4), acc);
     }
   }
@@ -381,6 +500,271 @@ export function im2col(cin: i32, h: i32, w: i32, k: i32, s: i32, pad: i32, oh: i
         }
         if (oyHi < oh) zeroRow(p, (oh - oyHi) * ow);
         q += <usize>P << 2;
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Direct convolution for inference (stride 1): the im2col GEMM with the patch matrix left
+// implicit. B row q = (c, ky, kx) of an 8-column tile at output (oy, ox) is the contiguous input
+// run xp[c, oy + ky, ox + kx ..+8], so the tile reads the (zero-padded) input directly instead
+// of a 25x-larger patch matrix written and read back per sample. Each output is
+// bias + (the same float32 sum over q in the same order as the GEMM, padding zeros included),
+// so the result has the same bits as im2col + fillRows + gemm.
+
+/** Copies x[cin, h, w] into xp[cin, h + 2pad, w + 2pad] with a zero border. */
+function padInput(cin: i32, h: i32, w: i32, pad: i32, x: usize, xp: usize): void {
+  const wp = w + 2 * pad;
+  const hp = h + 2 * pad;
+  zeroRow(xp, cin * hp * wp);
+  for (let c = 0; c < cin; c++) {
+    let src = x + (<usize>(c * h * w) << 2);
+    let dst = xp + (<usize>((c * hp + pad) * wp + pad) << 2);
+    for (let r = 0; r < h; r++) {
+      copyRow(dst, src, w);
+      src += <usize>w << 2;
+      dst += <usize>wp << 2;
+    }
+  }
+}
+
+/** Six output channels (weights at pa, row stride qb bytes) x 8 columns starting at pb. */
+// @ts-ignore: decorator
+@inline function convTile6x8(cin: i32, k: i32, hpwp4: usize, wp4: usize, pa: usize, qb: usize, pb: usize,
+  bias: usize, py: usize, pb4: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  for (let c = 0; c < cin; c++) {
+    let pr = pb + <usize>c * hpwp4;
+    for (let ky = 0; ky < k; ky++) {
+      let q = pr;
+      for (let kx = 0; kx < k; kx++) {
+        const b0 = v128.load(q);
+        const b1 = v128.load(q, 16);
+        let av = v128.load32_splat(pa);
+        c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
+        av = v128.load32_splat(pa + qb);
+        c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
+        av = v128.load32_splat(pa + 2 * qb);
+        c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
+        av = v128.load32_splat(pa + 3 * qb);
+        c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
+        av = v128.load32_splat(pa + 4 * qb);
+        c40 = f32x4.add(c40, f32x4.mul(av, b0)); c41 = f32x4.add(c41, f32x4.mul(av, b1));
+        av = v128.load32_splat(pa + 5 * qb);
+        c50 = f32x4.add(c50, f32x4.mul(av, b0)); c51 = f32x4.add(c51, f32x4.mul(av, b1));
+        pa += 4;
+        q += 4;
+      }
+      pr += wp4;
+    }
+  }
+  let bv = v128.load32_splat(bias);
+  v128.store(py, f32x4.add(bv, c00)); v128.store(py, f32x4.add(bv, c01), 16);
+  bv = v128.load32_splat(bias + 4);
+  v128.store(py + pb4, f32x4.add(bv, c10)); v128.store(py + pb4, f32x4.add(bv, c11), 16);
+  bv = v128.load32_splat(bias + 8);
+  v128.store(py + 2 * pb4, f32x4.add(bv, c20)); v128.store(py + 2 * pb4, f32x4.add(bv, c21), 16);
+  bv = v128.load32_splat(bias + 12);
+  v128.store(py + 3 * pb4, f32x4.add(bv, c30)); v128.store(py + 3 * pb4, f32x4.add(bv, c31), 16);
+  bv = v128.load32_splat(bias + 16);
+  v128.store(py + 4 * pb4, f32x4.add(bv, c40)); v128.store(py + 4 * pb4, f32x4.add(bv, c41), 16);
+  bv = v128.load32_splat(bias + 20);
+  v128.store(py + 5 * pb4, f32x4.add(bv, c50)); v128.store(py + 5 * pb4, f32x4.add(bv, c51), 16);
+}
+
+/** Six output channels x 4 columns. */
+// @ts-ignore: decorator
+@inline function convTile6x4(cin: i32, k: i32, hpwp4: usize, wp4: usize, pa: usize, qb: usize, pb: usize,
+  bias: usize, py: usize, pb4: usize): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0);
+  let c3 = f32x4.splat(0), c4 = f32x4.splat(0), c5 = f32x4.splat(0);
+  for (let c = 0; c < cin; c++) {
+    let pr = pb + <usize>c * hpwp4;
+    for (let ky = 0; ky < k; ky++) {
+      let q = pr;
+      for (let kx = 0; kx < k; kx++) {
+        const b0 = v128.load(q);
+        c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
+        c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + qb), b0));
+        c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa + 2 * qb), b0));
+        c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa + 3 * qb), b0));
+        c4 = f32x4.add(c4, f32x4.mul(v128.load32_splat(pa + 4 * qb), b0));
+        c5 = f32x4.add(c5, f32x4.mul(v128.load32_splat(pa + 5 * qb), b0));
+        pa += 4;
+        q += 4;
+      }
+      pr += wp4;
+    }
+  }
+  v128.store(py, f32x4.add(v128.load32_splat(bias), c0));
+  v128.store(py + pb4, f32x4.add(v128.load32_splat(bias + 4), c1));
+  v128.store(py + 2 * pb4, f32x4.add(v128.load32_splat(bias + 8), c2));
+  v128.store(py + 3 * pb4, f32x4.add(v128.load32_splat(bias + 12), c3));
+  v128.store(py + 4 * pb4, f32x4.add(v128.load32_splat(bias + 16), c4));
+  v128.store(py + 5 * pb4, f32x4.add(v128.load32_splat(bias + 20), c5));
+}
+
+/** Four output channels x 8 columns (conv2's 16 channels = 6 + 6 + 4). */
+// @ts-ignore: decorator
+@inline function convTile4x8(cin: i32, k: i32, hpwp4: usize, wp4: usize, pa: usize, qb: usize, pb: usize,
+  bias: usize, py: usize, pb4: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let c = 0; c < cin; c++) {
+    let pr = pb + <usize>c * hpwp4;
+    for (let ky = 0; ky < k; ky++) {
+      let q = pr;
+      for (let kx = 0; kx < k; kx++) {
+        const b0 = v128.load(q);
+        const b1 = v128.load(q, 16);
+        let av = v128.load32_splat(pa);
+        c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
+        av = v128.load32_splat(pa + qb);
+        c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
+        av = v128.load32_splat(pa + 2 * qb);
+        c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
+        av = v128.load32_splat(pa + 3 * qb);
+        c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
+        pa += 4;
+        q += 4;
+      }
+      pr += wp4;
+    }
+  }
+  let bv = v128.load32_splat(bias);
+  v128.store(py, f32x4.add(bv, c00)); v128.store(py, f32x4.add(bv, c01), 16);
+  bv = v128.load32_splat(bias + 4);
+  v128.store(py + pb4, f32x4.add(bv, c10)); v128.store(py + pb4, f32x4.add(bv, c11), 16);
+  bv = v128.load32_splat(bias + 8);
+  v128.store(py + 2 * pb4, f32x4.add(bv, c20)); v128.store(py + 2 * pb4, f32x4.add(bv, c21), 16);
+  bv = v128.load32_splat(bias + 12);
+  v128.store(py + 3 * pb4, f32x4.add(bv, c30)); v128.store(py + 3 * pb4, f32x4.add(bv, c31), 16);
+}
+
+/** Four output channels x 4 columns. */
+// @ts-ignore: decorator
+@inline function convTile4x4(cin: i32, k: i32, hpwp4: usize, wp4: usize, pa: usize, qb: usize, pb: usize,
+  bias: usize, py: usize, pb4: usize): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  for (let c = 0; c < cin; c++) {
+    let pr = pb + <usize>c * hpwp4;
+    for (let ky = 0; ky < k; ky++) {
+      let q = pr;
+      for (let kx = 0; kx < k; kx++) {
+        const b0 = v128.load(q);
+        c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
+        c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + qb), b0));
+        c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa + 2 * qb), b0));
+        c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa + 3 * qb), b0));
+        pa += 4;
+        q += 4;
+      }
+      pr += wp4;
+    }
+  }
+  v128.store(py, f32x4.add(v128.load32_splat(bias), c0));
+  v128.store(py + pb4, f32x4.add(v128.load32_splat(bias + 4), c1));
+  v128.store(py + 2 * pb4, f32x4.add(v128.load32_splat(bias + 8), c2));
+  v128.store(py + 3 * pb4, f32x4.add(v128.load32_splat(bias + 12), c3));
+}
+
+/** One output channel x 4 columns (channels left over after the 6-channel groups). */
+// @ts-ignore: decorator
+@inline function convTile1x4(cin: i32, k: i32, hpwp4: usize, wp4: usize, pa: usize, pb: usize, bias: usize, py: usize): void {
+  let c0 = f32x4.splat(0);
+  for (let c = 0; c < cin; c++) {
+    let pr = pb + <usize>c * hpwp4;
+    for (let ky = 0; ky < k; ky++) {
+      let q = pr;
+      for (let kx = 0; kx < k; kx++) {
+        c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), v128.load(q)));
+        pa += 4;
+        q += 4;
+      }
+      pr += wp4;
+    }
+  }
+  v128.store(py, f32x4.add(v128.load32_splat(bias), c0));
+}
+
+/**
+ * y[co, oy, ox] = b[co] + sum_{c,ky,kx} W[co, c, ky, kx] * x[c, oy + ky - pad, ox + kx - pad]
+ * for one sample, stride 1, ow >= 4 (the caller checks). xp is scratch for the zero-padded
+ * input when pad > 0 (cin * (h + 2pad) * (w + 2pad) floats). Columns run in tiles of 8; the last
+ * tile is moved left to end at ow (it recomputes a few columns with the same bits) so no scalar
+ * tail is needed.
+ */
+export function convForward(cin: i32, h: i32, w: i32, cout: i32, k: i32, pad: i32, oh: i32, ow: i32,
+  x: usize, wt: usize, bias: usize, y: usize, xp: usize): void {
+  if (pad > 0) padInput(cin, h, w, pad, x, xp);
+  else xp = x;
+  const wp = w + 2 * pad;
+  const hp = h + 2 * pad;
+  const wp4 = <usize>wp << 2;
+  const hpwp4 = <usize>(hp * wp) << 2;
+  const qb = <usize>(cin * k * k) << 2;
+  const pb4 = <usize>(oh * ow) << 2;
+  let co = 0;
+  for (; co + 6 <= cout; co += 6) {
+    const pa = wt + <usize>co * qb;
+    const bb = bias + (<usize>co << 2);
+    const yc = y + <usize>co * pb4;
+    for (let oy = 0; oy < oh; oy++) {
+      const row = xp + <usize>oy * wp4;
+      const yr = yc + (<usize>(oy * ow) << 2);
+      let ox = 0;
+      for (; ox + 8 <= ow; ox += 8) convTile6x8(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
+      if (ox < ow) {
+        if (ow >= 8 && ow - ox > 4) {
+          ox = ow - 8;
+          convTile6x8(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
+        } else {
+          if (ow - ox > 4) convTile6x4(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
+          ox = ow - 4;
+          convTile6x4(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
+        }
+      }
+    }
+  }
+  for (; co + 4 <= cout; co += 4) {
+    const pa = wt + <usize>co * qb;
+    const bb = bias + (<usize>co << 2);
+    const yc = y + <usize>co * pb4;
+    for (let oy = 0; oy < oh; oy++) {
+      const row = xp + <usize>oy * wp4;
+      const yr = yc + (<usize>(oy * ow) << 2);
+      let ox = 0;
+      for (; ox + 8 <= ow; ox += 8) convTile4x8(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
+      if (ox < ow) {
+        if (ow >= 8 && ow - ox > 4) {
+          ox = ow - 8;
+          convTile4x8(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
+        } else {
+          if (ow - ox > 4) convTile4x4(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
+          ox = ow - 4;
+          convTile4x4(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
+        }
+      }
+    }
+  }
+  for (; co < cout; co++) {
+    const pa = wt + <usize>co * qb;
+    const bb = bias + (<usize>co << 2);
+    const yc = y + <usize>co * pb4;
+    for (let oy = 0; oy < oh; oy++) {
+      const row = xp + <usize>oy * wp4;
+      const yr = yc + (<usize>(oy * ow) << 2);
+      for (let ox = 0; ox < ow; ox += 4) {
+        const o = ox + 4 <= ow ? ox : ow - 4;
+        convTile1x4(cin, k, hpwp4, wp4, pa, row + (<usize>o << 2), bb, yr + (<usize>o << 2));
       }
     }
   }

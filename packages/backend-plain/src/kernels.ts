@@ -38,6 +38,12 @@ export interface Kernels<F extends FloatArray = FloatArray> {
   activationBackward(fn: ActivationFn, len: number, y: F, yOff: number, dy: F, dyOff: number, dx: F, dxOff: number): void;
   poolForward(g: PoolGeometry, n: number, x: F, xOff: number, y: F, yOff: number): void;
   poolBackward(g: PoolGeometry, n: number, x: F, xOff: number, dy: F, dyOff: number, dx: F, dxOff: number): void;
+  /**
+   * Optional: one sample's convolution forward without a patch matrix, equal to im2col +
+   * fillRows + gemm (bit for bit in the SIMD tier). Only for geometries directConvApplies()
+   * accepts; `scratch` holds colSize(g) floats (the zero-padded input).
+   */
+  convForward?(g: ConvGeometry, x: F, xOff: number, w: F, wOff: number, b: F, bOff: number, scratch: F, scratchOff: number, y: F, yOff: number): void;
   /** out[outOff + i] += sum_j a[aOff + i*N + j] for i < M (bias gradients). */
   sumRows(M: number, N: number, a: F, aOff: number, out: F, outOff: number): void;
   /** y[yOff + i*N + j] = b[bOff + i] for i < M, j < N (bias broadcast). */

@@ -45,6 +45,8 @@ interface KernelExports {
   gemm(M: number, N: number, K: number, a: number, sAi: number, sAk: number, b: number, sBk: number, sBj: number, c: number, acc: number): void;
   im2col(cin: number, h: number, w: number, k: number, s: number, pad: number, oh: number, ow: number, x: number, col: number): void;
   col2im(cin: number, h: number, w: number, k: number, s: number, pad: number, oh: number, ow: number, col: number, dx: number): void;
+  convForward(cin: number, h: number, w: number, cout: number, k: number, pad: number, oh: number, ow: number,
+    x: number, wt: number, bias: number, y: number, xp: number): void;
   activationForward(fn: number, len: number, x: number, y: number): void;
   activationBackward(fn: number, len: number, y: number, dy: number, dx: number): void;
   poolForward(mode: number, planes: number, h: number, w: number, k: number, s: number, oh: number, ow: number, x: number, y: number): void;
@@ -79,6 +81,10 @@ export function instantiateWasm(module: WebAssembly.Module, floats: number): Was
     },
     col2im(g, col, colOff, dx, dxOff) {
       ex.col2im(g.inChannels, g.inH, g.inW, g.kernel, g.stride, g.padding, g.outH, g.outW, col.byteOffset + colOff * 4, dx.byteOffset + dxOff * 4);
+    },
+    convForward(g, x, xOff, w, wOff, b, bOff, scratch, scratchOff, y, yOff) {
+      ex.convForward(g.inChannels, g.inH, g.inW, g.outChannels, g.kernel, g.padding, g.outH, g.outW,
+        x.byteOffset + xOff * 4, w.byteOffset + wOff * 4, b.byteOffset + bOff * 4, y.byteOffset + yOff * 4, scratch.byteOffset + scratchOff * 4);
     },
     activationForward(fn, len, x, xOff, y, yOff) {
       ex.activationForward(FN_CODE[fn], len, x.byteOffset + xOff * 4, y.byteOffset + yOff * 4);

@@ -10,7 +10,7 @@ import { getPreset, type ActivationFn, type ModelSpec } from '@lenet/model';
 import {
   jsKernels, loadWasmModule, instantiateWasm, plainBackend, plainJsBackend, type Kernels, type WasmArena,
 } from '../dist/index.js';
-import { convGeometry, colSize } from '../src/layers/conv2d.js';
+import { convGeometry, colSize, directConvApplies } from '../src/layers/conv2d.js';
 import { poolGeometry } from '../src/layers/pool2d.js';
 import { randomF32 } from './helpers.js';
 
@@ -102,6 +102,34 @@ describe('SIMD kernels equal the JS kernels', () => {
       const [dco, dxo] = place(dcol, randomF32(9, x.length));
       arena.kernels.col2im(g, arena.mem, dco, arena.mem, dxo);
       close(`col2im ${cin}x${h}x${w} k${k} s${s} p${p}`, arena.mem.slice(dxo, dxo + x.length), dx);
+    }
+  });
+
+  it('direct convolution (no patch matrix) has the bits of im2col + fillRows + gemm', () => {
+    // Odd widths exercise the overlapping last column tile; 6-, 4- and 1-channel groups.
+    for (const [cin, h, w, cout, k, p] of [[1, 28, 28, 6, 5, 2], [6, 14, 14, 16, 5, 0], [3, 9, 7, 7, 3, 1], [2, 8, 11, 5, 3, 3],
+      [1, 6, 6, 1, 3, 1], [4, 12, 12, 11, 5, 2], [2, 5, 9, 13, 2, 0]]) {
+      const g = convGeometry(cin, h, w, cout, k, 1, p);
+      expect(directConvApplies(g)).toBe(true);
+      const P = g.outH * g.outW, Q = cin * k * k;
+      const x = randomF32(h + w, cin * h * w), wt = randomF32(cout, cout * Q), b = randomF32(k, cout);
+      const [xo, wo, bo, co, yo, so] = place(x, wt, b, new Float32Array(colSize(g)), new Float32Array(cout * P), new Float32Array(colSize(g)));
+      const mem = arena.mem;
+      arena.kernels.im2col(g, mem, xo, mem, co);
+      arena.kernels.fillRows(cout, P, mem, bo, mem, yo);
+      arena.kernels.gemm(cout, P, Q, mem, wo, Q, 1, mem, co, P, 1, mem, yo, true);
+      const want = mem.slice(yo, yo + cout * P);
+      mem.fill(NaN, yo, yo + cout * P);
+      arena.kernels.convForward!(g, mem, xo, mem, wo, mem, bo, mem, so, mem, yo);
+      const got = mem.slice(yo, yo + cout * P);
+      expect(Array.from(got), `conv ${cin}x${h}x${w} -> ${cout} k${k} p${p}`).toEqual(Array.from(want));
+      // And the JS reference tier (float64 sums) within float32 rounding.
+      const col = new Float32Array(colSize(g));
+      const ref = new Float32Array(cout * P);
+      js.im2col(g, x, 0, col, 0);
+      js.fillRows(cout, P, b, 0, ref, 0);
+      js.gemm(cout, P, Q, wt, 0, Q, 1, col, 0, P, 1, ref, 0, true);
+      close(`conv ${cin}x${h}x${w} -> ${cout} k${k} p${p} vs js`, got, ref, 1e-5, 1e-5);
     }
   });
 

@@ -110,6 +110,24 @@ export function col2im<F extends FloatArray>(g: ConvGeometry, col: F, colOff: nu
 }
 
 /**
+ * Whether Kernels.convForward handles g: stride 1 and rows of at least 4 outputs (its column
+ * tiles are 4 or 8 wide). The padded input then fits the patch-matrix scratch, as
+ * k*k*oh*ow >= (h + 2pad)*(w + 2pad) for stride 1.
+ */
+export function directConvApplies(g: ConvGeometry): boolean {
+  return g.stride === 1 && g.outW >= 4;
+}
+
+/**
+ * Whether conv2dForward takes the direct path when it may: when the 4/8-wide tiles cover each
+ * output row exactly. Otherwise the last tile of a row recomputes columns (LeNet's conv2 rows of
+ * 10 compute 12), and im2col + GEMM measured as fast or faster (docs/perf/plain-kernels.md).
+ */
+function directConvPays(g: ConvGeometry): boolean {
+  return directConvApplies(g) && g.outW % 4 === 0;
+}
+
+/**
  * Forward for n samples. x at xOff (stride in*h*w per sample), y at yOff (stride out*oh*ow).
  * `col` holds the patch matrices: sample i uses colOff + i*colStride (colStride = colSize(g) to
  * keep them all for the backward pass, or 0 to reuse one scratch matrix when only predicting).
@@ -125,6 +143,11 @@ export function conv2dForward<F extends FloatArray>(
   const Q = colRows(g);
   const inSize = g.inChannels * g.inH * g.inW;
   const outSize = g.outChannels * P;
+  if (colStride === 0 && kern.convForward && directConvPays(g)) {
+    // Nothing keeps the patch matrices (inference): skip writing them.
+    for (let i = 0; i < n; i++) kern.convForward(g, x, xOff + i * inSize, w, wOff, b, bOff, col, colOff, y, yOff + i * outSize);
+    return;
+  }
   for (let i = 0; i < n; i++) {
     const ci = colOff + i * colStride;
     kern.im2col(g, x, xOff + i * inSize, col, ci);
