@@ -227,7 +227,7 @@ describe('a run with a failing backend and a killed child, then --resume', () =>
           return { id: f.getAttribute('data-chart'), marks: svg ? svg.querySelectorAll('path, rect, line').length : 0, width: box?.width ?? 0, height: box?.height ?? 0 };
         }),
       );
-      expect(charts.map((c) => c.id)).toEqual(expect.arrayContaining(['accuracy', 'loss', 'train-throughput', 'infer-throughput', 'latency']));
+      expect(charts.map((c) => c.id)).toEqual(expect.arrayContaining(['accuracy-vs-epochs', 'loss', 'train-throughput', 'infer-throughput', 'latency']));
       for (const c of charts) {
         expect(c.marks, `chart ${c.id}`).toBeGreaterThan(5);
         expect(c.width, `chart ${c.id}`).toBeGreaterThan(200);
