@@ -160,7 +160,9 @@ export async function runBackend(input: BackendRunInput): Promise<BrowserResult>
       return done();
     }
     phase = 'info';
-    const info = await input.backend.info({ threads: 1 });
+    // Each backend's default threads: all cores for plain (its Web Worker pool, in the worker) and
+    // ort-web (numThreads; the page is cross-origin isolated), as in the CLI.
+    const info = await input.backend.info({});
     result.runtime = info.runtime;
     Object.assign(result.versions, info.versions);
     result.threads = info.threads ?? 1;
@@ -169,7 +171,7 @@ export async function runBackend(input: BackendRunInput): Promise<BrowserResult>
       result.softwareFallback = info.softwareFallback ?? null;
     }
     phase = 'session';
-    const session = await input.backend.createSession(input.spec, input.weights, { threads: 1 });
+    const session = await input.backend.createSession(input.spec, input.weights, {});
     try {
       if (input.agreementImages) {
         phase = 'agreement';

@@ -1,5 +1,5 @@
 /**
- * Dedicated Web Worker running @lenet/backend-plain's inference measurement with threads = 1
+ * Dedicated Web Worker running @lenet/backend-plain's inference measurement with the package's default threads (its Web Worker pool)
  * (batch-1 latency is one thread's work in any case; training uses the package's Web Worker
  * pool, see train.worker.ts). The
  * whole measurement runs here, so timings do not include postMessage.
