@@ -36,21 +36,30 @@ export function browserTag(browser: BrowserInfo): string {
   return `${browser.name} ${browser.version}`;
 }
 
-export function toRow(r: BrowserResult, run: BrowserRun, browser: BrowserInfo, weightsFile: string, ref: AgreementReference | null, classes: number): BackendResult {
-  const where = `${r.where}${run.crossOriginIsolated ? ', cross-origin isolated' : ''}`;
+/** What a page measurement (inference or training) puts in its report row, the same way for both. */
+type PageRowSource = Pick<BrowserResult, 'status' | 'package' | 'description' | 'runtime' | 'backend' | 'versions' | 'threads' | 'startedAt' | 'wallSeconds' | 'where'>;
+
+export function browserRowBase(r: PageRowSource, name: string, browser: BrowserInfo, isolated: boolean, canTrain: boolean | null) {
+  const where = `${r.where}${isolated ? ', cross-origin isolated' : ''}`;
   return {
-    backend: rowName(r, browser),
-    kind: 'backend',
-    status: r.status === 'ok' ? 'ok' : 'error',
+    backend: name,
+    kind: 'backend' as const,
+    status: r.status === 'ok' ? ('ok' as const) : ('error' as const),
     package: r.package || null,
     description: r.description,
-    canTrain: null,
+    canTrain,
     runtime: `${r.runtime ?? r.backend} in ${browserTag(browser)} (headless, ${where})`,
     // The browser once, under its own name; no "unknown" entries (e.g. plain's node version).
     versions: { ...Object.fromEntries(Object.entries(r.versions).filter(([k, v]) => k !== 'browser' && v !== 'unknown')), [browser.name.toLowerCase()]: browser.version },
     threads: r.threads,
     startedAt: r.startedAt,
     wallSeconds: r.wallSeconds,
+  };
+}
+
+export function toRow(r: BrowserResult, run: BrowserRun, browser: BrowserInfo, weightsFile: string, ref: AgreementReference | null, classes: number): BackendResult {
+  return {
+    ...browserRowBase(r, rowName(r, browser), browser, run.crossOriginIsolated, null),
     training: null,
     trainingSkipped: `browser run (${browserTag(browser)}): inference only, on ${weightsFile}`,
     evaluation: r.evaluation,

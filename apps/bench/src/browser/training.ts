@@ -12,7 +12,7 @@ import { PRESET_NAMES, getPreset, type ModelSpec } from '@lenet/model';
 import type { EpochMetrics } from '@lenet/core';
 import { CliError, UsageError } from '../errors.js';
 import type { BackendResult, LossPoint, Report } from '../run/types.js';
-import { browserTag } from './merge.js';
+import { browserRowBase, browserTag } from './merge.js';
 import type { BrowserInfo } from './types.js';
 
 /** Mirrors apps/web/src/train-types.ts TrainRequest (apps do not import each other). */
@@ -118,24 +118,13 @@ export function trainingRowName(id: string, browser: BrowserInfo): string {
 }
 
 export function toTrainingRow(t: PageTraining, plan: TrainingPlan, browser: BrowserInfo, isolated: boolean): BackendResult {
-  const where = `${t.where}${isolated ? ', cross-origin isolated' : ''}`;
   const ok = t.status === 'ok';
   const epochImages = t.epochs.reduce((a, e) => a + e.images, 0);
   // One full epoch of the train subset at the measured rate (projected: N steps are a sample).
   const epochSeconds = t.imagesPerSecond > 0 ? t.trainCount / t.imagesPerSecond : 0;
   const last = t.epochs.at(-1);
   return {
-    backend: trainingRowName(t.id, browser),
-    kind: 'backend',
-    status: ok ? 'ok' : 'error',
-    package: t.package || null,
-    description: t.description,
-    canTrain: true,
-    runtime: `${t.runtime ?? t.backend} in ${browserTag(browser)} (headless, ${where})`,
-    versions: { ...Object.fromEntries(Object.entries(t.versions).filter(([k, v]) => k !== 'browser' && v !== 'unknown')), [browser.name.toLowerCase()]: browser.version },
-    threads: t.threads,
-    startedAt: t.startedAt,
-    wallSeconds: t.wallSeconds,
+    ...browserRowBase(t, trainingRowName(t.id, browser), browser, isolated, true),
     training: ok
       ? {
           epochs: t.epochs,
