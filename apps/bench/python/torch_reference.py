@@ -106,6 +106,7 @@ class Cell:
         self.ep_seconds = 0.0
         self.history, self.curve, self.windows, self.trace = [], [], [], []
         self.reached = False
+        self.reached_window = -1
         self.recipe_done = False
         self.last_sent = 0.0
         self.ref = None
@@ -118,8 +119,9 @@ class Cell:
                  'accuracy': ev['accuracy'], 'loss': ev['loss']}
         self.curve.append(point)
         send({'type': 'eval', 'point': point})
-        if ev['accuracy'] >= self.job['targetAccuracy']:
+        if ev['accuracy'] >= self.job['targetAccuracy'] and not self.reached:
             self.reached = True
+            self.reached_window = len(self.windows)
         return ev, time.perf_counter() - t1
 
     def end_epoch(self):
@@ -143,14 +145,19 @@ class Cell:
         start = (self.total_steps, self.images, self.elapsed)
         finished = None
         self.net.train()
+        # Stop at the target once there are enough windows (minTrainWindows, counting this one):
+        # at once if it was reached in this window, else at this window's end (as child.ts does).
         while True:
-            if self.reached and job['stopAtTarget']:
+            stopping = self.reached and job['stopAtTarget'] and len(self.windows) + 1 >= job['minTrainWindows']
+            if stopping and self.reached_window == len(self.windows):
                 finished = 'target'
                 break
             if self.recipe_done:
                 finished = 'done'
                 break
             if self.elapsed >= allowed:
+                if stopping:
+                    finished = 'target'
                 break
             order = self.orders[self.epoch]
             t0 = time.perf_counter()
@@ -213,7 +220,9 @@ class Cell:
         write_safetensors(job['weightsOut'], self.net.canonical(), {'spec': json.dumps(job['spec']), 'backend': 'pytorch',
                                                                      'seed': str(job['seed']), 'steps': str(self.total_steps)})
         hit = next((p for p in self.curve if p['accuracy'] >= job['targetAccuracy']), None)
-        reason_text = {'target': f"stopped on reaching {job['targetAccuracy'] * 100:.0f}% on the learning-curve subset",
+        kept_on = 0 <= self.reached_window < len(self.windows) - 1
+        reason_text = {'target': f"stopped on reaching {job['targetAccuracy'] * 100:.0f}% on the learning-curve subset"
+                                 + (f" (reached in window {self.reached_window + 1}; trained on to {len(self.windows)} windows for throughput intervals)" if kept_on else ''),
                        'budget': 'stopped by the time budget'}.get(reason, f"the full recipe ({job['epochs']} epochs)")
         send({'type': 'training', 'skipped': None, 'training': {
             'epochs': self.history, 'stoppedBy': None if reason == 'done' else reason,

@@ -138,6 +138,7 @@ function buildProgram(): Command {
     .addOption(new Option('--limit <n>', 'use stratified subsets of n images per split (development)').argParser(positiveInt).hideHelp())
     .addOption(new Option('--train-steps <n>', 'at most n training steps per epoch (development)').argParser(positiveInt).hideHelp())
     .addOption(new Option('--train-seconds <s>', 'training budget per backend in seconds (overrides the profile)').argParser(positiveNumber).hideHelp())
+    .addOption(new Option('--train-window-seconds <s>', 'length of one training window in seconds (overrides the profile; development)').argParser(positiveNumber).hideHelp())
     .addOption(new Option('--inference-seconds <s>', 'inference measuring time per backend, all windows together (overrides the profile)').argParser(positiveNumber))
     .addOption(new Option('--inference-rounds <n>', 'inference rounds: each backend measures one window per batch size per round (overrides the profile; at least 6 for 95% intervals)').argParser(positiveInt))
     .option('--batch-sizes <list>', 'inference batch sizes besides 1 and 256, e.g. 8,32,128,512 (throughput-vs-batch-size chart)', batchSizeList)

@@ -284,6 +284,40 @@ describe('Ctrl-C', () => {
   });
 });
 
+describe('quick profile: a target reached in the first windows', () => {
+  it('trains on to 7 windows (warm-up + 6), so throughput and ratios get intervals; time to target is still the first hit', async () => {
+    const backends = ['plain', ...(torchAvailable ? ['pytorch'] : [])];
+    // lenet5-modern reaches 30% within the first window; windows of 0.3 s keep the test short.
+    const r = await run(['run', '--backends', backends.join(','), '--model', 'lenet5-modern', '--profile', 'quick', '--limit', '1000', '--epochs', '400', '--target-accuracy', '0.3',
+      '--train-window-seconds', '0.3', '--eval-images', '100', '--inference-seconds', '0.3', '--agreement-images', '20', '--no-peaks', '--out', 'early-target']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = readJson(join(tmp, 'early-target', 'report.json'));
+    for (const b of backends) {
+      const t = report.results.find((x) => x.backend === b)!.training!;
+      expect(t.stoppedBy, b).toBe('target');
+      expect(t.windows!.length, b).toBeGreaterThanOrEqual(7);
+      expect(t.throughput?.low, b).not.toBeNull();
+      const hit = t.curve!.find((p) => p.accuracy >= 0.3)!;
+      expect(t.timeToTarget, b).toEqual({ accuracy: hit.accuracy, epoch: hit.epoch, seconds: hit.seconds });
+      // The window in which the curve first reached 30%: before the last one, the backend trained
+      // on to the minimum window count (the usual case); in the last one it stopped at once.
+      let steps = 0;
+      const hitWindow = t.windows!.findIndex((w) => (steps += w.steps) >= hit.steps);
+      if (hitWindow < t.windows!.length - 1) {
+        expect(t.windows!.length, b).toBe(7);
+        expect(t.budget.reason, b).toMatch(/stopped on reaching 30% .*reached in window \d+; trained on to 7 windows for throughput intervals/);
+      } else {
+        expect(hit.steps, b).toBe(t.totalSteps);
+      }
+    }
+    expect(readFileSync(join(tmp, 'early-target', 'report.md'), 'utf8')).toMatch(/not before 7 training windows/);
+    if (torchAvailable) {
+      const train = report.comparisons!.rows.find((c) => c.backend === 'plain' && c.metric === 'train')!;
+      expect(train.ratio?.low).not.toBeNull();
+    }
+  });
+});
+
 describe('a PyTorch on the generic reference BLAS', () => {
   const REFERENCE_BLAS = '/usr/lib/x86_64-linux-gnu/blas/libblas.so.3';
   it.runIf(torchAvailable && existsSync(REFERENCE_BLAS))('is detected in the real process: the CLI warns and the report header says the column understates PyTorch', async () => {

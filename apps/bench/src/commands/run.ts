@@ -25,6 +25,7 @@ import { checkTorch } from '../run/torch.js';
 import { strongestTorchSetup } from '../torch/setup.js';
 import type { Profile, RunConfig } from '../run/types.js';
 import { modelFromArg } from '../weights.js';
+import { MIN_WINDOWS } from '../stats/intervals.js';
 
 export interface RunCommandOptions {
   backends?: string[];
@@ -43,6 +44,7 @@ export interface RunCommandOptions {
   limit?: number;
   trainSteps?: number;
   trainSeconds?: number;
+  trainWindowSeconds?: number;
   inferenceSeconds?: number;
   inferenceRounds?: number;
   agreementImages?: number;
@@ -72,7 +74,7 @@ export const PROFILES = {
 } as const;
 
 /** Flags that define the run; --resume takes them from the stored report instead. */
-const CONFIG_FLAGS = ['backends', 'model', 'dataset', 'profile', 'epochs', 'seed', 'threads', 'out', 'torch', 'targetAccuracy', 'limit', 'trainSteps', 'trainSeconds', 'inferenceSeconds', 'inferenceRounds', 'agreementImages', 'evalImages', 'batchSizes', 'shard', 'peaks'];
+const CONFIG_FLAGS = ['backends', 'model', 'dataset', 'profile', 'epochs', 'seed', 'threads', 'out', 'torch', 'targetAccuracy', 'limit', 'trainSteps', 'trainSeconds', 'trainWindowSeconds', 'inferenceSeconds', 'inferenceRounds', 'agreementImages', 'evalImages', 'batchSizes', 'shard', 'peaks'];
 
 export function backendList(value: string): string[] {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -220,8 +222,10 @@ async function runLocked(opts: RunCommandOptions, cmd: Command, onLock: (lock: F
       fallbackTrainSeconds: opts.trainSeconds === undefined ? profile.fallbackTrainSeconds : null,
       inferenceSeconds,
       agreementImages: Math.min(opts.agreementImages ?? profile.agreementImages, data.test.count),
-      sliceSeconds: profile.sliceSeconds,
+      sliceSeconds: opts.trainWindowSeconds ?? profile.sliceSeconds,
       stopAtTarget: profile.stopAtTarget,
+      // The warm-up window and enough for a 95% interval of the training throughput.
+      ...(profile.stopAtTarget ? { minTrainWindows: MIN_WINDOWS + 1 } : {}),
       evalEverySteps: profile.evalPerEpoch > 1 ? Math.max(1, Math.ceil(stepsPerEpoch / profile.evalPerEpoch)) : null,
       evalImages: Math.min(opts.evalImages ?? profile.evalImages ?? data.test.count, data.test.count),
       inferenceRounds,

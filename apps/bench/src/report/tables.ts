@@ -260,7 +260,7 @@ export function environmentLines(report: Report): string[] {
   ];
   for (const m of report.machines ?? []) lines.push(`Merged source: ${m.label}: ${m.environment.cpuModel}, ${m.environment.cores} cores, Node ${m.environment.node} (${m.file}).`);
   if (c.shard) lines.push(`Shard ${c.shard.index} of ${c.shard.count}: every ${c.shard.count}th cell (and the reference); join the shards with lenet-bench merge.`);
-  if (c.stopAtTarget) lines.push(`Training stops when the learning curve reaches ${pctS(c.targetAccuracy, 0)} (time to accuracy); a backend whose ${c.epochs}-epoch recipe would take more than ${seconds(c.maxProjectedSeconds)} trains for ${c.fallbackTrainSeconds} s instead (budget-limited); at most ${seconds(c.trainSeconds)} per backend.`);
+  if (c.stopAtTarget) lines.push(`Training stops when the learning curve reaches ${pctS(c.targetAccuracy, 0)} (time to accuracy)${(c.minTrainWindows ?? 1) > 1 ? `, but not before ${c.minTrainWindows} training windows (the warm-up and ${c.minTrainWindows! - 1} for a 95% interval of its throughput)` : ''}; a backend whose ${c.epochs}-epoch recipe would take more than ${seconds(c.maxProjectedSeconds)} trains for ${c.fallbackTrainSeconds} s instead (budget-limited); at most ${seconds(c.trainSeconds)} per backend.`);
   if (e.python) lines.push(`PyTorch: ${e.python.note}.`);
   const torchBuild = report.results.find((r) => r.kind === 'reference')?.build;
   if (torchBuild) lines.push(`PyTorch build (read from the running process): ${describeBuild(torchBuild)}.`);

@@ -135,6 +135,8 @@ async function trainInWindows(s: CellState, inbox: Inbox, enter: (p: Phase, deta
     let round = 0;
     let windowStart: { steps: number; images: number; seconds: number } | null = null;
     let reachedTarget = false;
+    /** Index of the window in which the curve first reached the target (-1: not yet). */
+    let reachedInWindow = -1;
     let finishCmd: Extract<ParentCommand, { type: 'finish' }> | null = null;
     let exitAsked = false;
     const windows: TrainWindow[] = [];
@@ -190,13 +192,17 @@ async function trainInWindows(s: CellState, inbox: Inbox, enter: (p: Phase, deta
         evalEverySteps: job.evalEverySteps ?? undefined,
         signal: abort.signal,
         beforeStep: async () => {
-          if (reachedTarget && job.stopAtTarget) {
+          // Stop at the target once the run has enough windows (job.minTrainWindows, counting the
+          // open one): at once if it was reached in this window, else at this window's end, so
+          // no window is cut short except the one in which the target was reached.
+          const stopping = reachedTarget && job.stopAtTarget && windows.length + 1 >= job.minTrainWindows;
+          if (stopping && reachedInWindow === windows.length) {
             await closeWindow('target');
             await awaitGrant();
             return;
           }
           if (elapsed < allowed) return;
-          await closeWindow(null);
+          await closeWindow(stopping ? 'target' : null);
           await awaitGrant();
         },
         onStep: (p) => {
@@ -214,7 +220,10 @@ async function trainInWindows(s: CellState, inbox: Inbox, enter: (p: Phase, deta
           const point: CurvePoint = { epoch: p.epoch, steps: p.totalSteps, images: p.images, seconds: p.elapsedSeconds, accuracy: p.accuracy, loss: p.loss };
           curve.push(point);
           void send({ type: 'eval', point });
-          if (p.accuracy >= job.targetAccuracy) reachedTarget = true;
+          if (p.accuracy >= job.targetAccuracy && !reachedTarget) {
+            reachedTarget = true;
+            reachedInWindow = windows.length;
+          }
         },
         onEpoch: (m) => {
           imagesBeforeEpoch += m.images;
@@ -260,7 +269,8 @@ async function trainInWindows(s: CellState, inbox: Inbox, enter: (p: Phase, deta
     const stoppedBy = finish.reason === 'done' ? null : finish.reason;
     const reason =
       finish.reason === 'target'
-        ? `stopped on reaching ${(job.targetAccuracy * 100).toFixed(0)}% on the learning-curve subset`
+        ? `stopped on reaching ${(job.targetAccuracy * 100).toFixed(0)}% on the learning-curve subset` +
+          (reachedInWindow >= 0 && reachedInWindow < windows.length - 1 ? ` (reached in window ${reachedInWindow + 1}; trained on to ${windows.length} windows for throughput intervals)` : '')
         : finish.reason === 'budget'
           ? 'stopped by the time budget'
           : `the full recipe (${job.epochs} epoch${job.epochs > 1 ? 's' : ''})`;

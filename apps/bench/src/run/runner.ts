@@ -598,6 +598,7 @@ async function startCell(ctx: RunContext, id: string, prior: BackendResult | nul
     evalEverySteps: c.evalEverySteps ?? null,
     evalImages: Math.min(c.evalImages ?? c.testCount, ctx.test.count),
     stopAtTarget: c.stopAtTarget ?? false,
+    minTrainWindows: c.minTrainWindows ?? 1,
   };
   await mkdir(dirname(job.weightsOut), { recursive: true });
   await mkdir(dirname(logFile(ctx.dir, id)), { recursive: true });

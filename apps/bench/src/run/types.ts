@@ -74,6 +74,8 @@ export interface RunConfig {
   sliceSeconds?: number;
   /** Stop a backend's training once its learning-curve accuracy reaches targetAccuracy. */
   stopAtTarget?: boolean;
+  /** With stopAtTarget: not before this many training windows (absent in older reports: no minimum). */
+  minTrainWindows?: number;
   /** Learning-curve evaluation every this many steps (null: once per epoch). */
   evalEverySteps?: number | null;
   /** Test images of the learning-curve evaluations (a stratified subset; = testCount for all). */
@@ -313,6 +315,12 @@ export interface ChildJob extends JobConfig {
   evalImages: number;
   /** End the training (and report stoppedBy 'target') once the learning curve reaches targetAccuracy. */
   stopAtTarget: boolean;
+  /**
+   * stopAtTarget waits until this many training windows exist (the warm-up window plus enough for a
+   * 95% interval): a backend that reaches the target within its first windows trains on to the end
+   * of this window count, so its throughput and ratios still get intervals.
+   */
+  minTrainWindows: number;
 }
 
 /**
