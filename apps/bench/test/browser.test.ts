@@ -9,10 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli-process.js';
 import { mergeBrowserRun, agreementReference } from '../src/browser/merge.js';
-import { checkBrowserRun, type BrowserInfo, type BrowserResult, type BrowserRun } from '../src/browser/types.js';
+import { checkBrowserRun, type BrowserInfo, type BrowserResult, type BrowserRun, type BrowserTraining } from '../src/browser/types.js';
 import { chromiumArgs } from '../src/browser/gpu.js';
 import { CHROMIUM_ARGS } from '../src/browser/driver.js';
-import { mergeTrainingRows, pageRequest, presetOf, type PageTraining, type TrainingPlan } from '../src/browser/training.js';
+import { mergeTrainingRows, pageRequest, presetOf, type TrainingPlan } from '../src/browser/training.js';
 import { getPreset } from '@lenet/model';
 import { validateReport } from '../src/report/schema.js';
 import { renderMarkdown } from '../src/report/markdown.js';
@@ -94,14 +94,14 @@ describe('lenet-bench browser', () => {
     const browser: BrowserInfo = { name: 'Chromium', version: '1.2.3.4', executable: '/usr/bin/chromium', headless: true, args: ['--headless'] };
     const plan: TrainingPlan = { steps: 3, model: 'lenet5', seed: 0, batchSize: 128, lr: 0.1, recipeEpochs: 10, trainLimit: 300, testLimit: 300, threads: null };
     const epoch = { epoch: 1, steps: 3, images: 300, trainLoss: 2.4, valLoss: 2.3, valAccuracy: 0.1, seconds: 0.3, evalSeconds: 0.1, imagesPerSecond: 1000, elapsedSeconds: 0.3, partial: false };
-    const ok: PageTraining = {
-      id: 'plain-wasm', backend: 'plain', package: '@lenet/backend-plain', where: 'web worker', status: 'ok', reason: null, phase: null, description: 'd', runtime: 'plain 0.1.0: 2 threads',
+    const ok: BrowserTraining = {
+      id: 'plain-wasm', family: 'plain', backend: 'plain', package: '@lenet/backend-plain', where: 'web worker', status: 'ok', reason: null, phase: null, description: 'd', runtime: 'plain 0.1.0: 2 threads',
       versions: { browser: 'Chromium 1.2.3.4', '@lenet/backend-plain': '0.1.0' }, threads: 2, startedAt: new Date().toISOString(), wallSeconds: 1, request: pageRequest('plain-wasm', plan),
-      trainCount: 300, testCount: 300, stepLosses: [2.5, 2.4, 2.3], epochs: [epoch], totalSteps: 3, trainSeconds: 0.3, imagesPerSecond: 1000, stoppedBy: null,
+      dataset: 'fashion-mnist', trainCount: 300, testCount: 300, stepLosses: [2.5, 2.4, 2.3], epochs: [epoch], curve: [], totalSteps: 3, trainSeconds: 0.3, imagesPerSecond: 1000, stoppedBy: null,
       finalEvaluation: { count: 300, accuracy: 0.1, loss: 2.3, confusion: report.results[0]!.evaluation!.confusion }, batchesPerEpoch: 3,
     };
-    const failed: PageTraining = { ...ok, id: 'tfjs-cpu', status: 'error', reason: 'boom', phase: 'session', stepLosses: [], epochs: [], finalEvaluation: null };
-    const none: PageTraining = { ...failed, id: 'tfjs-webgl', status: 'unavailable', reason: 'not installed', phase: null };
+    const failed: BrowserTraining = { ...ok, id: 'tfjs-cpu', status: 'error', reason: 'boom', phase: 'session', stepLosses: [], epochs: [], finalEvaluation: null };
+    const none: BrowserTraining = { ...failed, id: 'tfjs-webgl', status: 'unavailable', reason: 'not installed', phase: null };
     const merged = mergeTrainingRows(report, [ok, failed, none], plan, browser, true);
     validateReport(merged, 'merged');
     const rows = merged.results.filter((r) => r.backend.includes(' training @ '));

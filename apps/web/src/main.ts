@@ -13,8 +13,7 @@ import { BACKEND_IDS, BROWSER_BACKENDS } from './backends.js';
 import { decodeModel, loadModel, loadTestSplit, seededModel, FetchError, type LoadedModel } from './data.js';
 import { ReferenceModel } from './forward.js';
 import { mountTrainPanel, trainableIds, type TrainApi } from './train-panel.js';
-import type { TrainRequest } from './train-types.js';
-import type { BrowserResult, BrowserRun, RunOptions } from './types.js';
+import type { BrowserResult, BrowserRun, LenetBenchPage, RunOptions, TrainRequest } from './types.js';
 import { el, paintGray, renderCharts, renderGrid, renderMaps, renderProbabilities, renderTable } from './ui.js';
 
 const GRID_IMAGES = 48;
@@ -274,7 +273,7 @@ async function run(options: RunOptions): Promise<BrowserRun> {
 
 let trainer: TrainApi | null = null;
 
-const api = {
+const api: LenetBenchPage = {
   /** Resolves when the model and data are loaded (rejects with the reason otherwise). */
   ready: null as unknown as Promise<void>,
   backendIds: BACKEND_IDS,
@@ -291,7 +290,7 @@ const api = {
 };
 declare global {
   interface Window {
-    lenetBench: typeof api;
+    lenetBench: LenetBenchPage;
   }
 }
 window.lenetBench = api;

@@ -11,7 +11,7 @@ import { BROWSER_BACKENDS, TRAIN_TARGETS } from './backends.js';
 import { fetchBytes } from './data.js';
 import { trainOnBackend } from './train.js';
 import { renderTrainPlot } from './train-plot.js';
-import { TRAIN_REQUEST_DEFAULTS, type BrowserTraining, type TrainCurvePoint, type TrainEvent, type TrainRequest } from './train-types.js';
+import { TRAIN_REQUEST_DEFAULTS, type BrowserTraining, type TrainCurvePoint, type TrainEvent, type TrainRequest } from './types.js';
 import type { TrainJob, TrainWorkerIn, TrainWorkerOut } from './train.worker.js';
 import { el } from './ui.js';
 

@@ -3,7 +3,7 @@
  * up to the largest loss; train loss (solid), train acc (dashed), test acc (dotted), redrawn
  * at every curve point (within epochs with evalEverySteps, and at each epoch's end).
  */
-import type { TrainCurvePoint } from './train-types.js';
+import type { TrainCurvePoint } from './types.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const W = 520;

@@ -9,8 +9,7 @@ import type { Backend, BackendSession, EvalPoint } from '@lenet/core';
 import { evaluate, train } from '@lenet/core';
 import { stratifiedSubset, type ImageSplit } from '@lenet/datasets';
 import { getPreset, initWeights, type Weights } from '@lenet/model';
-import type { BrowserTraining, TrainCurvePoint, TrainEvent, TrainRequest } from './train-types.js';
-import type { BackendFamily } from './types.js';
+import type { BackendFamily, BrowserTraining, TrainCurvePoint, TrainEvent, TrainRequest } from './types.js';
 
 export interface TrainInput {
   id: string;

@@ -8,7 +8,7 @@ import { plainBackend, plainJsBackend } from '@lenet/backend-plain';
 import type { ImageSplit } from '@lenet/datasets';
 import type { Weights } from '@lenet/model';
 import { trainOnBackend } from './train.js';
-import type { BrowserTraining, TrainEvent, TrainRequest } from './train-types.js';
+import type { BrowserTraining, TrainEvent, TrainRequest } from './types.js';
 
 export interface TrainJob {
   id: string;

@@ -19,7 +19,7 @@ import { flattenWeights, getPreset, initWeights } from '@lenet/model';
 import { loadWeightsFile } from '@lenet/model/node';
 import { ortWebBackend } from '@lenet/backend-onnxruntime';
 import { plainBackend } from '@lenet/backend-plain';
-import type { BrowserTraining, TrainRequest } from '../src/train-types.js';
+import type { BrowserTraining, TrainRequest } from '../src/types.js';
 import { APP, ARTIFACTS, CHROMIUM, ensureBuilt, launchChromium, startPreview } from './page.js';
 
 const CLI = join(APP, '..', 'bench', 'dist', 'cli.js');

@@ -18,12 +18,12 @@ import { renderAll } from '../report/render.js';
 import { readReport, validateReport } from '../report/schema.js';
 import { repoRoot, writeFileAtomic } from '../run/store.js';
 import type { Report } from '../run/types.js';
-import type { BrowserInfo } from './types.js';
+import type { BrowserInfo, BrowserTraining } from './types.js';
 import { DEFAULT_CHROMIUM, runInChromium } from './driver.js';
 import { adapterLines } from './gpu.js';
 import { agreementReference, mergeBrowserRun, rowName, type AgreementReference } from './merge.js';
 import { servePage } from './server.js';
-import { mergeTrainingRows, presetOf, trainInPage, trainingRowName, type PageTraining, type TrainingPlan } from './training.js';
+import { mergeTrainingRows, presetOf, trainInPage, trainingRowName, type TrainingPlan } from './training.js';
 
 export interface BrowserCommandOptions {
   report?: string;
@@ -110,7 +110,7 @@ export async function browserCommand(opts: BrowserCommandOptions): Promise<void>
           testLimit: limit,
           threads: null,
         };
-  let trainings: PageTraining[] = [];
+  let trainings: BrowserTraining[] = [];
   const onStatus = opts.json ? (t: string) => jsonLine({ type: 'status', status: t }) : (t: string) => process.stderr.write(`browser: ${t}\n`);
 
   const server = await servePage({ appDir, weightsFile, ...(opts.dataDir ? { dataDir: userPath(opts.dataDir) } : {}) });
@@ -175,7 +175,7 @@ export async function browserCommand(opts: BrowserCommandOptions): Promise<void>
   );
 }
 
-function trainingTable(trainings: PageTraining[], plan: TrainingPlan, browser: BrowserInfo): string {
+function trainingTable(trainings: BrowserTraining[], plan: TrainingPlan, browser: BrowserInfo): string {
   const rows = trainings.map((t) => [
     trainingRowName(t.id, browser),
     t.status === 'error' ? `error (${t.phase})` : t.status,

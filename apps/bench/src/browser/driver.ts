@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CliError } from '../errors.js';
 import { chromiumArgs } from './gpu.js';
-import { checkBrowserRun, type BrowserInfo, type BrowserRun } from './types.js';
+import { checkBrowserRun, type BrowserInfo, type BrowserRun, type LenetBenchPage } from './types.js';
 
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 /** Headless, sandbox-free (containers), no GPU, no background network traffic (GPU runs: chromiumArgs). */
@@ -29,13 +29,8 @@ export interface DriveOptions {
   afterRun?: (page: import('playwright-core').Page) => Promise<void>;
 }
 
-interface PageApi {
-  lenetBench: {
-    ready: Promise<void>;
-    backendIds: string[];
-    run(o: { backends: string[]; limit: number | null; inferenceSeconds: number; agreementImages: number }): Promise<unknown>;
-  };
-}
+/** The page as the harness sees it (its answers are checked: they come from another program). */
+type PageApi = { lenetBench: LenetBenchPage };
 
 export async function runInChromium(opts: DriveOptions): Promise<{ run: BrowserRun; browser: BrowserInfo }> {
   if (!existsSync(opts.executable)) {

@@ -13,51 +13,7 @@ import type { EpochMetrics } from '@lenet/core';
 import { CliError, UsageError } from '../errors.js';
 import type { BackendResult, LossPoint, Report } from '../run/types.js';
 import { browserRowBase, browserTag } from './merge.js';
-import type { BrowserInfo } from './types.js';
-
-/** Mirrors apps/web/src/train-types.ts TrainRequest (apps do not import each other). */
-export interface PageTrainRequest {
-  backend: string;
-  model: string;
-  seed: number;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  trainLimit: number | null;
-  testLimit: number | null;
-  maxStepsPerEpoch: number | null;
-  evalEverySteps: number | null;
-  threads: number | null;
-  trainAccImages: number;
-}
-
-/** Mirrors apps/web/src/train-types.ts BrowserTraining (the parts used here). */
-export interface PageTraining {
-  id: string;
-  backend: string;
-  package: string;
-  where: 'main thread' | 'web worker';
-  status: 'ok' | 'unavailable' | 'error';
-  reason: string | null;
-  phase: string | null;
-  description: string;
-  runtime: string | null;
-  versions: Record<string, string>;
-  threads: number | null;
-  startedAt: string;
-  wallSeconds: number;
-  request: PageTrainRequest;
-  trainCount: number;
-  testCount: number;
-  stepLosses: number[];
-  epochs: EpochMetrics[];
-  totalSteps: number;
-  trainSeconds: number;
-  imagesPerSecond: number;
-  stoppedBy: 'signal' | 'budget' | null;
-  finalEvaluation: { count: number; accuracy: number; loss: number; confusion: number[][] } | null;
-  batchesPerEpoch: number;
-}
+import { checkBrowserTraining, familyOfPageBackend, type BrowserInfo, type BrowserTraining, type LenetBenchPage, type TrainRequest } from './types.js';
 
 export interface TrainingPlan {
   steps: number;
@@ -79,20 +35,8 @@ export function presetOf(spec: ModelSpec, what: string): string {
   return name;
 }
 
-/** The page's answer is data from another program: check what the rows rely on. */
-export function checkPageTraining(value: unknown, id: string): PageTraining {
-  const fail = (what: string): never => {
-    throw new CliError(`the page returned an unexpected training result for ${id}: ${what}`);
-  };
-  if (!value || typeof value !== 'object') fail('not an object');
-  const t = value as PageTraining;
-  if (t.id !== id || !['ok', 'unavailable', 'error'].includes(t.status)) fail(`bad id/status ${JSON.stringify({ id: t.id, status: t.status })}`);
-  if (t.status === 'ok' && (!Array.isArray(t.stepLosses) || !Array.isArray(t.epochs) || !t.finalEvaluation)) fail('ok but without step losses, epochs or final evaluation');
-  return t;
-}
-
 /** Step losses as LossPoints (images trained so far, mean loss), at most ~100 buckets. */
-export function lossTrace(t: PageTraining): LossPoint[] {
+export function lossTrace(t: BrowserTraining): LossPoint[] {
   const { batchSize } = t.request;
   const perEpoch = t.epochs.length ? t.epochs.map((e) => e.steps) : [t.stepLosses.length];
   const points: { images: number; loss: number; epoch: number }[] = [];
@@ -117,7 +61,7 @@ export function trainingRowName(id: string, browser: BrowserInfo): string {
   return `${id} training @ ${browserTag(browser)}`;
 }
 
-export function toTrainingRow(t: PageTraining, plan: TrainingPlan, browser: BrowserInfo, isolated: boolean): BackendResult {
+export function toTrainingRow(t: BrowserTraining, plan: TrainingPlan, browser: BrowserInfo, isolated: boolean): BackendResult {
   const ok = t.status === 'ok';
   const epochImages = t.epochs.reduce((a, e) => a + e.images, 0);
   // One full epoch of the train subset at the measured rate (projected: N steps are a sample).
@@ -151,7 +95,7 @@ export function toTrainingRow(t: PageTraining, plan: TrainingPlan, browser: Brow
   };
 }
 
-function trainingNote(plan: TrainingPlan, browser: BrowserInfo, trainings: PageTraining[]): string {
+function trainingNote(plan: TrainingPlan, browser: BrowserInfo, trainings: BrowserTraining[]): string {
   const ran = trainings.filter((t) => t.status === 'ok').map((t) => `${t.id} (${t.threads ?? '?'} thread${t.threads === 1 ? '' : 's'})`);
   const first = trainings.find((t) => t.status === 'ok');
   return (
@@ -163,7 +107,7 @@ function trainingNote(plan: TrainingPlan, browser: BrowserInfo, trainings: PageT
 }
 
 /** Adds (or replaces, for the same browser version) the training rows in `report`. */
-export function mergeTrainingRows(report: Report, trainings: PageTraining[], plan: TrainingPlan, browser: BrowserInfo, isolated: boolean): Report {
+export function mergeTrainingRows(report: Report, trainings: BrowserTraining[], plan: TrainingPlan, browser: BrowserInfo, isolated: boolean): Report {
   const tag = browserTag(browser);
   const mine = (name: string) => name.endsWith(` training @ ${tag}`);
   const rows = trainings.filter((t) => t.status !== 'unavailable').map((t) => toTrainingRow(t, plan, browser, isolated));
@@ -181,7 +125,7 @@ export function mergeTrainingRows(report: Report, trainings: PageTraining[], pla
 }
 
 /** The request the page gets for one backend. */
-export function pageRequest(id: string, plan: TrainingPlan): PageTrainRequest {
+export function pageRequest(id: string, plan: TrainingPlan): TrainRequest {
   return {
     backend: id,
     model: plan.model,
@@ -198,40 +142,34 @@ export function pageRequest(id: string, plan: TrainingPlan): PageTrainRequest {
   };
 }
 
-interface TrainPageApi {
-  lenetBench: {
-    ready: Promise<void>;
-    trainableIds: string[];
-    train(r: PageTrainRequest): Promise<unknown>;
-  };
-}
-
 /**
  * Reloads the page (a fresh onnxruntime-web, whose thread count is fixed at its first session)
  * and trains each of `ids` that the page can train (all trainable ones when null); ids that
  * exist but cannot train come back as "unavailable" with the reason.
  */
-export async function trainInPage(page: import('playwright-core').Page, ids: string[] | null, plan: TrainingPlan, onStatus?: (t: string) => void): Promise<PageTraining[]> {
+export async function trainInPage(page: import('playwright-core').Page, ids: string[] | null, plan: TrainingPlan, onStatus?: (t: string) => void): Promise<BrowserTraining[]> {
   await page.goto(page.url());
-  await page.evaluate(() => (window as unknown as TrainPageApi).lenetBench.ready);
-  const trainable = await page.evaluate(() => (window as unknown as TrainPageApi).lenetBench.trainableIds);
-  const out: PageTraining[] = [];
+  await page.evaluate(() => (window as unknown as { lenetBench: LenetBenchPage }).lenetBench.ready);
+  const trainable = await page.evaluate(() => (window as unknown as { lenetBench: LenetBenchPage }).lenetBench.trainableIds);
+  const out: BrowserTraining[] = [];
   for (const id of ids ?? trainable) {
     if (!trainable.includes(id)) {
       out.push({ ...emptyTraining(id, pageRequest(id, plan)), status: 'unavailable', reason: `${id} is inference-only in the page (its backend has no trainStep)` });
       continue;
     }
     onStatus?.(`training ${id} for ${plan.steps} steps…`);
-    const raw = await page.evaluate((r) => (window as unknown as TrainPageApi).lenetBench.train(r), pageRequest(id, plan));
-    out.push(checkPageTraining(raw, id));
+    const raw = await page.evaluate((r) => (window as unknown as { lenetBench: LenetBenchPage }).lenetBench.train(r), pageRequest(id, plan));
+    out.push(checkBrowserTraining(raw, id));
   }
   return out;
 }
 
-function emptyTraining(id: string, request: PageTrainRequest): PageTraining {
+function emptyTraining(id: string, request: TrainRequest): BrowserTraining {
+  const family = familyOfPageBackend(id);
+  if (!family) throw new CliError(`the page has no backend "${id}"`);
   return {
-    id, backend: id, package: '', where: 'main thread', status: 'unavailable', reason: null, phase: null, description: '', runtime: null, versions: {}, threads: null,
-    startedAt: new Date().toISOString(), wallSeconds: 0, request, trainCount: 0, testCount: 0, stepLosses: [], epochs: [], totalSteps: 0, trainSeconds: 0, imagesPerSecond: 0,
+    id, family, backend: id, package: '', where: 'main thread', status: 'unavailable', reason: null, phase: null, description: '', runtime: null, versions: {}, threads: null,
+    startedAt: new Date().toISOString(), wallSeconds: 0, request, dataset: '', trainCount: 0, testCount: 0, stepLosses: [], epochs: [], curve: [], totalSteps: 0, trainSeconds: 0, imagesPerSecond: 0,
     stoppedBy: null, finalEvaluation: null, batchesPerEpoch: 0,
   };
 }
