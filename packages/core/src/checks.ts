@@ -17,7 +17,7 @@
  */
 import type { ModelSpec } from '@lenet/model';
 import type { Weights } from '@lenet/model';
-import { inputSize, numClasses, SpecError, validateSpec, validateWeights, WeightsError } from '@lenet/model';
+import { frozenSpec, inputSize, numClasses, SpecError, validateWeights, WeightsError } from '@lenet/model';
 import { BackendInputError } from './contract.js';
 
 function describeShape(spec: ModelSpec): string {
@@ -95,12 +95,13 @@ export function checkTrainInput(
  * Validates the spec and the initial weights of createSession (every parameter present with the
  * exact shape, finite values, no extras). SpecError/WeightsError are rethrown as
  * BackendInputError (message prefixed with the backend name, original as `cause`).
- * Returns the validated spec.
+ * Returns the validated spec, deep-frozen (see frozenSpec in @lenet/model).
  */
 export function checkSessionInput(spec: ModelSpec, weights: Weights, backendName: string): ModelSpec {
   let valid: ModelSpec;
   try {
-    valid = validateSpec(spec);
+    // Frozen, so the per-call checks (checkPredictInput, checkTrainInput) reuse its analysis.
+    valid = frozenSpec(spec);
     validateWeights(valid, weights);
   } catch (e) {
     if (e instanceof WeightsError || e instanceof SpecError) {

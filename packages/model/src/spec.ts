@@ -64,8 +64,21 @@ function shapeText(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }
 
+/** Analyses of frozenSpec() results: a frozen spec cannot change, so its analysis stays valid. */
+const frozenAnalyses = new WeakMap<object, Analysis>();
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 /** Walks the spec, validating as it goes. Throws SpecError on the first problem. */
 function analyze(input: unknown, source?: string): Analysis {
+  const known = typeof input === 'object' && input !== null ? frozenAnalyses.get(input) : undefined;
+  if (known) return known;
   const prefix = sourcePrefix(source);
   const fail = (message: string, layerIndex?: number): never => {
     throw new SpecError(`${prefix}invalid model spec: ${message}`, { source, layerIndex });
@@ -252,7 +265,23 @@ function analyze(input: unknown, source?: string): Analysis {
  * the layer (index, type, name) and the problem.
  */
 export function validateSpec(spec: unknown, source?: string): ModelSpec {
-  return analyze(spec, source).spec;
+  const clean = analyze(spec, source).spec;
+  // A frozenSpec() result is already clean; the caller still gets its own, mutable copy.
+  return Object.isFrozen(clean) ? structuredClone(clean) : clean;
+}
+
+/**
+ * validateSpec, returning a deep-frozen clean copy whose analysis is kept: later calls of
+ * inferShapes, paramInfos, numClasses, inputSize, summarize or validateSpec on it do not walk the
+ * spec again (they return frozen results). Sessions keep such a spec, so per-call input checks
+ * cost nanoseconds instead of a re-validation (~10 µs, a fifth of a batch-1 prediction).
+ */
+export function frozenSpec(spec: unknown, source?: string): Readonly<ModelSpec> {
+  const analysis = analyze(spec, source);
+  if (frozenAnalyses.get(analysis.spec) === analysis) return analysis.spec;
+  deepFreeze(analysis);
+  frozenAnalyses.set(analysis.spec, analysis);
+  return analysis.spec;
 }
 
 /** Per-layer input/output shapes, parameter counts and multiply-adds. Throws SpecError if invalid. */

@@ -3,6 +3,7 @@ import {
   PRESET_NAMES,
   SpecError,
   formatSummary,
+  frozenSpec,
   getPreset,
   inferShapes,
   inputSize,
@@ -238,5 +239,28 @@ describe('validateSpec', () => {
     for (const fn of [inferShapes, summarize, paramInfos, numClasses, inputSize]) {
       expect(() => fn(bad)).toThrow(SpecError);
     }
+  });
+});
+
+describe('frozenSpec', () => {
+  it('validates like validateSpec and returns a deep-frozen clean copy whose analysis is reused', () => {
+    const source = getPreset('lenet5-modern');
+    const frozen = frozenSpec(source);
+    expect(frozen).toEqual(source);
+    expect(frozen).not.toBe(source);
+    expect(Object.isFrozen(frozen) && Object.isFrozen(frozen.layers) && Object.isFrozen(frozen.layers[0]) && Object.isFrozen(frozen.inputShape)).toBe(true);
+    expect(Object.isFrozen(source)).toBe(false);
+    // Same answers as the unfrozen spec; repeated calls return the same (frozen) analysis.
+    expect(inferShapes(frozen)).toEqual(inferShapes(source));
+    expect(inferShapes(frozen)).toBe(inferShapes(frozen));
+    expect(paramInfos(frozen)).toEqual(paramInfos(source));
+    expect(Object.isFrozen(paramInfos(frozen)[0])).toBe(true);
+    expect([numClasses(frozen), inputSize(frozen)]).toEqual([10, 784]);
+    expect(frozenSpec(frozen)).toBe(frozen);
+    // validateSpec still hands out a mutable copy.
+    const copy = validateSpec(frozen);
+    expect(copy).toEqual(frozen);
+    expect(Object.isFrozen(copy) || Object.isFrozen(copy.layers)).toBe(false);
+    expect(() => frozenSpec({ ...source, layers: [] })).toThrow(SpecError);
   });
 });
