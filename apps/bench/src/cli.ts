@@ -190,7 +190,7 @@ function buildProgram(): Command {
     .description('run the web page (apps/web) headlessly in Chromium: ort-web, TF.js and plain (Web Worker) on the test split, accuracy + latency/throughput; --report DIR merges the rows into that run')
     .option('--report <dir>', 'a folder written by lenet-bench run: use its weights, test subset and timing, and add the browser rows to its report.json/md/html')
     .option('--weights <file>', 'weights to evaluate (.safetensors from init/train/run, or an ONNX export); default with --report: its agreement weights')
-    .option('--backends <a,b,...>', 'page backends (default all: ort-web-wasm, ort-web-webgpu, ort-web-webgl, tfjs-wasm, tfjs-cpu, tfjs-webgl, tfjs-webgpu, plain-wasm, plain-js)', backendList)
+    .option('--backends <a,b,...>', 'page backends (default all: ort-web-wasm, ort-web-webgpu, ort-web-webgl, tfjs-wasm, tfjs-cpu, tfjs-webgl, tfjs-webgpu, plain-wasm, plain-js, except GPU ones on a software adapter such as SwiftShader, which run only when named here)', backendList)
     .addOption(new Option('--dataset <name>', 'fashion-mnist or mnist (default: the report\'s, else fashion-mnist)').argParser(datasetName))
     .addOption(dataDir())
     .option('--limit <n|all>', 'stratified subset of n test images (default: the report\'s, else all)')

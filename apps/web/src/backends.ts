@@ -26,6 +26,7 @@ export interface RunContext {
   inferenceSeconds: number;
   agreementImages: number;
   browserVersions: Record<string, string>;
+  skipSoftwareGpu: boolean;
 }
 
 export interface BrowserBackend {
@@ -49,7 +50,7 @@ export const TRAIN_TARGETS = new Map<string, TrainTarget>();
 function onMainThread(id: string, family: BackendFamily, pkg: string, backend: Backend): BrowserBackend['run'] {
   TRAIN_TARGETS.set(id, { where: 'main thread', family, package: pkg, backend });
   return (ctx) =>
-    runBackend({ id, family, package: pkg, where: 'main thread', backend, spec: ctx.spec, weights: ctx.weights, split: ctx.split, inferenceSeconds: ctx.inferenceSeconds, agreementImages: ctx.agreementImages, versions: ctx.browserVersions });
+    runBackend({ id, family, package: pkg, where: 'main thread', backend, spec: ctx.spec, weights: ctx.weights, split: ctx.split, inferenceSeconds: ctx.inferenceSeconds, agreementImages: ctx.agreementImages, versions: ctx.browserVersions, skipSoftwareGpu: ctx.skipSoftwareGpu });
 }
 
 function inWorker(id: string, tier: PlainJob['tier']): BrowserBackend['run'] {

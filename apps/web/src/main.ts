@@ -216,6 +216,7 @@ async function run(options: RunOptions): Promise<BrowserRun> {
   if (!(options.inferenceSeconds > 0 && options.inferenceSeconds <= 60)) throw new UsageError(`run: inferenceSeconds must be in (0, 60], got ${options.inferenceSeconds}`);
   const ag = options.agreementImages ?? 0;
   if (!(Number.isInteger(ag) && ag >= 0)) throw new UsageError(`run: agreementImages must be a non-negative integer, got ${ag}`);
+  if (options.skipSoftwareGpu !== undefined && typeof options.skipSoftwareGpu !== 'boolean') throw new UsageError(`run: skipSoftwareGpu must be a boolean, got ${String(options.skipSoftwareGpu)}`);
   const task = (async () => {
     $<HTMLButtonElement>('run').disabled = true;
     const startedAt = new Date().toISOString();
@@ -232,7 +233,7 @@ async function run(options: RunOptions): Promise<BrowserRun> {
     state.results = results;
     for (const b of chosen) {
       setStatus(`running ${b.id} on ${state.split.count} images…`);
-      const r = await b.run({ spec: state.model.spec, weights: state.model.weights, split: state.split, inferenceSeconds: options.inferenceSeconds, agreementImages: options.agreementImages ?? 0, browserVersions: versions }).catch(
+      const r = await b.run({ spec: state.model.spec, weights: state.model.weights, split: state.split, inferenceSeconds: options.inferenceSeconds, agreementImages: options.agreementImages ?? 0, browserVersions: versions, skipSoftwareGpu: options.skipSoftwareGpu ?? false }).catch(
         (e: Error): BrowserResult => ({
           id: b.id, family: b.family, backend: b.id, package: '', where: 'main thread', status: 'error', reason: e.message, phase: 'start',
           description: b.label, runtime: null, versions, threads: null, startedAt: new Date().toISOString(), wallSeconds: 0, evaluation: null, inference: null, agreementLogits: null,

@@ -5,6 +5,7 @@
  */
 import type { Backend, BackendSession } from '@lenet/core';
 import { evaluate } from '@lenet/core';
+import { softwareGpuSkipReason } from '@lenet/core/browser-protocol';
 import type { ImageSplit } from '@lenet/datasets';
 import { splitToFloat, stratifiedSubset } from '@lenet/datasets';
 import type { ModelSpec, Weights } from '@lenet/model';
@@ -115,6 +116,8 @@ export interface BackendRunInput {
   agreementImages?: number;
   /** Extra version entries (e.g. the browser's). */
   versions?: Record<string, string>;
+  /** RunOptions.skipSoftwareGpu: a GPU backend on a software fallback adapter is "unavailable". */
+  skipSoftwareGpu?: boolean;
 }
 
 function message(e: unknown): string {
@@ -169,6 +172,11 @@ export async function runBackend(input: BackendRunInput): Promise<BrowserResult>
     if (info.adapter !== undefined) {
       result.adapter = info.adapter;
       result.softwareFallback = info.softwareFallback ?? null;
+      if (input.skipSoftwareGpu && info.softwareFallback) {
+        result.status = 'unavailable';
+        result.reason = softwareGpuSkipReason(info.adapter ?? 'unknown');
+        return done();
+      }
     }
     phase = 'session';
     const session = await input.backend.createSession(input.spec, input.weights, {});

@@ -140,6 +140,14 @@ describe.skipIf(!existsSync(CHROMIUM))(`the page in Chromium (needs ${CHROMIUM},
       const shot = join(ARTIFACTS, 'web.png');
       await page.screenshot({ path: shot, fullPage: true });
       expect(statSync(shot).size).toBeGreaterThan(30_000);
+
+      // skipSoftwareGpu (what `lenet-bench browser` asks for its default set): on SwiftShader the GPU
+      // backend is reported unavailable, naming the adapter, without a session or timings.
+      const skipped: BrowserRun = await page.evaluate(() => window.lenetBench.run({ backends: ['tfjs-webgl', 'plain-js'], limit: 1000, inferenceSeconds: 0.1, skipSoftwareGpu: true }));
+      const [gl, js] = skipped.results;
+      expect([gl!.status, gl!.inference, gl!.softwareFallback]).toEqual(['unavailable', null, true]);
+      expect(gl!.reason).toMatch(/^software fallback adapter \(.*SwiftShader.*\): skipped, its timings would not be representative/);
+      expect(js!.status).toBe('ok');
     } finally {
       await close();
     }

@@ -107,6 +107,17 @@ export interface RunOptions {
   inferenceSeconds: number;
   /** Also return the logits of this many test images (agreement check); default none. */
   agreementImages?: number;
+  /**
+   * GPU backends whose adapter is a software fallback (SwiftShader without a GPU) come back
+   * "unavailable" instead of being timed: their timings say nothing about GPUs and a WebGPU one
+   * takes minutes. Default false (run what is asked).
+   */
+  skipSoftwareGpu?: boolean;
+}
+
+/** The reason of a GPU row skipped by skipSoftwareGpu. */
+export function softwareGpuSkipReason(adapter: string): string {
+  return `software fallback adapter (${adapter}): skipped, its timings would not be representative; ask for it by name to time it anyway`;
 }
 
 // In-page training: what is asked (TrainRequest), what streams out while it runs (TrainEvent)

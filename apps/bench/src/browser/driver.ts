@@ -82,6 +82,9 @@ export async function runInChromium(opts: DriveOptions): Promise<{ run: BrowserR
       limit: opts.limit,
       inferenceSeconds: opts.inferenceSeconds,
       agreementImages: opts.agreementImages,
+      // The default set skips GPU backends on a software adapter (SwiftShader: not representative,
+      // minutes per WebGPU window); named ones run anyway.
+      skipSoftwareGpu: opts.backends === null,
     });
     if (poll) clearInterval(poll);
     const run = checkBrowserRun(raw);
