@@ -12,7 +12,7 @@ import { mergeBrowserRun, agreementReference } from '../src/browser/merge.js';
 import { checkBrowserRun, type BrowserInfo, type BrowserResult, type BrowserRun, type BrowserTraining } from '../src/browser/types.js';
 import { chromiumArgs } from '../src/browser/gpu.js';
 import { CHROMIUM_ARGS } from '../src/browser/driver.js';
-import { mergeTrainingRows, pageRequest, presetOf, type TrainingPlan } from '../src/browser/training.js';
+import { mergeTrainingRows, pageRequest, presetOf, skippedSoftwareGpu, type TrainingPlan } from '../src/browser/training.js';
 import { getPreset } from '@lenet/model';
 import { validateReport } from '../src/report/schema.js';
 import { renderMarkdown } from '../src/report/markdown.js';
@@ -44,6 +44,12 @@ describe('lenet-bench browser', () => {
       expect(args).not.toContain('--disable-gpu');
       expect(args).toEqual(expect.arrayContaining(['--enable-unsafe-swiftshader', '--enable-unsafe-webgpu', '--headless', '--no-sandbox']));
     }
+  });
+
+  it('in-page training leaves out the GPU backends the default inference run skipped on a software adapter', () => {
+    const row = (id: string, status: BrowserResult['status'], softwareFallback: boolean | null, reason: string | null) => ({ id, status, softwareFallback, reason }) as BrowserResult;
+    const run = { results: [row('tfjs-webgl', 'unavailable', true, 'software fallback adapter (SwiftShader): skipped'), row('tfjs-webgpu', 'ok', true, null), row('ort-web-webgl', 'unavailable', null, 'no WebGL EP'), row('plain-wasm', 'ok', null, null)] } as BrowserRun;
+    expect([...skippedSoftwareGpu(run)]).toEqual([['tfjs-webgl', 'software fallback adapter (SwiftShader): skipped']]);
   });
 
   it('usage: needs weights when the report has none to offer', async () => {

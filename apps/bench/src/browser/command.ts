@@ -23,7 +23,7 @@ import { DEFAULT_CHROMIUM, runInChromium } from './driver.js';
 import { adapterLines } from './gpu.js';
 import { agreementReference, mergeBrowserRun, rowName, type AgreementReference } from './merge.js';
 import { servePage } from './server.js';
-import { mergeTrainingRows, presetOf, trainInPage, trainingRowName, type TrainingPlan } from './training.js';
+import { mergeTrainingRows, presetOf, skippedSoftwareGpu, trainInPage, trainingRowName, type TrainingPlan } from './training.js';
 
 export interface BrowserCommandOptions {
   report?: string;
@@ -126,7 +126,7 @@ export async function browserCommand(opts: BrowserCommandOptions): Promise<void>
       agreementImages: ref?.info.images ?? 0,
       screenshot,
       onStatus,
-      ...(plan ? { afterRun: async (page) => void (trainings = await trainInPage(page, opts.backends ?? null, plan, onStatus)) } : {}),
+      ...(plan ? { afterRun: async (page, run) => void (trainings = await trainInPage(page, opts.backends ?? null, plan, onStatus, skippedSoftwareGpu(run))) } : {}),
     });
   } finally {
     await server.close();

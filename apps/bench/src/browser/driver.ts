@@ -26,7 +26,7 @@ export interface DriveOptions {
   screenshot: string | null;
   onStatus?: (text: string) => void;
   /** Runs after the inference run and its screenshot, on the same page (e.g. in-page training). */
-  afterRun?: (page: import('playwright-core').Page) => Promise<void>;
+  afterRun?: (page: import('playwright-core').Page, run: BrowserRun) => Promise<void>;
 }
 
 /** The page as the harness sees it (its answers are checked: they come from another program). */
@@ -89,7 +89,7 @@ export async function runInChromium(opts: DriveOptions): Promise<{ run: BrowserR
     if (poll) clearInterval(poll);
     const run = checkBrowserRun(raw);
     if (opts.screenshot) await page.screenshot({ path: opts.screenshot, fullPage: true });
-    if (opts.afterRun) await opts.afterRun(page);
+    if (opts.afterRun) await opts.afterRun(page, run);
     if (pageErrors.length) throw new CliError(`the page reported errors: ${pageErrors.join('; ')}`);
     // The page reports the full version ("Chromium 156.0.8078.108"); the user-agent string
     // is frozen at "156.0.0.0" by Chromium's UA reduction, so it is only the fallback.

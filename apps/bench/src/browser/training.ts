@@ -13,7 +13,7 @@ import type { EpochMetrics } from '@lenet/core';
 import { CliError, UsageError } from '../errors.js';
 import type { BackendResult, LossPoint, Report } from '../run/types.js';
 import { browserRowBase, browserTag } from './merge.js';
-import { checkBrowserTraining, familyOfPageBackend, type BrowserInfo, type BrowserTraining, type LenetBenchPage, type TrainRequest } from './types.js';
+import { checkBrowserTraining, familyOfPageBackend, type BrowserInfo, type BrowserRun, type BrowserTraining, type LenetBenchPage, type TrainRequest } from './types.js';
 
 export interface TrainingPlan {
   steps: number;
@@ -145,9 +145,16 @@ export function pageRequest(id: string, plan: TrainingPlan): TrainRequest {
 /**
  * Reloads the page (a fresh onnxruntime-web, whose thread count is fixed at its first session)
  * and trains each of `ids` that the page can train (all trainable ones when null); ids that
- * exist but cannot train come back as "unavailable" with the reason.
+ * exist but cannot train come back as "unavailable" with the reason, as do those in `skipped`
+ * (id → reason: GPU backends the inference run skipped on a software adapter).
  */
-export async function trainInPage(page: import('playwright-core').Page, ids: string[] | null, plan: TrainingPlan, onStatus?: (t: string) => void): Promise<BrowserTraining[]> {
+export async function trainInPage(
+  page: import('playwright-core').Page,
+  ids: string[] | null,
+  plan: TrainingPlan,
+  onStatus?: (t: string) => void,
+  skipped: ReadonlyMap<string, string> = new Map(),
+): Promise<BrowserTraining[]> {
   await page.goto(page.url());
   await page.evaluate(() => (window as unknown as { lenetBench: LenetBenchPage }).lenetBench.ready);
   const trainable = await page.evaluate(() => (window as unknown as { lenetBench: LenetBenchPage }).lenetBench.trainableIds);
@@ -157,11 +164,21 @@ export async function trainInPage(page: import('playwright-core').Page, ids: str
       out.push({ ...emptyTraining(id, pageRequest(id, plan)), status: 'unavailable', reason: `${id} is inference-only in the page (its backend has no trainStep)` });
       continue;
     }
+    const skip = skipped.get(id);
+    if (skip) {
+      out.push({ ...emptyTraining(id, pageRequest(id, plan)), status: 'unavailable', reason: skip });
+      continue;
+    }
     onStatus?.(`training ${id} for ${plan.steps} steps…`);
     const raw = await page.evaluate((r) => (window as unknown as { lenetBench: LenetBenchPage }).lenetBench.train(r), pageRequest(id, plan));
     out.push(checkBrowserTraining(raw, id));
   }
   return out;
+}
+
+/** GPU backends the inference run skipped on a software adapter (skipSoftwareGpu), with the reason. */
+export function skippedSoftwareGpu(run: BrowserRun): Map<string, string> {
+  return new Map(run.results.filter((r) => r.status === 'unavailable' && r.softwareFallback).map((r) => [r.id, r.reason ?? 'software fallback adapter']));
 }
 
 function emptyTraining(id: string, request: TrainRequest): BrowserTraining {
