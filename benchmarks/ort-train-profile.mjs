@@ -44,7 +44,9 @@ const batches = Array.from({ length: STEPS + WARMUP }, (_, i) => {
 
 async function profile(modelName) {
   const spec = getPreset(modelName);
-  const graph = impl.buildTrainingGraph(spec);
+  // As ort-node builds it: with the NCHWc block size when the build probes for it (older builds do not).
+  const nchwcBlock = impl.nchwcBlockSize ? await impl.nchwcBlockSize(ort) : undefined;
+  const graph = impl.buildTrainingGraph(spec, { nchwcBlock });
   const dir = mkdtempSync(join(tmpdir(), 'ort-prof-'));
   const session = await ort.InferenceSession.create(graph.bytes, {
     executionProviders: ['cpu'],

@@ -10,6 +10,7 @@ import type { InferenceSession } from 'onnxruntime-common';
 import type { ModelSpec, Weights } from '@lenet/model';
 import type { OrtModule } from './session.js';
 import { OrtSession } from './session.js';
+import { nchwcBlockSize } from './nchwc.js';
 import { missingRuntime } from './runtime-deps.js';
 
 function checkThreads(backend: string, threads: unknown): number | undefined {
@@ -89,7 +90,13 @@ export const ortNodeBackend: Backend = {
     const threads = checkThreads('ort-node', options.threads) ?? (await hardwareThreads());
     const ort = await loadOrtNode();
     return OrtSession.create(
-      { backendName: 'ort-node', ort, sessionOptions: ortNodeOptions(threads), preallocatedOutputs: true },
+      {
+        backendName: 'ort-node',
+        ort,
+        sessionOptions: ortNodeOptions(threads),
+        preallocatedOutputs: true,
+        trainingGraph: async () => ({ nchwcBlock: await nchwcBlockSize(ort) }),
+      },
       spec,
       weights,
     );

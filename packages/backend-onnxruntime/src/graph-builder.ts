@@ -83,7 +83,7 @@ export class GraphBuilder {
     opType: string,
     inputs: string[],
     attrs: Record<string, Attr> = {},
-    options: { outputs?: string[] | number; prefix?: string } = {},
+    options: { outputs?: string[] | number; prefix?: string; domain?: string } = {},
   ): string[] {
     const prefix = options.prefix ?? opType.charAt(0).toLowerCase() + opType.slice(1);
     let outputs: string[];
@@ -96,6 +96,7 @@ export class GraphBuilder {
     this.nodes.push({
       name: this.fresh(`node_${opType}`),
       opType,
+      ...(options.domain ? { domain: options.domain } : {}),
       input: inputs,
       output: outputs,
       attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
@@ -137,6 +138,8 @@ export class GraphBuilder {
 
 export interface ModelOptions {
   opset: number;
+  /** Opsets of other operator domains the graph uses (e.g. onnxruntime's com.microsoft.nchwc). */
+  domains?: Record<string, number>;
   producerVersion: string;
   docString?: string;
   metadata?: Record<string, string>;
@@ -146,7 +149,7 @@ export interface ModelOptions {
 export function encodeModel(graph: onnxTypes.IGraphProto, options: ModelOptions): Uint8Array {
   const model: onnxTypes.IModelProto = {
     irVersion: 8,
-    opsetImport: [{ domain: '', version: options.opset }],
+    opsetImport: [{ domain: '', version: options.opset }, ...Object.entries(options.domains ?? {}).map(([domain, version]) => ({ domain, version }))],
     producerName: '@lenet/backend-onnxruntime',
     producerVersion: options.producerVersion,
     docString: options.docString ?? '',

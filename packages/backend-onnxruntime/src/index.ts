@@ -7,4 +7,5 @@ export type { TrainingGraph, TrainingGraphOptions } from './training-graph.js';
 export { OnnxExportError, OnnxFormatError } from './errors.js';
 export { ortNodeBackend, ortWebBackend, backends } from './backends.js';
 export { ortWebGpuBackend } from './webgpu.js';
+export { nchwcBlockSize } from './nchwc.js';
 export { PACKAGE_VERSION } from './version.js';

@@ -19,6 +19,7 @@ import type { ModelSpec, Weights } from '@lenet/model';
 import { inputSize, numClasses, paramInfos } from '@lenet/model';
 import { INPUT_NAME, OUTPUT_NAME, exportOnnx } from './export.js';
 import { LABELS_NAME, LOSS_NAME, LR_NAME, buildTrainingGraph, nextName } from './training-graph.js';
+import type { TrainingGraphOptions } from './training-graph.js';
 
 /** The part of an onnxruntime module (node or web) this package uses. */
 export interface OrtModule {
@@ -32,6 +33,8 @@ export interface SessionFlavor {
   sessionOptions: InferenceSession.SessionOptions;
   /** Outputs can be preallocated tensors passed as `fetches`. */
   preallocatedOutputs: boolean;
+  /** Runtime-specific training-graph options (ort-node: the NCHWc block size, if usable). */
+  trainingGraph?: () => Promise<TrainingGraphOptions>;
 }
 
 type FloatTensor = OrtTensor & { data: Float32Array };
@@ -108,7 +111,7 @@ export class OrtSession implements BackendSession {
 
   private async ensureTraining(): Promise<InferenceSession> {
     if (this.train) return this.train;
-    const graph = buildTrainingGraph(this.spec);
+    const graph = buildTrainingGraph(this.spec, await this.flavor.trainingGraph?.());
     this.train = await this.flavor.ort.InferenceSession.create(graph.bytes, this.flavor.sessionOptions);
     if (this.flavor.preallocatedOutputs) {
       this.spare = this.shapes.map((shape) => this.floatTensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape));

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { CONFORMANCE_VARIANT, assertClose, randomImages, randomLabels, referenceLossAndGradients, referenceSgdStep } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { getPreset, initWeights, inputSize, numClasses, paramInfos } from '@lenet/model';
-import { buildTrainingGraph, gradName, nextName } from '../src/index.js';
+import { buildTrainingGraph, gradName, nchwcBlockSize, nextName } from '../src/index.js';
+import type { TrainingGraphOptions } from '../src/index.js';
 import { ort, session } from './helpers.js';
 
 /** Strided conv and pooling whose windows do not cover the last row/column (floor). */
@@ -48,8 +49,8 @@ const ODD_POOLS: ModelSpec = {
   ],
 };
 
-async function runStep(spec: ModelSpec, weights: Weights, x: Float32Array, y: Int32Array, n: number, lr: number) {
-  const graph = buildTrainingGraph(spec, { gradients: true });
+async function runStep(spec: ModelSpec, weights: Weights, x: Float32Array, y: Int32Array, n: number, lr: number, options: TrainingGraphOptions = {}) {
+  const graph = buildTrainingGraph(spec, { ...options, gradients: true });
   const s = await session(graph.bytes);
   try {
     const [c, h, w] = spec.inputShape;
@@ -67,6 +68,27 @@ async function runStep(spec: ModelSpec, weights: Weights, x: Float32Array, y: In
   }
 }
 
+/** One SGD step of the training graph (batch 6, lr 0.5, non-zero biases) against the float64 reference. */
+async function expectReferenceStep(spec: ModelSpec, images: 'random' | 'constant', options: TrainingGraphOptions = {}): Promise<void> {
+  const n = 6;
+  const lr = 0.5;
+  const weights = initWeights(spec, 9);
+  // Non-zero biases so that the bias paths are exercised in the forward pass too.
+  for (const p of paramInfos(spec)) if (p.kind === 'bias') weights.get(p.name)!.data.forEach((_, i, a) => (a[i] = 0.05 * Math.sin(i + 1)));
+  const x = images === 'random' ? randomImages(21, n, inputSize(spec)) : new Float32Array(n * inputSize(spec)).fill(0.5);
+  const y = randomLabels(22, n, numClasses(spec));
+  const out = await runStep(spec, weights, x, y, n, lr, options);
+  const ref = referenceLossAndGradients(spec, weights, x, y, n);
+  const step = referenceSgdStep(spec, weights, x, y, n, lr);
+  expect(Math.abs((out.loss.data as Float32Array)[0] - ref.loss)).toBeLessThan(1e-5 * Math.max(1, ref.loss));
+  for (const p of paramInfos(spec)) {
+    const grad = ref.grads.get(p.name)!;
+    const scale = grad.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    assertClose(`${spec.name} ${p.name} gradient`, out[gradName(p.name)].data as Float32Array, grad, { atol: 1e-5 * Math.max(scale, 1e-3), rtol: 1e-3 });
+    assertClose(`${spec.name} ${p.name} after SGD`, out[nextName(p.name)].data as Float32Array, step.weights.get(p.name)!.data, { atol: 1e-6, rtol: 1e-5 });
+  }
+}
+
 describe('training-step graph: gradients and SGD update equal the float64 reference', () => {
   const cases: [string, ModelSpec, 'random' | 'constant'][] = [
     ['lenet5 (sigmoid, avg pool)', getPreset('lenet5'), 'random'],
@@ -79,27 +101,7 @@ describe('training-step graph: gradients and SGD update equal the float64 refere
     ['relu -> max pool 3/3 with uncovered rows, max pool with stride > kernel', ODD_POOLS, 'random'],
     ['odd pools on constant images (ties, relu mask on the pooled grid)', ODD_POOLS, 'constant'],
   ];
-  for (const [what, spec, images] of cases) {
-    it(what, async () => {
-      const n = 6;
-      const lr = 0.5;
-      const weights = initWeights(spec, 9);
-      // Non-zero biases so that the bias paths are exercised in the forward pass too.
-      for (const p of paramInfos(spec)) if (p.kind === 'bias') weights.get(p.name)!.data.forEach((_, i, a) => (a[i] = 0.05 * Math.sin(i + 1)));
-      const x = images === 'random' ? randomImages(21, n, inputSize(spec)) : new Float32Array(n * inputSize(spec)).fill(0.5);
-      const y = randomLabels(22, n, numClasses(spec));
-      const out = await runStep(spec, weights, x, y, n, lr);
-      const ref = referenceLossAndGradients(spec, weights, x, y, n);
-      const step = referenceSgdStep(spec, weights, x, y, n, lr);
-      expect(Math.abs((out.loss.data as Float32Array)[0] - ref.loss)).toBeLessThan(1e-5 * Math.max(1, ref.loss));
-      for (const p of paramInfos(spec)) {
-        const grad = ref.grads.get(p.name)!;
-        const scale = grad.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-        assertClose(`${spec.name} ${p.name} gradient`, out[gradName(p.name)].data as Float32Array, grad, { atol: 1e-5 * Math.max(scale, 1e-3), rtol: 1e-3 });
-        assertClose(`${spec.name} ${p.name} after SGD`, out[nextName(p.name)].data as Float32Array, step.weights.get(p.name)!.data, { atol: 1e-6, rtol: 1e-5 });
-      }
-    });
-  }
+  for (const [what, spec, images] of cases) it(what, () => expectReferenceStep(spec, images));
 
   it('max pooling routes tied maxima to the first one in scan order (ties with different patches)', async () => {
     // conv weight [[1,0],[0,0]] copies the top-left pixel, so tied conv outputs come from
@@ -175,5 +177,45 @@ describe('training-step graph: gradients and SGD update equal the float64 refere
     } finally {
       await s.release();
     }
+  });
+});
+
+// ort-node passes the probed NCHWc block size (x86-64 builds of onnxruntime); elsewhere these skip.
+const nchwcBlock = await nchwcBlockSize(ort);
+// The probe also rejects a wrong filter layout, which would silently skip the block below: on
+// x86-64, where onnxruntime-node always has the NCHWc kernels, that must fail instead.
+it.runIf(process.arch === 'x64')('the NCHWc probe accepts the training graph on x86-64 (block 8 or 16)', () => {
+  expect([8, 16]).toContain(nchwcBlock);
+});
+describe.skipIf(nchwcBlock === undefined)('training-step graph with NCHWc forward convs (ort-node) equals the float64 reference', () => {
+  const block = nchwcBlock ?? 0;
+  /** Eligible convs (input channels < block, output channels a multiple of it): strided + padded + tanh, and one without an activation; a non-eligible conv in between. */
+  const NCHWC_SPEC: ModelSpec = {
+    name: 'nchwc',
+    inputShape: [3, 13, 13],
+    layers: [
+      { type: 'conv2d', outChannels: 2 * block, kernelSize: 3, stride: 2, padding: 1 }, // 2B x 7 x 7
+      { type: 'activation', fn: 'tanh' },
+      { type: 'conv2d', outChannels: 2, kernelSize: 1 }, // 2B inputs: plain Conv
+      { type: 'conv2d', outChannels: block, kernelSize: 2 }, // B x 6 x 6, no activation
+      { type: 'pool2d', mode: 'max', kernelSize: 2 },
+      { type: 'flatten' },
+      { type: 'dense', units: 4 },
+    ],
+  };
+  const cases: [string, ModelSpec, 'random' | 'constant'][] = [
+    ['lenet5 (conv2 + sigmoid fused)', getPreset('lenet5'), 'random'],
+    ['lenet5-modern (conv2 + relu fused, max pool after)', getPreset('lenet5-modern'), 'random'],
+    ['lenet5-modern on constant images (ties)', getPreset('lenet5-modern'), 'constant'],
+    ['strided, padded and activation-free NCHWc convs next to a plain one', NCHWC_SPEC, 'random'],
+  ];
+  for (const [what, spec, images] of cases) it(what, () => expectReferenceStep(spec, images, { nchwcBlock: block }));
+
+  it('uses the com.microsoft.nchwc domain only for eligible convs', () => {
+    const text = (bytes: Uint8Array) => new TextDecoder('latin1').decode(bytes);
+    expect(text(buildTrainingGraph(getPreset('lenet5'), { nchwcBlock: block }).bytes)).toContain('com.microsoft.nchwc');
+    expect(text(buildTrainingGraph(getPreset('lenet5')).bytes)).not.toContain('com.microsoft.nchwc');
+    // 3 -> 2 output channels: not a multiple of the block, so the plain graph.
+    expect(text(buildTrainingGraph(FLOOR_SPEC, { nchwcBlock: block }).bytes)).not.toContain('com.microsoft.nchwc');
   });
 });
