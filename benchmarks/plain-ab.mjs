@@ -12,6 +12,7 @@
 //   node plain-ab.mjs [--baseline <dir of an older backend-plain dist>] [--rounds 15] [--threads 2]
 //                     [--models lenet5,lenet5-modern] [--no-torch] [--no-layers] [--json out.json]
 //   node plain-ab.mjs --kernels [--windows 201]   # only LeNet's GEMM calls and conv1's forward, both builds
+//   node plain-ab.mjs --layers-only [--windows 31] [--models ...]   # only the per-layer breakdown
 // Make a baseline first, from the commit to compare against:
 //   cp -r packages/backend-plain/dist packages/backend-plain/.tmp/baseline-dist
 import { spawn } from 'node:child_process';
@@ -284,6 +285,15 @@ if (args.includes('--kernels')) {
 }
 
 // ---------------------------------------------------------------- main
+if (args.includes('--layers-only')) {
+  const windows = Number(opt('--windows', '31'));
+  for (const model of MODELS) {
+    console.log(`\nPer-layer breakdown, ${model}, one thread (Engine timer), us per image, medians of ${windows} interleaved windows; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}:\n`);
+    console.log('| pass | op | before us/img | after us/img | before/after (median of windows) |\n|---|---|---:|---:|---:|');
+    for (const l of await layerBreakdown(model, windows)) console.log(`| ${l.mode} | ${l.label} | ${l.before.toFixed(2)} | ${l.after.toFixed(2)} | ${l.ratio.toFixed(2)}× |`);
+  }
+  process.exit(0);
+}
 const torch = args.includes('--no-torch') ? undefined : startTorch();
 const cells = ['train', 'b256', 'b1'];
 const data = new Map(); // model|cell|system -> [{value, imgPerCpuS}]

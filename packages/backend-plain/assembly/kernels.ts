@@ -770,6 +770,136 @@ export function convForward(cin: i32, h: i32, w: i32, cout: i32, k: i32, pad: i3
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Filter gradient without a patch matrix (training, stride 1, ow % 4 == 0): the im2col dW GEMM
+//   dW[co, q] += sum_p dy[co, p] * col[q, p]
+// (gemmVecK: dot products vectorised over p) with col row q = (c, ky, kx) read from the
+// zero-padded input: col[q, p..p+3] = xp[c, oy + ky, ox + kx ..+4] when ow % 4 == 0 (a 4-block of
+// p never crosses an output row). Each element gets the same vector partial sums in the same p
+// order, the same hsum and the same final add into dW as the GEMM, so the bits are equal, while
+// the 25x-larger patch matrix is neither written in forward nor streamed from L2 here.
+
+/** Byte offset of col row q = (c, ky, kx) in the padded input xp[c, hp, wp]. */
+// @ts-ignore: decorator
+@inline function colRowOffset(q: i32, k: i32, hp: i32, wp: i32): usize {
+  const kk = k * k;
+  const c = q / kk;
+  const r = q - c * kk;
+  const ky = r / k;
+  return <usize>((c * hp + ky) * wp + r - ky * k) << 2;
+}
+
+/**
+ * Two output channels' dy rows (at d0, d0 + P4) dotted with three col rows (at x0, x1, x2 in
+ * xp): a 2x3 tile whose 6 accumulators, 3 input vectors, 2 dy vectors and a temporary stay in
+ * the 15 xmm registers V8 allocates (6x2 and 3x3 tiles spilled accumulators to the stack).
+ * Loops over output rows, 4 columns per step; lanes hold p mod 4 as in the GEMM.
+ */
+function filterTile2x3(d0: usize, P4: usize, x0: usize, x1: usize, x2: usize, oh: i32, ow4: usize, wp4: usize,
+  p: usize, Q4: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0);
+  // The input pointers advance row by row (loop-carried), so the optimiser cannot sink their
+  // computation (integer divisions in colRowOffset) into the row loop.
+  let pd = d0;
+  for (let oy = 0; oy < oh; oy++) {
+    for (let o: usize = 0; o < ow4; o += 16) {
+      const a0 = v128.load(pd + o);
+      const a1 = v128.load(pd + P4 + o);
+      let bv = v128.load(x0 + o);
+      c00 = f32x4.add(c00, f32x4.mul(a0, bv)); c10 = f32x4.add(c10, f32x4.mul(a1, bv));
+      bv = v128.load(x1 + o);
+      c01 = f32x4.add(c01, f32x4.mul(a0, bv)); c11 = f32x4.add(c11, f32x4.mul(a1, bv));
+      bv = v128.load(x2 + o);
+      c02 = f32x4.add(c02, f32x4.mul(a0, bv)); c12 = f32x4.add(c12, f32x4.mul(a1, bv));
+    }
+    pd += ow4;
+    x0 += wp4;
+    x1 += wp4;
+    x2 += wp4;
+  }
+  st(p, hsum(c00), 1); st(p + 4, hsum(c01), 1); st(p + 8, hsum(c02), 1);
+  st(p + Q4, hsum(c10), 1); st(p + Q4 + 4, hsum(c11), 1); st(p + Q4 + 8, hsum(c12), 1);
+}
+
+/**
+ * Six output channels (dy rows at d0 + i*P4) dotted with one col row (at x0): for the patch
+ * rows left over by the 2x3 tiles, six independent chains instead of one latency-bound chain.
+ */
+function filterTile6x1(d0: usize, P4: usize, x0: usize, oh: i32, ow4: usize, wp4: usize, p: usize, Q4: usize): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0);
+  let c3 = f32x4.splat(0), c4 = f32x4.splat(0), c5 = f32x4.splat(0);
+  let pd = d0;
+  for (let oy = 0; oy < oh; oy++) {
+    for (let o: usize = 0; o < ow4; o += 16) {
+      const bv = v128.load(x0 + o);
+      const a = pd + o;
+      c0 = f32x4.add(c0, f32x4.mul(v128.load(a), bv));
+      c1 = f32x4.add(c1, f32x4.mul(v128.load(a + P4), bv));
+      c2 = f32x4.add(c2, f32x4.mul(v128.load(a + 2 * P4), bv));
+      c3 = f32x4.add(c3, f32x4.mul(v128.load(a + 3 * P4), bv));
+      c4 = f32x4.add(c4, f32x4.mul(v128.load(a + 4 * P4), bv));
+      c5 = f32x4.add(c5, f32x4.mul(v128.load(a + 5 * P4), bv));
+    }
+    pd += ow4;
+    x0 += wp4;
+  }
+  st(p, hsum(c0), 1); st(p + Q4, hsum(c1), 1); st(p + 2 * Q4, hsum(c2), 1);
+  st(p + 3 * Q4, hsum(c3), 1); st(p + 4 * Q4, hsum(c4), 1); st(p + 5 * Q4, hsum(c5), 1);
+}
+
+/** One output channel's dy row (at pd) dotted with one col row (at px in xp), stored with acc. */
+function filterDot(pd: usize, px: usize, oh: i32, ow4: usize, wp4: usize, p: usize): void {
+  let v = f32x4.splat(0);
+  for (let oy = 0; oy < oh; oy++) {
+    for (let o: usize = 0; o < ow4; o += 16) v = f32x4.add(v, f32x4.mul(v128.load(pd + o), v128.load(px + o)));
+    pd += ow4;
+    px += wp4;
+  }
+  st(p, hsum(v), 1);
+}
+
+/**
+ * dw[co, q] += sum_p dy[co, p] * col[q, p] for one sample (q = (c*k + ky)*k + kx), col implicit
+ * (see above). Stride 1, ow % 4 == 0 (the caller checks). xp is scratch for the zero-padded input
+ * when pad > 0.
+ */
+export function convFilterGrad(cin: i32, h: i32, w: i32, cout: i32, k: i32, pad: i32, oh: i32, ow: i32,
+  x: usize, dy: usize, dw: usize, xp: usize): void {
+  if (pad > 0) padInput(cin, h, w, pad, x, xp);
+  else xp = x;
+  const wp = w + 2 * pad;
+  const hp = h + 2 * pad;
+  const Q = cin * k * k;
+  const P4 = <usize>(oh * ow) << 2;
+  const Q4 = <usize>Q << 2;
+  const wp4 = <usize>wp << 2;
+  const ow4 = <usize>ow << 2;
+  const Q3 = Q - Q % 3;
+  let co = 0;
+  for (; co + 2 <= cout; co += 2) {
+    const d0 = dy + <usize>co * P4;
+    const rc = dw + <usize>co * Q4;
+    for (let q = 0; q < Q3; q += 3) {
+      filterTile2x3(d0, P4, xp + colRowOffset(q, k, hp, wp), xp + colRowOffset(q + 1, k, hp, wp), xp + colRowOffset(q + 2, k, hp, wp),
+        oh, ow4, wp4, rc + (<usize>q << 2), Q4);
+    }
+  }
+  for (; co < cout; co++) {
+    const d0 = dy + <usize>co * P4;
+    const rc = dw + <usize>co * Q4;
+    for (let q = 0; q < Q3; q++) filterDot(d0, xp + colRowOffset(q, k, hp, wp), oh, ow4, wp4, rc + (<usize>q << 2));
+  }
+  // Patch rows left over (Q mod 3), all channels: six at a time, then one by one.
+  for (let q = Q3; q < Q; q++) {
+    const px = xp + colRowOffset(q, k, hp, wp);
+    const rc = dw + (<usize>q << 2);
+    co = 0;
+    for (; co + 6 <= cout; co += 6) filterTile6x1(dy + <usize>co * P4, P4, px, oh, ow4, wp4, rc + <usize>co * Q4, Q4);
+    for (; co < cout; co++) filterDot(dy + <usize>co * P4, px, oh, ow4, wp4, rc + <usize>co * Q4);
+  }
+}
+
 export function col2im(cin: i32, h: i32, w: i32, k: i32, s: i32, pad: i32, oh: i32, ow: i32, col: usize, dx: usize): void {
   const P = oh * ow;
   memory.fill(dx, 0, <usize>(cin * h * w) << 2);
