@@ -529,16 +529,17 @@ function padInput(cin: i32, h: i32, w: i32, pad: i32, x: usize, xp: usize): void
   }
 }
 
-/** Six output channels (weights at pa, row stride qb bytes) x 8 columns starting at pb. */
+/**
+ * Three output channels (weights at pa, row stride qb bytes) x 8 columns starting at pb. Not
+ * 6x8: V8 (15 allocatable xmm registers on x64) hoists the six weight splats and spilled four
+ * of the twelve accumulators, a store/reload on each chain per step.
+ */
 // @ts-ignore: decorator
-@inline function convTile6x8(cin: i32, k: i32, hpwp4: usize, wp4: usize, pa: usize, qb: usize, pb: usize,
+@inline function convTile3x8(cin: i32, k: i32, hpwp4: usize, wp4: usize, pa: usize, qb: usize, pb: usize,
   bias: usize, py: usize, pb4: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
   for (let c = 0; c < cin; c++) {
     let pr = pb + <usize>c * hpwp4;
     for (let ky = 0; ky < k; ky++) {
@@ -552,12 +553,6 @@ function padInput(cin: i32, h: i32, w: i32, pad: i32, x: usize, xp: usize): void
         c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
         av = v128.load32_splat(pa + 2 * qb);
         c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
-        av = v128.load32_splat(pa + 3 * qb);
-        c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
-        av = v128.load32_splat(pa + 4 * qb);
-        c40 = f32x4.add(c40, f32x4.mul(av, b0)); c41 = f32x4.add(c41, f32x4.mul(av, b1));
-        av = v128.load32_splat(pa + 5 * qb);
-        c50 = f32x4.add(c50, f32x4.mul(av, b0)); c51 = f32x4.add(c51, f32x4.mul(av, b1));
         pa += 4;
         q += 4;
       }
@@ -570,20 +565,13 @@ function padInput(cin: i32, h: i32, w: i32, pad: i32, x: usize, xp: usize): void
   v128.store(py + pb4, f32x4.add(bv, c10)); v128.store(py + pb4, f32x4.add(bv, c11), 16);
   bv = v128.load32_splat(bias + 8);
   v128.store(py + 2 * pb4, f32x4.add(bv, c20)); v128.store(py + 2 * pb4, f32x4.add(bv, c21), 16);
-  bv = v128.load32_splat(bias + 12);
-  v128.store(py + 3 * pb4, f32x4.add(bv, c30)); v128.store(py + 3 * pb4, f32x4.add(bv, c31), 16);
-  bv = v128.load32_splat(bias + 16);
-  v128.store(py + 4 * pb4, f32x4.add(bv, c40)); v128.store(py + 4 * pb4, f32x4.add(bv, c41), 16);
-  bv = v128.load32_splat(bias + 20);
-  v128.store(py + 5 * pb4, f32x4.add(bv, c50)); v128.store(py + 5 * pb4, f32x4.add(bv, c51), 16);
 }
 
-/** Six output channels x 4 columns. */
+/** Three output channels x 4 columns. */
 // @ts-ignore: decorator
-@inline function convTile6x4(cin: i32, k: i32, hpwp4: usize, wp4: usize, pa: usize, qb: usize, pb: usize,
+@inline function convTile3x4(cin: i32, k: i32, hpwp4: usize, wp4: usize, pa: usize, qb: usize, pb: usize,
   bias: usize, py: usize, pb4: usize): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0);
-  let c3 = f32x4.splat(0), c4 = f32x4.splat(0), c5 = f32x4.splat(0);
   for (let c = 0; c < cin; c++) {
     let pr = pb + <usize>c * hpwp4;
     for (let ky = 0; ky < k; ky++) {
@@ -593,9 +581,6 @@ function padInput(cin: i32, h: i32, w: i32, pad: i32, x: usize, xp: usize): void
         c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
         c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + qb), b0));
         c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa + 2 * qb), b0));
-        c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa + 3 * qb), b0));
-        c4 = f32x4.add(c4, f32x4.mul(v128.load32_splat(pa + 4 * qb), b0));
-        c5 = f32x4.add(c5, f32x4.mul(v128.load32_splat(pa + 5 * qb), b0));
         pa += 4;
         q += 4;
       }
@@ -605,12 +590,9 @@ function padInput(cin: i32, h: i32, w: i32, pad: i32, x: usize, xp: usize): void
   v128.store(py, f32x4.add(v128.load32_splat(bias), c0));
   v128.store(py + pb4, f32x4.add(v128.load32_splat(bias + 4), c1));
   v128.store(py + 2 * pb4, f32x4.add(v128.load32_splat(bias + 8), c2));
-  v128.store(py + 3 * pb4, f32x4.add(v128.load32_splat(bias + 12), c3));
-  v128.store(py + 4 * pb4, f32x4.add(v128.load32_splat(bias + 16), c4));
-  v128.store(py + 5 * pb4, f32x4.add(v128.load32_splat(bias + 20), c5));
 }
 
-/** Four output channels x 8 columns (conv2's 16 channels = 6 + 6 + 4). */
+/** Four output channels x 8 columns. */
 // @ts-ignore: decorator
 @inline function convTile4x8(cin: i32, k: i32, hpwp4: usize, wp4: usize, pa: usize, qb: usize, pb: usize,
   bias: usize, py: usize, pb4: usize): void {
@@ -676,7 +658,7 @@ function padInput(cin: i32, h: i32, w: i32, pad: i32, x: usize, xp: usize): void
   v128.store(py + 3 * pb4, f32x4.add(v128.load32_splat(bias + 12), c3));
 }
 
-/** One output channel x 4 columns (channels left over after the 6-channel groups). */
+/** One output channel x 4 columns (channels left over after the 4- and 3-channel groups). */
 // @ts-ignore: decorator
 @inline function convTile1x4(cin: i32, k: i32, hpwp4: usize, wp4: usize, pa: usize, pb: usize, bias: usize, py: usize): void {
   let c0 = f32x4.splat(0);
@@ -713,28 +695,8 @@ export function convForward(cin: i32, h: i32, w: i32, cout: i32, k: i32, pad: i3
   const qb = <usize>(cin * k * k) << 2;
   const pb4 = <usize>(oh * ow) << 2;
   let co = 0;
-  for (; co + 6 <= cout; co += 6) {
-    const pa = wt + <usize>co * qb;
-    const bb = bias + (<usize>co << 2);
-    const yc = y + <usize>co * pb4;
-    for (let oy = 0; oy < oh; oy++) {
-      const row = xp + <usize>oy * wp4;
-      const yr = yc + (<usize>(oy * ow) << 2);
-      let ox = 0;
-      for (; ox + 8 <= ow; ox += 8) convTile6x8(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
-      if (ox < ow) {
-        if (ow >= 8 && ow - ox > 4) {
-          ox = ow - 8;
-          convTile6x8(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
-        } else {
-          if (ow - ox > 4) convTile6x4(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
-          ox = ow - 4;
-          convTile6x4(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
-        }
-      }
-    }
-  }
-  for (; co + 4 <= cout; co += 4) {
+  // Groups of 4 (conv2's 16 = 4x4), but 6 left = 3 + 3 (conv1) rather than 4 + 1 + 1; then 3s.
+  for (; co + 4 <= cout && cout - co != 6; co += 4) {
     const pa = wt + <usize>co * qb;
     const bb = bias + (<usize>co << 2);
     const yc = y + <usize>co * pb4;
@@ -751,6 +713,27 @@ export function convForward(cin: i32, h: i32, w: i32, cout: i32, k: i32, pad: i3
           if (ow - ox > 4) convTile4x4(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
           ox = ow - 4;
           convTile4x4(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
+        }
+      }
+    }
+  }
+  for (; co + 3 <= cout; co += 3) {
+    const pa = wt + <usize>co * qb;
+    const bb = bias + (<usize>co << 2);
+    const yc = y + <usize>co * pb4;
+    for (let oy = 0; oy < oh; oy++) {
+      const row = xp + <usize>oy * wp4;
+      const yr = yc + (<usize>(oy * ow) << 2);
+      let ox = 0;
+      for (; ox + 8 <= ow; ox += 8) convTile3x8(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
+      if (ox < ow) {
+        if (ow >= 8 && ow - ox > 4) {
+          ox = ow - 8;
+          convTile3x8(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
+        } else {
+          if (ow - ox > 4) convTile3x4(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
+          ox = ow - 4;
+          convTile3x4(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
         }
       }
     }
