@@ -47,7 +47,7 @@ export interface Kernels<F extends FloatArray = FloatArray> {
   /**
    * Optional: one sample's filter gradient without a patch matrix, dw += dy·colᵀ with col
    * implicit, equal to im2col + gemm (bit for bit in the SIMD tier). Only for geometries
-   * directConvPays() accepts; `scratch` holds colSize(g) floats (the zero-padded input).
+   * directFilterApplies() accepts; `scratch` holds colSize(g) floats (the zero-padded input).
    */
   convFilterGrad?(g: ConvGeometry, x: F, xOff: number, dy: F, dyOff: number, dw: F, dwOff: number, scratch: F, scratchOff: number): void;
   /** out[outOff + i] += sum_j a[aOff + i*N + j] for i < M (bias gradients). */

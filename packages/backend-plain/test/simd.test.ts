@@ -10,7 +10,7 @@ import { flattenWeights, getPreset, initWeights, type ActivationFn, type ModelSp
 import {
   jsKernels, loadWasmModule, instantiateWasm, plainBackend, plainJsBackend, type Kernels, type WasmArena,
 } from '../dist/index.js';
-import { convGeometry, colSize, convKeepsCols, directConvApplies, directConvPays } from '../src/layers/conv2d.js';
+import { convGeometry, colSize, convKeepsCols, directConvApplies, directConvPays, directFilterApplies } from '../src/layers/conv2d.js';
 import { buildPlan } from '../src/plan.js';
 import { Engine } from '../src/engine.js';
 import { poolGeometry } from '../src/layers/pool2d.js';
@@ -109,8 +109,10 @@ describe('SIMD kernels equal the JS kernels', () => {
 
   it('direct convolution (no patch matrix) has the bits of im2col + fillRows + gemm', () => {
     // Odd widths exercise the overlapping last column tile; 6-, 4- and 1-channel groups.
+    // Rows of 8m + 2 in 4-channel groups take 2x2 tiles (two rows at a time; an odd last row
+    // falls back to the overlapping tile).
     for (const [cin, h, w, cout, k, p] of [[1, 28, 28, 6, 5, 2], [6, 14, 14, 16, 5, 0], [3, 9, 7, 7, 3, 1], [2, 8, 11, 5, 3, 3],
-      [1, 6, 6, 1, 3, 1], [4, 12, 12, 11, 5, 2], [2, 5, 9, 13, 2, 0]]) {
+      [1, 6, 6, 1, 3, 1], [4, 12, 12, 11, 5, 2], [2, 5, 9, 13, 2, 0], [2, 9, 12, 8, 3, 0], [1, 11, 10, 4, 1, 0], [3, 9, 16, 12, 5, 1]]) {
       const g = convGeometry(cin, h, w, cout, k, 1, p);
       expect(directConvApplies(g)).toBe(true);
       const P = g.outH * g.outW, Q = cin * k * k;
@@ -141,7 +143,7 @@ describe('SIMD kernels equal the JS kernels', () => {
     for (const [cin, h, w, cout, k, p] of [[1, 28, 28, 6, 5, 2], [3, 9, 8, 7, 3, 1], [2, 6, 5, 3, 2, 0], [4, 12, 12, 11, 5, 2],
       [1, 6, 4, 1, 3, 1], [6, 15, 16, 16, 5, 0], [2, 5, 6, 5, 3, 2]]) {
       const g = convGeometry(cin, h, w, cout, k, 1, p);
-      expect(directConvPays(g), `${cin}x${h}x${w} k${k} p${p}`).toBe(true);
+      expect(directFilterApplies(g), `${cin}x${h}x${w} k${k} p${p}`).toBe(true);
       const P = g.outH * g.outW, Q = cin * k * k;
       const x = randomF32(h + w, cin * h * w), dy = randomF32(cout + k, cout * P), dw0 = randomF32(Q, cout * Q);
       const [xo, dyo, dwo, co, so] = place(x, dy, dw0, new Float32Array(colSize(g)), new Float32Array(colSize(g)));
@@ -162,7 +164,7 @@ describe('SIMD kernels equal the JS kernels', () => {
     }
   });
 
-  it('a training chunk without kept conv1 patch matrices has the bits of the im2col path', () => {
+  it('a training chunk without kept conv1 patch matrices has the bits of the im2col path, and of inference', () => {
     // The engine takes the direct forward and filter gradient where convKeepsCols() is false;
     // the same kernels minus convFilterGrad keep and use patch matrices. Gradients must agree
     // bit for bit, so training trajectories do not change.
@@ -173,6 +175,11 @@ describe('SIMD kernels equal the JS kernels', () => {
       if (op1.kind !== 'conv2d') throw new Error('conv1 expected first');
       const g1 = op1.geom;
       expect(convKeepsCols(arena.kernels, g1)).toBe(false);
+      // conv2 (rows of 10): inference convolves directly, training keeps its patch matrices.
+      const op2 = plan.ops.find((o, i) => i > 0 && o.kind === 'conv2d');
+      if (op2?.kind !== 'conv2d') throw new Error('conv2 expected');
+      expect(directConvPays(op2.geom)).toBe(true);
+      expect(convKeepsCols(arena.kernels, op2.geom)).toBe(true);
       const { convFilterGrad: _omit, ...rest } = arena.kernels;
       const viaCol: Kernels<Float32Array> = rest;
       expect(convKeepsCols(viaCol, g1)).toBe(true);
@@ -183,8 +190,12 @@ describe('SIMD kernels equal the JS kernels', () => {
         const eng = new Engine(plan, k, arena.mem.subarray(0, plan.arena.size));
         arena.mem.fill(0, 0, plan.arena.size);
         eng.loadParams(params, 0);
+        eng.forward(x, 0, n, false);
+        const predicted = Array.from(arena.mem.slice(eng.logitsOffset, eng.logitsOffset + n * 10));
         eng.forward(x, 0, n, true);
         const logits = Array.from(arena.mem.slice(eng.logitsOffset, eng.logitsOffset + n * 10));
+        // Inference (direct conv1 and conv2) and training forward agree bit for bit.
+        expect(predicted, `${name} inference vs training logits`).toEqual(logits);
         eng.backward(y, 0, n, 1 / n, new Float64Array(n), 0);
         return { grads: Array.from(arena.mem.slice(eng.gradsOffset, eng.gradsOffset + plan.paramCount)), logits };
       };

@@ -120,10 +120,20 @@ export function directConvApplies(g: ConvGeometry): boolean {
 
 /**
  * Whether conv2dForward takes the direct path when it may: when the 4/8-wide tiles cover each
- * output row exactly. Otherwise the last tile of a row recomputes columns (LeNet's conv2 rows of
- * 10 compute 12), and im2col + GEMM measured as fast or faster (docs/perf/plain-kernels.md).
+ * output row exactly, or rows of 8m + 2 in 4-channel groups (LeNet's conv2: rows of 10 = an
+ * 8-column tile plus 2 columns done two rows at a time). Otherwise the last tile of a row
+ * recomputes columns, and im2col + GEMM measured as fast or faster (docs/perf/plain-kernels.md).
  */
 export function directConvPays(g: ConvGeometry): boolean {
+  if (!directConvApplies(g)) return false;
+  return g.outW % 4 === 0 || (g.outW % 8 === 2 && g.outW >= 8 && g.outChannels % 4 === 0);
+}
+
+/**
+ * Whether Kernels.convFilterGrad handles g: stride 1 and rows a multiple of 4 (its 4-blocks of
+ * output positions must not cross a row).
+ */
+export function directFilterApplies(g: ConvGeometry): boolean {
   return directConvApplies(g) && g.outW % 4 === 0;
 }
 
@@ -134,7 +144,7 @@ export function directConvPays(g: ConvGeometry): boolean {
  * 1.2 MiB of arena traffic per 16-sample chunk, with the same bits.
  */
 export function convKeepsCols<F extends FloatArray>(kern: Kernels<F>, g: ConvGeometry): boolean {
-  return !(kern.convForward && kern.convFilterGrad && directConvPays(g));
+  return !(kern.convForward && kern.convFilterGrad && directFilterApplies(g) && directConvPays(g));
 }
 
 /**
