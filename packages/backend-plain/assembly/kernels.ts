@@ -813,15 +813,16 @@ export function convForward(cin: i32, h: i32, w: i32, cout: i32, k: i32, pad: i3
 }
 
 /**
- * Two output channels' dy rows (at d0, d0 + P4) dotted with three col rows (at x0, x1, x2 in
- * xp): a 2x3 tile whose 6 accumulators, 3 input vectors, 2 dy vectors and a temporary stay in
- * the 15 xmm registers V8 allocates (6x2 and 3x3 tiles spilled accumulators to the stack).
- * Loops over output rows, 4 columns per step; lanes hold p mod 4 as in the GEMM.
+ * Two output channels' dy rows (at d0, d0 + P4) dotted with four col rows (at x0..x3 in xp): the
+ * GEMM's 2x4 dot-product tile, reduced with hsum4 into one vector of four dW entries each. 8
+ * accumulators, 2 dy vectors, an input vector and a temporary stay in the 15 xmm registers V8
+ * allocates (6x2 and 3x3 tiles spilled accumulators to the stack). Loops over output rows, 4
+ * columns per step; lanes hold p mod 4 as in the GEMM.
  */
-function filterTile2x3(d0: usize, P4: usize, x0: usize, x1: usize, x2: usize, oh: i32, ow4: usize, wp4: usize,
+function filterTile2x4(d0: usize, P4: usize, x0: usize, x1: usize, x2: usize, x3: usize, oh: i32, ow4: usize, wp4: usize,
   p: usize, Q4: usize): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0);
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
   // The input pointers advance row by row (loop-carried), so the optimiser cannot sink their
   // computation (integer divisions in colRowOffset) into the row loop.
   let pd = d0;
@@ -835,19 +836,22 @@ function filterTile2x3(d0: usize, P4: usize, x0: usize, x1: usize, x2: usize, oh
       c01 = f32x4.add(c01, f32x4.mul(a0, bv)); c11 = f32x4.add(c11, f32x4.mul(a1, bv));
       bv = v128.load(x2 + o);
       c02 = f32x4.add(c02, f32x4.mul(a0, bv)); c12 = f32x4.add(c12, f32x4.mul(a1, bv));
+      bv = v128.load(x3 + o);
+      c03 = f32x4.add(c03, f32x4.mul(a0, bv)); c13 = f32x4.add(c13, f32x4.mul(a1, bv));
     }
     pd += ow4;
     x0 += wp4;
     x1 += wp4;
     x2 += wp4;
+    x3 += wp4;
   }
-  st(p, hsum(c00), 1); st(p + 4, hsum(c01), 1); st(p + 8, hsum(c02), 1);
-  st(p + Q4, hsum(c10), 1); st(p + Q4 + 4, hsum(c11), 1); st(p + Q4 + 8, hsum(c12), 1);
+  stv(p, hsum4(c00, c01, c02, c03), 1);
+  stv(p + Q4, hsum4(c10, c11, c12, c13), 1);
 }
 
 /**
  * Six output channels (dy rows at d0 + i*P4) dotted with one col row (at x0): for the patch
- * rows left over by the 2x3 tiles, six independent chains instead of one latency-bound chain.
+ * rows left over by the 2x4 tiles, six independent chains instead of one latency-bound chain.
  */
 function filterTile6x1(d0: usize, P4: usize, x0: usize, oh: i32, ow4: usize, wp4: usize, p: usize, Q4: usize): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0);
@@ -898,23 +902,23 @@ export function convFilterGrad(cin: i32, h: i32, w: i32, cout: i32, k: i32, pad:
   const Q4 = <usize>Q << 2;
   const wp4 = <usize>wp << 2;
   const ow4 = <usize>ow << 2;
-  const Q3 = Q - Q % 3;
+  const Q4r = Q & ~3;
   let co = 0;
   for (; co + 2 <= cout; co += 2) {
     const d0 = dy + <usize>co * P4;
     const rc = dw + <usize>co * Q4;
-    for (let q = 0; q < Q3; q += 3) {
-      filterTile2x3(d0, P4, xp + colRowOffset(q, k, hp, wp), xp + colRowOffset(q + 1, k, hp, wp), xp + colRowOffset(q + 2, k, hp, wp),
-        oh, ow4, wp4, rc + (<usize>q << 2), Q4);
+    for (let q = 0; q < Q4r; q += 4) {
+      filterTile2x4(d0, P4, xp + colRowOffset(q, k, hp, wp), xp + colRowOffset(q + 1, k, hp, wp), xp + colRowOffset(q + 2, k, hp, wp),
+        xp + colRowOffset(q + 3, k, hp, wp), oh, ow4, wp4, rc + (<usize>q << 2), Q4);
     }
   }
   for (; co < cout; co++) {
     const d0 = dy + <usize>co * P4;
     const rc = dw + <usize>co * Q4;
-    for (let q = 0; q < Q3; q++) filterDot(d0, xp + colRowOffset(q, k, hp, wp), oh, ow4, wp4, rc + (<usize>q << 2));
+    for (let q = 0; q < Q4r; q++) filterDot(d0, xp + colRowOffset(q, k, hp, wp), oh, ow4, wp4, rc + (<usize>q << 2));
   }
-  // Patch rows left over (Q mod 3), all channels: six at a time, then one by one.
-  for (let q = Q3; q < Q; q++) {
+  // Patch rows left over (Q mod 4), all channels: six at a time, then one by one.
+  for (let q = Q4r; q < Q; q++) {
     const px = xp + colRowOffset(q, k, hp, wp);
     const rc = dw + (<usize>q << 2);
     co = 0;
