@@ -886,10 +886,100 @@ function filterDot(pd: usize, px: usize, oh: i32, ow4: usize, wp4: usize, p: usi
   st(p, hsum(v), 1);
 }
 
+// Rows of ow = 4m + 2 (conv2's 10) in pairs: a 4-block of p then crosses a row once per row
+// pair. Per pair A, B: m blocks of row A, one block of A's last 2 and B's first 2 columns (two
+// 64-bit loads, straddle()), m blocks of row B from column 2. Same lanes (p mod 4) and order as
+// the GEMM, so the same bits. m4 = 16m bytes, the full blocks of a row.
+
+/** Input lanes of the block straddling rows A (at x) and B: A's columns 4m, 4m + 1, B's 0, 1. */
+// @ts-ignore: decorator
+@inline function straddle(x: usize, m4: usize, wp4: usize): v128 {
+  return v128.load64_lane(x + wp4, v128.load64_zero(x + m4), 1);
+}
+
+/** filterTile2x4 for rows of 4m + 2 in pairs (oh even). */
+function filterTile2x4Pairs(d0: usize, P4: usize, x0: usize, x1: usize, x2: usize, x3: usize, oh: i32, ow4: usize, wp4: usize,
+  p: usize, Q4: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
+  const m4 = ow4 - 8;
+  let pd = d0;
+  for (let oy = 0; oy < oh; oy += 2) {
+    for (let o: usize = 0; o < m4; o += 16) {
+      const a0 = v128.load(pd);
+      const a1 = v128.load(pd + P4);
+      let bv = v128.load(x0 + o);
+      c00 = f32x4.add(c00, f32x4.mul(a0, bv)); c10 = f32x4.add(c10, f32x4.mul(a1, bv));
+      bv = v128.load(x1 + o);
+      c01 = f32x4.add(c01, f32x4.mul(a0, bv)); c11 = f32x4.add(c11, f32x4.mul(a1, bv));
+      bv = v128.load(x2 + o);
+      c02 = f32x4.add(c02, f32x4.mul(a0, bv)); c12 = f32x4.add(c12, f32x4.mul(a1, bv));
+      bv = v128.load(x3 + o);
+      c03 = f32x4.add(c03, f32x4.mul(a0, bv)); c13 = f32x4.add(c13, f32x4.mul(a1, bv));
+      pd += 16;
+    }
+    {
+      const a0 = v128.load(pd);
+      const a1 = v128.load(pd + P4);
+      let bv = straddle(x0, m4, wp4);
+      c00 = f32x4.add(c00, f32x4.mul(a0, bv)); c10 = f32x4.add(c10, f32x4.mul(a1, bv));
+      bv = straddle(x1, m4, wp4);
+      c01 = f32x4.add(c01, f32x4.mul(a0, bv)); c11 = f32x4.add(c11, f32x4.mul(a1, bv));
+      bv = straddle(x2, m4, wp4);
+      c02 = f32x4.add(c02, f32x4.mul(a0, bv)); c12 = f32x4.add(c12, f32x4.mul(a1, bv));
+      bv = straddle(x3, m4, wp4);
+      c03 = f32x4.add(c03, f32x4.mul(a0, bv)); c13 = f32x4.add(c13, f32x4.mul(a1, bv));
+      pd += 16;
+    }
+    x0 += wp4;
+    x1 += wp4;
+    x2 += wp4;
+    x3 += wp4;
+    for (let o: usize = 8; o < ow4; o += 16) {
+      const a0 = v128.load(pd);
+      const a1 = v128.load(pd + P4);
+      let bv = v128.load(x0 + o);
+      c00 = f32x4.add(c00, f32x4.mul(a0, bv)); c10 = f32x4.add(c10, f32x4.mul(a1, bv));
+      bv = v128.load(x1 + o);
+      c01 = f32x4.add(c01, f32x4.mul(a0, bv)); c11 = f32x4.add(c11, f32x4.mul(a1, bv));
+      bv = v128.load(x2 + o);
+      c02 = f32x4.add(c02, f32x4.mul(a0, bv)); c12 = f32x4.add(c12, f32x4.mul(a1, bv));
+      bv = v128.load(x3 + o);
+      c03 = f32x4.add(c03, f32x4.mul(a0, bv)); c13 = f32x4.add(c13, f32x4.mul(a1, bv));
+      pd += 16;
+    }
+    x0 += wp4;
+    x1 += wp4;
+    x2 += wp4;
+    x3 += wp4;
+  }
+  stv(p, hsum4(c00, c01, c02, c03), 1);
+  stv(p + Q4, hsum4(c10, c11, c12, c13), 1);
+}
+
+/** One output channel's dy row dotted with one col row, rows of 4m + 2 in pairs. */
+function filterDotPairs(pd: usize, x0: usize, oh: i32, ow4: usize, wp4: usize, p: usize): void {
+  let v = f32x4.splat(0);
+  const m4 = ow4 - 8;
+  for (let oy = 0; oy < oh; oy += 2) {
+    for (let o: usize = 0; o <= m4; o += 16) {
+      v = f32x4.add(v, f32x4.mul(v128.load(pd), o == m4 ? straddle(x0, m4, wp4) : v128.load(x0 + o)));
+      pd += 16;
+    }
+    x0 += wp4;
+    for (let o: usize = 8; o < ow4; o += 16) {
+      v = f32x4.add(v, f32x4.mul(v128.load(pd), v128.load(x0 + o)));
+      pd += 16;
+    }
+    x0 += wp4;
+  }
+  st(p, hsum(v), 1);
+}
+
 /**
  * dw[co, q] += sum_p dy[co, p] * col[q, p] for one sample (q = (c*k + ky)*k + kx), col implicit
- * (see above). Stride 1, ow % 4 == 0 (the caller checks). xp is scratch for the zero-padded input
- * when pad > 0.
+ * (see above). Stride 1, and ow % 4 == 0, or ow % 4 == 2 with oh even (the caller checks:
+ * directFilterApplies). xp is scratch for the zero-padded input when pad > 0.
  */
 export function convFilterGrad(cin: i32, h: i32, w: i32, cout: i32, k: i32, pad: i32, oh: i32, ow: i32,
   x: usize, dy: usize, dw: usize, xp: usize): void {
@@ -903,13 +993,44 @@ export function convFilterGrad(cin: i32, h: i32, w: i32, cout: i32, k: i32, pad:
   const wp4 = <usize>wp << 2;
   const ow4 = <usize>ow << 2;
   const Q4r = Q & ~3;
+  const rowJump = wp4 - (<usize>k << 2);
+  const chanJump = (<usize>(hp * wp) << 2) - <usize>k * wp4;
   let co = 0;
+  if ((ow & 3) == 2) {
+    // Rows of 4m + 2 in pairs (the caller guarantees an even oh).
+    for (; co + 2 <= cout; co += 2) {
+      const d0 = dy + <usize>co * P4;
+      const rc = dw + <usize>co * Q4;
+      // Offsets of consecutive col rows, stepped (kx, ky, c) without integer division.
+      let kx = 0, ky = 0;
+      let off: usize = 0;
+      for (let q = 0; q < Q4r; q += 4) {
+        const o0 = off; kx++; off += 4; if (kx == k) { kx = 0; off += rowJump; ky++; if (ky == k) { ky = 0; off += chanJump; } }
+        const o1 = off; kx++; off += 4; if (kx == k) { kx = 0; off += rowJump; ky++; if (ky == k) { ky = 0; off += chanJump; } }
+        const o2 = off; kx++; off += 4; if (kx == k) { kx = 0; off += rowJump; ky++; if (ky == k) { ky = 0; off += chanJump; } }
+        const o3 = off; kx++; off += 4; if (kx == k) { kx = 0; off += rowJump; ky++; if (ky == k) { ky = 0; off += chanJump; } }
+        filterTile2x4Pairs(d0, P4, xp + o0, xp + o1, xp + o2, xp + o3, oh, ow4, wp4, rc + (<usize>q << 2), Q4);
+      }
+    }
+    for (let c = 0; c < cout; c++) {
+      const d0 = dy + <usize>c * P4;
+      const rc = dw + <usize>c * Q4;
+      // Patch rows left over (Q mod 4) for every channel, and all patch rows of an odd last channel.
+      for (let q = c < co ? Q4r : 0; q < Q; q++) filterDotPairs(d0, xp + colRowOffset(q, k, hp, wp), oh, ow4, wp4, rc + (<usize>q << 2));
+    }
+    return;
+  }
   for (; co + 2 <= cout; co += 2) {
     const d0 = dy + <usize>co * P4;
     const rc = dw + <usize>co * Q4;
+    let kx = 0, ky = 0;
+    let off: usize = 0;
     for (let q = 0; q < Q4r; q += 4) {
-      filterTile2x4(d0, P4, xp + colRowOffset(q, k, hp, wp), xp + colRowOffset(q + 1, k, hp, wp), xp + colRowOffset(q + 2, k, hp, wp),
-        xp + colRowOffset(q + 3, k, hp, wp), oh, ow4, wp4, rc + (<usize>q << 2), Q4);
+      const o0 = off; kx++; off += 4; if (kx == k) { kx = 0; off += rowJump; ky++; if (ky == k) { ky = 0; off += chanJump; } }
+      const o1 = off; kx++; off += 4; if (kx == k) { kx = 0; off += rowJump; ky++; if (ky == k) { ky = 0; off += chanJump; } }
+      const o2 = off; kx++; off += 4; if (kx == k) { kx = 0; off += rowJump; ky++; if (ky == k) { ky = 0; off += chanJump; } }
+      const o3 = off; kx++; off += 4; if (kx == k) { kx = 0; off += rowJump; ky++; if (ky == k) { ky = 0; off += chanJump; } }
+      filterTile2x4(d0, P4, xp + o0, xp + o1, xp + o2, xp + o3, oh, ow4, wp4, rc + (<usize>q << 2), Q4);
     }
   }
   for (; co < cout; co++) {

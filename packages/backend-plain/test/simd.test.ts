@@ -140,8 +140,11 @@ describe('SIMD kernels equal the JS kernels', () => {
   it('direct filter gradient (no patch matrix) has the bits of im2col + gemm, accumulating into dW', () => {
     // Rows of 4, 8, 12, 28 outputs; odd channel counts (a last lone output channel) and patch
     // rows not a multiple of 4 (the single-row tail); with and without padding.
+    // Rows of 4m + 2 in pairs: conv2 (10x10), rows of 6 (with padding, an odd channel count,
+    // 9 patch rows) and of 14.
     for (const [cin, h, w, cout, k, p] of [[1, 28, 28, 6, 5, 2], [3, 9, 8, 7, 3, 1], [2, 6, 5, 3, 2, 0], [4, 12, 12, 11, 5, 2],
-      [1, 6, 4, 1, 3, 1], [6, 15, 16, 16, 5, 0], [2, 5, 6, 5, 3, 2]]) {
+      [1, 6, 4, 1, 3, 1], [6, 15, 16, 16, 5, 0], [2, 5, 6, 5, 3, 2],
+      [6, 14, 14, 16, 5, 0], [3, 6, 6, 4, 3, 1], [1, 8, 8, 3, 3, 0], [3, 16, 16, 2, 3, 0]]) {
       const g = convGeometry(cin, h, w, cout, k, 1, p);
       expect(directFilterApplies(g), `${cin}x${h}x${w} k${k} p${p}`).toBe(true);
       const P = g.outH * g.outW, Q = cin * k * k;
@@ -164,9 +167,10 @@ describe('SIMD kernels equal the JS kernels', () => {
     }
   });
 
-  it('a training chunk without kept conv1 patch matrices has the bits of the im2col path, and of inference', () => {
-    // The engine takes the direct forward and filter gradient where convKeepsCols() is false;
-    // the same kernels minus convFilterGrad keep and use patch matrices. Gradients must agree
+  it('a training chunk without kept patch matrices has the bits of the im2col path, and of inference', () => {
+    // The engine takes the direct forward and filter gradient where convKeepsCols() is false
+    // (LeNet's conv1 and conv2); the same kernels minus convFilterGrad keep and use patch
+    // matrices. Gradients must agree
     // bit for bit, so training trajectories do not change.
     for (const name of ['lenet5', 'lenet5-modern'] as const) {
       const spec = getPreset(name);
@@ -175,14 +179,15 @@ describe('SIMD kernels equal the JS kernels', () => {
       if (op1.kind !== 'conv2d') throw new Error('conv1 expected first');
       const g1 = op1.geom;
       expect(convKeepsCols(arena.kernels, g1)).toBe(false);
-      // conv2 (rows of 10): inference convolves directly, training keeps its patch matrices.
+      // conv2 (rows of 10) too.
       const op2 = plan.ops.find((o, i) => i > 0 && o.kind === 'conv2d');
       if (op2?.kind !== 'conv2d') throw new Error('conv2 expected');
       expect(directConvPays(op2.geom)).toBe(true);
-      expect(convKeepsCols(arena.kernels, op2.geom)).toBe(true);
+      expect(convKeepsCols(arena.kernels, op2.geom)).toBe(false);
       const { convFilterGrad: _omit, ...rest } = arena.kernels;
       const viaCol: Kernels<Float32Array> = rest;
       expect(convKeepsCols(viaCol, g1)).toBe(true);
+      expect(convKeepsCols(viaCol, op2.geom)).toBe(true);
       const params = flattenWeights(spec, initWeights(spec, 3));
       const n = 13;
       const x = randomImages(4, n, 28 * 28), y = randomLabels(5, n, 10);

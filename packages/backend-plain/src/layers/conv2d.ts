@@ -131,10 +131,12 @@ export function directConvPays(g: ConvGeometry): boolean {
 
 /**
  * Whether Kernels.convFilterGrad handles g: stride 1 and rows a multiple of 4 (its 4-blocks of
- * output positions must not cross a row).
+ * output positions then never cross a row), or rows of 4m + 2 taken in pairs (one block per
+ * pair crosses; LeNet's conv2).
  */
 export function directFilterApplies(g: ConvGeometry): boolean {
-  return directConvApplies(g) && g.outW % 4 === 0;
+  if (!directConvApplies(g)) return false;
+  return g.outW % 4 === 0 || (g.outW % 4 === 2 && g.outH % 2 === 0);
 }
 
 /**
