@@ -1069,6 +1069,12 @@ export function col2im(cin: i32, h: i32, w: i32, k: i32, s: i32, pad: i32, oh: i
               const a = row + (<usize>ox << 2);
               v128.store(a, f32x4.add(v128.load(a), v128.load(p + (<usize>ox << 2))));
             }
+            if (ox + 2 <= oxHi) {
+              // Two floats in the low lanes (conv2's rows of 10 = 4 + 4 + 2); same adds.
+              const a = row + (<usize>ox << 2);
+              v128.store64_lane(a, f32x4.add(v128.load64_zero(a), v128.load64_zero(p + (<usize>ox << 2))), 0);
+              ox += 2;
+            }
           }
           for (; ox < oxHi; ox++) {
             const a = row + (<usize>(ox * s) << 2);
