@@ -957,6 +957,43 @@ function filterTile2x4Pairs(d0: usize, P4: usize, x0: usize, x1: usize, x2: usiz
   stv(p + Q4, hsum4(c10, c11, c12, c13), 1);
 }
 
+/**
+ * Four output channels' dy rows (at d0 + i*P4) dotted with one col row, rows of 4m + 2 in pairs:
+ * the patch rows left over by the 2x4 tiles, four independent chains instead of one.
+ */
+function filterTile4x1Pairs(d0: usize, P4: usize, x0: usize, oh: i32, ow4: usize, wp4: usize, p: usize, Q4: usize): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  const m4 = ow4 - 8;
+  let pd = d0;
+  for (let oy = 0; oy < oh; oy += 2) {
+    for (let o: usize = 0; o < m4; o += 16) {
+      const bv = v128.load(x0 + o);
+      c0 = f32x4.add(c0, f32x4.mul(v128.load(pd), bv));
+      c1 = f32x4.add(c1, f32x4.mul(v128.load(pd + P4), bv));
+      c2 = f32x4.add(c2, f32x4.mul(v128.load(pd + 2 * P4), bv));
+      c3 = f32x4.add(c3, f32x4.mul(v128.load(pd + 3 * P4), bv));
+      pd += 16;
+    }
+    const sv = straddle(x0, m4, wp4);
+    c0 = f32x4.add(c0, f32x4.mul(v128.load(pd), sv));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load(pd + P4), sv));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load(pd + 2 * P4), sv));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load(pd + 3 * P4), sv));
+    pd += 16;
+    x0 += wp4;
+    for (let o: usize = 8; o < ow4; o += 16) {
+      const bv = v128.load(x0 + o);
+      c0 = f32x4.add(c0, f32x4.mul(v128.load(pd), bv));
+      c1 = f32x4.add(c1, f32x4.mul(v128.load(pd + P4), bv));
+      c2 = f32x4.add(c2, f32x4.mul(v128.load(pd + 2 * P4), bv));
+      c3 = f32x4.add(c3, f32x4.mul(v128.load(pd + 3 * P4), bv));
+      pd += 16;
+    }
+    x0 += wp4;
+  }
+  st(p, hsum(c0), 1); st(p + Q4, hsum(c1), 1); st(p + 2 * Q4, hsum(c2), 1); st(p + 3 * Q4, hsum(c3), 1);
+}
+
 /** One output channel's dy row dotted with one col row, rows of 4m + 2 in pairs. */
 function filterDotPairs(pd: usize, x0: usize, oh: i32, ow4: usize, wp4: usize, p: usize): void {
   let v = f32x4.splat(0);
@@ -1012,11 +1049,17 @@ export function convFilterGrad(cin: i32, h: i32, w: i32, cout: i32, k: i32, pad:
         filterTile2x4Pairs(d0, P4, xp + o0, xp + o1, xp + o2, xp + o3, oh, ow4, wp4, rc + (<usize>q << 2), Q4);
       }
     }
-    for (let c = 0; c < cout; c++) {
-      const d0 = dy + <usize>c * P4;
-      const rc = dw + <usize>c * Q4;
-      // Patch rows left over (Q mod 4) for every channel, and all patch rows of an odd last channel.
-      for (let q = c < co ? Q4r : 0; q < Q; q++) filterDotPairs(d0, xp + colRowOffset(q, k, hp, wp), oh, ow4, wp4, rc + (<usize>q << 2));
+    // Patch rows left over (Q mod 4): four channels at a time, then one by one; then all patch
+    // rows of an odd last channel.
+    for (let q = Q4r; q < Q; q++) {
+      const px = xp + colRowOffset(q, k, hp, wp);
+      const rc = dw + (<usize>q << 2);
+      let c = 0;
+      for (; c + 4 <= co; c += 4) filterTile4x1Pairs(dy + <usize>c * P4, P4, px, oh, ow4, wp4, rc + <usize>c * Q4, Q4);
+      for (; c < co; c++) filterDotPairs(dy + <usize>c * P4, px, oh, ow4, wp4, rc + <usize>c * Q4);
+    }
+    for (; co < cout; co++) {
+      for (let q = 0; q < Q; q++) filterDotPairs(dy + <usize>co * P4, xp + colRowOffset(q, k, hp, wp), oh, ow4, wp4, dw + <usize>co * Q4 + (<usize>q << 2));
     }
     return;
   }
