@@ -794,7 +794,8 @@ export function convForward(cin: i32, h: i32, w: i32, cout: i32, k: i32, pad: i3
 }
 
 // ---------------------------------------------------------------------------------------------
-// Filter gradient without a patch matrix (training, stride 1, ow % 4 == 0): the im2col dW GEMM
+// Filter gradient without a patch matrix (training, stride 1, ow % 4 == 0; rows of 4m + 2 in
+// pairs further below): the im2col dW GEMM
 //   dW[co, q] += sum_p dy[co, p] * col[q, p]
 // (gemmVecK: dot products vectorised over p) with col row q = (c, ky, kx) read from the
 // zero-padded input: col[q, p..p+3] = xp[c, oy + ky, ox + kx ..+4] when ow % 4 == 0 (a 4-block of
@@ -823,8 +824,8 @@ function filterTile2x4(d0: usize, P4: usize, x0: usize, x1: usize, x2: usize, x3
   p: usize, Q4: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
-  // The input pointers advance row by row (loop-carried), so the optimiser cannot sink their
-  // computation (integer divisions in colRowOffset) into the row loop.
+  // The input pointers advance row by row (loop-carried): when the tile was inlined with
+  // computed offsets, binaryen sank that computation into the row loop.
   let pd = d0;
   for (let oy = 0; oy < oh; oy++) {
     for (let o: usize = 0; o < ow4; o += 16) {

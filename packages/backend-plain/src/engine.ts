@@ -50,7 +50,8 @@ export class Engine<F extends FloatArray> {
 
   /**
    * Forward pass for samples [start, start+m) of x (m <= plan.chunk). With keepCols the conv
-   * patch matrices of every sample are kept for backward().
+   * patch matrices of every sample are kept for backward(), for the layers whose backward needs
+   * them (convKeepsCols: not where the kernels convolve directly in both directions).
    */
   forward(x: ArrayLike<number>, start: number, m: number, keepCols: boolean): void {
     const { plan, mem, kernels } = this;

@@ -142,8 +142,8 @@ export function directFilterApplies(g: ConvGeometry): boolean {
 /**
  * Whether training must keep this layer's patch matrices between forward and backward. Not
  * when the kernels convolve directly in both directions (forward, and dW via convFilterGrad):
- * then no patch matrix is ever written, which for LeNet's conv1 saves the im2col pass and
- * 1.2 MiB of arena traffic per 16-sample chunk, with the same bits.
+ * then no patch matrix is ever written, which for LeNet's two convolutions saves the im2col
+ * passes and ~2.2 MiB of arena traffic per 16-sample chunk, with the same bits.
  */
 export function convKeepsCols<F extends FloatArray>(kern: Kernels<F>, g: ConvGeometry): boolean {
   return !(kern.convForward && kern.convFilterGrad && directFilterApplies(g) && directConvPays(g));
