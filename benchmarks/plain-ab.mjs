@@ -11,7 +11,8 @@
 // mean anything, and no single window does.
 //   node plain-ab.mjs [--baseline <dir of an older backend-plain dist>] [--rounds 15] [--threads 2]
 //                     [--models lenet5,lenet5-modern] [--no-torch] [--no-layers] [--json out.json]
-//   node plain-ab.mjs --kernels [--windows 201]   # only LeNet's GEMM calls and conv1's forward, both builds
+//   node plain-ab.mjs --kernels [--windows 201]   # only LeNet's GEMM calls and the direct convolutions, both builds
+//   node plain-ab.mjs --layers-only [--windows 31] [--models ...]   # only the per-layer breakdown
 // Make a baseline first, from the commit to compare against:
 //   cp -r packages/backend-plain/dist packages/backend-plain/.tmp/baseline-dist
 import { spawn } from 'node:child_process';
@@ -218,7 +219,7 @@ async function layerBreakdown(model, windows) {
 
 // ---------------------------------------------------------------- kernel shapes (--kernels)
 /**
- * GEMM calls of LeNet (lenet5, 16-sample chunk / batch 1) and conv1's forward, each timed on
+ * GEMM calls of LeNet (lenet5, 16-sample chunk / batch 1) and the direct convolutions, each timed on
  * both builds' kernels in alternating short windows; GFLOP/s medians and median per-window ratio.
  */
 async function kernelShapes(windows) {
@@ -232,6 +233,7 @@ async function kernelShapes(windows) {
   const gemm = (M, N, K, sAi, sAk, sBk, sBj) => ({ flops: 2 * M * N * K, run: ({ kernels, mem }) =>
     kernels.gemm(M, N, K, mem, 0, sAi, sAk, mem, 200000, sBk, sBj, mem, 400000, false) });
   const g1 = { inChannels: 1, inH: 28, inW: 28, outChannels: 6, kernel: 5, stride: 1, padding: 2, outH: 28, outW: 28 };
+  const g2 = { inChannels: 6, inH: 14, inW: 14, outChannels: 16, kernel: 5, stride: 1, padding: 0, outH: 10, outW: 10 };
   const shapes = [
     ['conv1 fwd GEMM 6x784x25', gemm(6, 784, 25, 25, 1, 784, 1)],
     ['conv2 fwd GEMM 16x100x150', gemm(16, 100, 150, 150, 1, 100, 1)],
@@ -251,6 +253,30 @@ async function kernelShapes(windows) {
         kernels.im2col(g1, mem, 0, mem, 100000);
         kernels.fillRows(6, 784, mem, 20000, mem, 30000);
         kernels.gemm(6, 784, 25, mem, 10000, 25, 1, mem, 100000, 784, 1, mem, 30000, true);
+      }
+    } }],
+    // What this change (the build with convFilterGrad) runs instead of patch matrices: conv1's
+    // training forward (before: im2col + bias + GEMM, the patch matrix kept), conv1's filter
+    // gradient (before: the dW GEMM on the kept patch matrix) and conv2's inference forward
+    // (before: im2col + bias + GEMM).
+    ['conv1 train forward, 1 sample', { flops: 2 * 6 * 784 * 25, run: ({ kernels, mem }) => {
+      if (kernels.convFilterGrad) kernels.convForward(g1, mem, 0, mem, 10000, mem, 20000, mem, 300000, mem, 30000);
+      else {
+        kernels.im2col(g1, mem, 0, mem, 100000);
+        kernels.fillRows(6, 784, mem, 20000, mem, 30000);
+        kernels.gemm(6, 784, 25, mem, 10000, 25, 1, mem, 100000, 784, 1, mem, 30000, true);
+      }
+    } }],
+    ['conv1 dW, 1 sample', { flops: 2 * 6 * 784 * 25, run: ({ kernels, mem }) => {
+      if (kernels.convFilterGrad) kernels.convFilterGrad(g1, mem, 0, mem, 10000, mem, 20000, mem, 300000);
+      else kernels.gemm(6, 25, 784, mem, 10000, 784, 1, mem, 100000, 1, 784, mem, 20000, true);
+    } }],
+    ['conv2 inference forward, 1 sample', { flops: 2 * 16 * 100 * 150, run: ({ kernels, mem }) => {
+      if (kernels.convFilterGrad) kernels.convForward(g2, mem, 0, mem, 10000, mem, 20000, mem, 300000, mem, 30000);
+      else {
+        kernels.im2col(g2, mem, 0, mem, 100000);
+        kernels.fillRows(16, 100, mem, 20000, mem, 30000);
+        kernels.gemm(16, 100, 150, mem, 10000, 150, 1, mem, 100000, 100, 1, mem, 30000, true);
       }
     } }],
   ];
@@ -284,6 +310,15 @@ if (args.includes('--kernels')) {
 }
 
 // ---------------------------------------------------------------- main
+if (args.includes('--layers-only')) {
+  const windows = Number(opt('--windows', '31'));
+  for (const model of MODELS) {
+    console.log(`\nPer-layer breakdown, ${model}, one thread (Engine timer), us per image, medians of ${windows} interleaved windows; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}:\n`);
+    console.log('| pass | op | before us/img | after us/img | before/after (median of windows) |\n|---|---|---:|---:|---:|');
+    for (const l of await layerBreakdown(model, windows)) console.log(`| ${l.mode} | ${l.label} | ${l.before.toFixed(2)} | ${l.after.toFixed(2)} | ${l.ratio.toFixed(2)}× |`);
+  }
+  process.exit(0);
+}
 const torch = args.includes('--no-torch') ? undefined : startTorch();
 const cells = ['train', 'b256', 'b1'];
 const data = new Map(); // model|cell|system -> [{value, imgPerCpuS}]

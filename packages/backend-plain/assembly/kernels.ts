@@ -529,16 +529,17 @@ function padInput(cin: i32, h: i32, w: i32, pad: i32, x: usize, xp: usize): void
   }
 }
 
-/** Six output channels (weights at pa, row stride qb bytes) x 8 columns starting at pb. */
+/**
+ * Three output channels (weights at pa, row stride qb bytes) x 8 columns starting at pb. Not
+ * 6x8: V8 (15 allocatable xmm registers on x64) hoists the six weight splats and spilled four
+ * of the twelve accumulators, a store/reload on each chain per step.
+ */
 // @ts-ignore: decorator
-@inline function convTile6x8(cin: i32, k: i32, hpwp4: usize, wp4: usize, pa: usize, qb: usize, pb: usize,
+@inline function convTile3x8(cin: i32, k: i32, hpwp4: usize, wp4: usize, pa: usize, qb: usize, pb: usize,
   bias: usize, py: usize, pb4: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
   for (let c = 0; c < cin; c++) {
     let pr = pb + <usize>c * hpwp4;
     for (let ky = 0; ky < k; ky++) {
@@ -552,12 +553,6 @@ function padInput(cin: i32, h: i32, w: i32, pad: i32, x: usize, xp: usize): void
         c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
         av = v128.load32_splat(pa + 2 * qb);
         c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
-        av = v128.load32_splat(pa + 3 * qb);
-        c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
-        av = v128.load32_splat(pa + 4 * qb);
-        c40 = f32x4.add(c40, f32x4.mul(av, b0)); c41 = f32x4.add(c41, f32x4.mul(av, b1));
-        av = v128.load32_splat(pa + 5 * qb);
-        c50 = f32x4.add(c50, f32x4.mul(av, b0)); c51 = f32x4.add(c51, f32x4.mul(av, b1));
         pa += 4;
         q += 4;
       }
@@ -570,20 +565,13 @@ function padInput(cin: i32, h: i32, w: i32, pad: i32, x: usize, xp: usize): void
   v128.store(py + pb4, f32x4.add(bv, c10)); v128.store(py + pb4, f32x4.add(bv, c11), 16);
   bv = v128.load32_splat(bias + 8);
   v128.store(py + 2 * pb4, f32x4.add(bv, c20)); v128.store(py + 2 * pb4, f32x4.add(bv, c21), 16);
-  bv = v128.load32_splat(bias + 12);
-  v128.store(py + 3 * pb4, f32x4.add(bv, c30)); v128.store(py + 3 * pb4, f32x4.add(bv, c31), 16);
-  bv = v128.load32_splat(bias + 16);
-  v128.store(py + 4 * pb4, f32x4.add(bv, c40)); v128.store(py + 4 * pb4, f32x4.add(bv, c41), 16);
-  bv = v128.load32_splat(bias + 20);
-  v128.store(py + 5 * pb4, f32x4.add(bv, c50)); v128.store(py + 5 * pb4, f32x4.add(bv, c51), 16);
 }
 
-/** Six output channels x 4 columns. */
+/** Three output channels x 4 columns. */
 // @ts-ignore: decorator
-@inline function convTile6x4(cin: i32, k: i32, hpwp4: usize, wp4: usize, pa: usize, qb: usize, pb: usize,
+@inline function convTile3x4(cin: i32, k: i32, hpwp4: usize, wp4: usize, pa: usize, qb: usize, pb: usize,
   bias: usize, py: usize, pb4: usize): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0);
-  let c3 = f32x4.splat(0), c4 = f32x4.splat(0), c5 = f32x4.splat(0);
   for (let c = 0; c < cin; c++) {
     let pr = pb + <usize>c * hpwp4;
     for (let ky = 0; ky < k; ky++) {
@@ -593,9 +581,6 @@ function padInput(cin: i32, h: i32, w: i32, pad: i32, x: usize, xp: usize): void
         c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
         c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + qb), b0));
         c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa + 2 * qb), b0));
-        c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa + 3 * qb), b0));
-        c4 = f32x4.add(c4, f32x4.mul(v128.load32_splat(pa + 4 * qb), b0));
-        c5 = f32x4.add(c5, f32x4.mul(v128.load32_splat(pa + 5 * qb), b0));
         pa += 4;
         q += 4;
       }
@@ -605,12 +590,9 @@ function padInput(cin: i32, h: i32, w: i32, pad: i32, x: usize, xp: usize): void
   v128.store(py, f32x4.add(v128.load32_splat(bias), c0));
   v128.store(py + pb4, f32x4.add(v128.load32_splat(bias + 4), c1));
   v128.store(py + 2 * pb4, f32x4.add(v128.load32_splat(bias + 8), c2));
-  v128.store(py + 3 * pb4, f32x4.add(v128.load32_splat(bias + 12), c3));
-  v128.store(py + 4 * pb4, f32x4.add(v128.load32_splat(bias + 16), c4));
-  v128.store(py + 5 * pb4, f32x4.add(v128.load32_splat(bias + 20), c5));
 }
 
-/** Four output channels x 8 columns (conv2's 16 channels = 6 + 6 + 4). */
+/** Four output channels x 8 columns. */
 // @ts-ignore: decorator
 @inline function convTile4x8(cin: i32, k: i32, hpwp4: usize, wp4: usize, pa: usize, qb: usize, pb: usize,
   bias: usize, py: usize, pb4: usize): void {
@@ -649,6 +631,42 @@ function padInput(cin: i32, h: i32, w: i32, pad: i32, x: usize, xp: usize): void
   v128.store(py + 3 * pb4, f32x4.add(bv, c30)); v128.store(py + 3 * pb4, f32x4.add(bv, c31), 16);
 }
 
+/**
+ * Four output channels x 2 columns x 2 rows (rows oy and oy + 1, columns ox, ox + 1 in lanes
+ * 0..3): the 2 columns a row of 8-column tiles leaves when ow = 8m + 2 (conv2's rows of 10),
+ * without recomputing columns; each lane's input pair is two 64-bit loads. Same per-element
+ * sum as the other tiles.
+ */
+// @ts-ignore: decorator
+@inline function convTile4x2x2(cin: i32, k: i32, hpwp4: usize, wp4: usize, pa: usize, qb: usize, pb: usize,
+  bias: usize, py: usize, pb4: usize, ow4: usize): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  for (let c = 0; c < cin; c++) {
+    let pr = pb + <usize>c * hpwp4;
+    for (let ky = 0; ky < k; ky++) {
+      let q = pr;
+      for (let kx = 0; kx < k; kx++) {
+        const b0 = v128.load64_lane(q + wp4, v128.load64_zero(q), 1);
+        c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
+        c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + qb), b0));
+        c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa + 2 * qb), b0));
+        c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa + 3 * qb), b0));
+        pa += 4;
+        q += 4;
+      }
+      pr += wp4;
+    }
+  }
+  let v = f32x4.add(v128.load32_splat(bias), c0);
+  v128.store64_lane(py, v, 0); v128.store64_lane(py + ow4, v, 1);
+  v = f32x4.add(v128.load32_splat(bias + 4), c1);
+  v128.store64_lane(py + pb4, v, 0); v128.store64_lane(py + pb4 + ow4, v, 1);
+  v = f32x4.add(v128.load32_splat(bias + 8), c2);
+  v128.store64_lane(py + 2 * pb4, v, 0); v128.store64_lane(py + 2 * pb4 + ow4, v, 1);
+  v = f32x4.add(v128.load32_splat(bias + 12), c3);
+  v128.store64_lane(py + 3 * pb4, v, 0); v128.store64_lane(py + 3 * pb4 + ow4, v, 1);
+}
+
 /** Four output channels x 4 columns. */
 // @ts-ignore: decorator
 @inline function convTile4x4(cin: i32, k: i32, hpwp4: usize, wp4: usize, pa: usize, qb: usize, pb: usize,
@@ -676,7 +694,7 @@ function padInput(cin: i32, h: i32, w: i32, pad: i32, x: usize, xp: usize): void
   v128.store(py + 3 * pb4, f32x4.add(v128.load32_splat(bias + 12), c3));
 }
 
-/** One output channel x 4 columns (channels left over after the 6-channel groups). */
+/** One output channel x 4 columns (channels left over after the 4- and 3-channel groups). */
 // @ts-ignore: decorator
 @inline function convTile1x4(cin: i32, k: i32, hpwp4: usize, wp4: usize, pa: usize, pb: usize, bias: usize, py: usize): void {
   let c0 = f32x4.splat(0);
@@ -713,28 +731,8 @@ export function convForward(cin: i32, h: i32, w: i32, cout: i32, k: i32, pad: i3
   const qb = <usize>(cin * k * k) << 2;
   const pb4 = <usize>(oh * ow) << 2;
   let co = 0;
-  for (; co + 6 <= cout; co += 6) {
-    const pa = wt + <usize>co * qb;
-    const bb = bias + (<usize>co << 2);
-    const yc = y + <usize>co * pb4;
-    for (let oy = 0; oy < oh; oy++) {
-      const row = xp + <usize>oy * wp4;
-      const yr = yc + (<usize>(oy * ow) << 2);
-      let ox = 0;
-      for (; ox + 8 <= ow; ox += 8) convTile6x8(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
-      if (ox < ow) {
-        if (ow >= 8 && ow - ox > 4) {
-          ox = ow - 8;
-          convTile6x8(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
-        } else {
-          if (ow - ox > 4) convTile6x4(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
-          ox = ow - 4;
-          convTile6x4(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
-        }
-      }
-    }
-  }
-  for (; co + 4 <= cout; co += 4) {
+  // Groups of 4 (conv2's 16 = 4x4), but 6 left = 3 + 3 (conv1) rather than 4 + 1 + 1; then 3s.
+  for (; co + 4 <= cout && cout - co != 6; co += 4) {
     const pa = wt + <usize>co * qb;
     const bb = bias + (<usize>co << 2);
     const yc = y + <usize>co * pb4;
@@ -743,7 +741,11 @@ export function convForward(cin: i32, h: i32, w: i32, cout: i32, k: i32, pad: i3
       const yr = yc + (<usize>(oy * ow) << 2);
       let ox = 0;
       for (; ox + 8 <= ow; ox += 8) convTile4x8(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
-      if (ox < ow) {
+      if (ow - ox == 2 && ow >= 8 && (oy & 1) == 1) {
+        // Done by the row above's 2x2 tile.
+      } else if (ow - ox == 2 && ow >= 8 && oy + 1 < oh) {
+        convTile4x2x2(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4, <usize>ow << 2);
+      } else if (ox < ow) {
         if (ow >= 8 && ow - ox > 4) {
           ox = ow - 8;
           convTile4x8(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
@@ -751,6 +753,27 @@ export function convForward(cin: i32, h: i32, w: i32, cout: i32, k: i32, pad: i3
           if (ow - ox > 4) convTile4x4(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
           ox = ow - 4;
           convTile4x4(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
+        }
+      }
+    }
+  }
+  for (; co + 3 <= cout; co += 3) {
+    const pa = wt + <usize>co * qb;
+    const bb = bias + (<usize>co << 2);
+    const yc = y + <usize>co * pb4;
+    for (let oy = 0; oy < oh; oy++) {
+      const row = xp + <usize>oy * wp4;
+      const yr = yc + (<usize>(oy * ow) << 2);
+      let ox = 0;
+      for (; ox + 8 <= ow; ox += 8) convTile3x8(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
+      if (ox < ow) {
+        if (ow >= 8 && ow - ox > 4) {
+          ox = ow - 8;
+          convTile3x8(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
+        } else {
+          if (ow - ox > 4) convTile3x4(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
+          ox = ow - 4;
+          convTile3x4(cin, k, hpwp4, wp4, pa, qb, row + (<usize>ox << 2), bb, yr + (<usize>ox << 2), pb4);
         }
       }
     }
@@ -767,6 +790,305 @@ export function convForward(cin: i32, h: i32, w: i32, cout: i32, k: i32, pad: i3
         convTile1x4(cin, k, hpwp4, wp4, pa, row + (<usize>o << 2), bb, yr + (<usize>o << 2));
       }
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filter gradient without a patch matrix (training, stride 1, ow % 4 == 0; rows of 4m + 2 in
+// pairs further below): the im2col dW GEMM
+//   dW[co, q] += sum_p dy[co, p] * col[q, p]
+// (gemmVecK: dot products vectorised over p) with col row q = (c, ky, kx) read from the
+// zero-padded input: col[q, p..p+3] = xp[c, oy + ky, ox + kx ..+4] when ow % 4 == 0 (a 4-block of
+// p never crosses an output row). Each element gets the same vector partial sums in the same p
+// order, the same hsum and the same final add into dW as the GEMM, so the bits are equal, while
+// the 25x-larger patch matrix is neither written in forward nor streamed from L2 here.
+
+/** Byte offset of col row q = (c, ky, kx) in the padded input xp[c, hp, wp]. */
+// @ts-ignore: decorator
+@inline function colRowOffset(q: i32, k: i32, hp: i32, wp: i32): usize {
+  const kk = k * k;
+  const c = q / kk;
+  const r = q - c * kk;
+  const ky = r / k;
+  return <usize>((c * hp + ky) * wp + r - ky * k) << 2;
+}
+
+/**
+ * Two output channels' dy rows (at d0, d0 + P4) dotted with four col rows (at x0..x3 in xp): the
+ * GEMM's 2x4 dot-product tile, reduced with hsum4 into one vector of four dW entries each. 8
+ * accumulators, 2 dy vectors, an input vector and a temporary stay in the 15 xmm registers V8
+ * allocates (6x2 and 3x3 tiles spilled accumulators to the stack). Loops over output rows, 4
+ * columns per step; lanes hold p mod 4 as in the GEMM.
+ */
+function filterTile2x4(d0: usize, P4: usize, x0: usize, x1: usize, x2: usize, x3: usize, oh: i32, ow4: usize, wp4: usize,
+  p: usize, Q4: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
+  // The input pointers advance row by row (loop-carried): when the tile was inlined with
+  // computed offsets, binaryen sank that computation into the row loop.
+  let pd = d0;
+  for (let oy = 0; oy < oh; oy++) {
+    for (let o: usize = 0; o < ow4; o += 16) {
+      const a0 = v128.load(pd + o);
+      const a1 = v128.load(pd + P4 + o);
+      let bv = v128.load(x0 + o);
+      c00 = f32x4.add(c00, f32x4.mul(a0, bv)); c10 = f32x4.add(c10, f32x4.mul(a1, bv));
+      bv = v128.load(x1 + o);
+      c01 = f32x4.add(c01, f32x4.mul(a0, bv)); c11 = f32x4.add(c11, f32x4.mul(a1, bv));
+      bv = v128.load(x2 + o);
+      c02 = f32x4.add(c02, f32x4.mul(a0, bv)); c12 = f32x4.add(c12, f32x4.mul(a1, bv));
+      bv = v128.load(x3 + o);
+      c03 = f32x4.add(c03, f32x4.mul(a0, bv)); c13 = f32x4.add(c13, f32x4.mul(a1, bv));
+    }
+    pd += ow4;
+    x0 += wp4;
+    x1 += wp4;
+    x2 += wp4;
+    x3 += wp4;
+  }
+  stv(p, hsum4(c00, c01, c02, c03), 1);
+  stv(p + Q4, hsum4(c10, c11, c12, c13), 1);
+}
+
+/**
+ * Six output channels (dy rows at d0 + i*P4) dotted with one col row (at x0): for the patch
+ * rows left over by the 2x4 tiles, six independent chains instead of one latency-bound chain.
+ */
+function filterTile6x1(d0: usize, P4: usize, x0: usize, oh: i32, ow4: usize, wp4: usize, p: usize, Q4: usize): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0);
+  let c3 = f32x4.splat(0), c4 = f32x4.splat(0), c5 = f32x4.splat(0);
+  let pd = d0;
+  for (let oy = 0; oy < oh; oy++) {
+    for (let o: usize = 0; o < ow4; o += 16) {
+      const bv = v128.load(x0 + o);
+      const a = pd + o;
+      c0 = f32x4.add(c0, f32x4.mul(v128.load(a), bv));
+      c1 = f32x4.add(c1, f32x4.mul(v128.load(a + P4), bv));
+      c2 = f32x4.add(c2, f32x4.mul(v128.load(a + 2 * P4), bv));
+      c3 = f32x4.add(c3, f32x4.mul(v128.load(a + 3 * P4), bv));
+      c4 = f32x4.add(c4, f32x4.mul(v128.load(a + 4 * P4), bv));
+      c5 = f32x4.add(c5, f32x4.mul(v128.load(a + 5 * P4), bv));
+    }
+    pd += ow4;
+    x0 += wp4;
+  }
+  st(p, hsum(c0), 1); st(p + Q4, hsum(c1), 1); st(p + 2 * Q4, hsum(c2), 1);
+  st(p + 3 * Q4, hsum(c3), 1); st(p + 4 * Q4, hsum(c4), 1); st(p + 5 * Q4, hsum(c5), 1);
+}
+
+/** One output channel's dy row (at pd) dotted with one col row (at px in xp), stored with acc. */
+function filterDot(pd: usize, px: usize, oh: i32, ow4: usize, wp4: usize, p: usize): void {
+  let v = f32x4.splat(0);
+  for (let oy = 0; oy < oh; oy++) {
+    for (let o: usize = 0; o < ow4; o += 16) v = f32x4.add(v, f32x4.mul(v128.load(pd + o), v128.load(px + o)));
+    pd += ow4;
+    px += wp4;
+  }
+  st(p, hsum(v), 1);
+}
+
+// Rows of ow = 4m + 2 (conv2's 10) in pairs: a 4-block of p then crosses a row once per row
+// pair. Per pair A, B: m blocks of row A, one block of A's last 2 and B's first 2 columns (two
+// 64-bit loads, straddle()), m blocks of row B from column 2. Same lanes (p mod 4) and order as
+// the GEMM, so the same bits. m4 = 16m bytes, the full blocks of a row.
+
+/** Input lanes of the block straddling rows A (at x) and B: A's columns 4m, 4m + 1, B's 0, 1. */
+// @ts-ignore: decorator
+@inline function straddle(x: usize, m4: usize, wp4: usize): v128 {
+  return v128.load64_lane(x + wp4, v128.load64_zero(x + m4), 1);
+}
+
+/** filterTile2x4 for rows of 4m + 2 in pairs (oh even). */
+function filterTile2x4Pairs(d0: usize, P4: usize, x0: usize, x1: usize, x2: usize, x3: usize, oh: i32, ow4: usize, wp4: usize,
+  p: usize, Q4: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
+  const m4 = ow4 - 8;
+  let pd = d0;
+  for (let oy = 0; oy < oh; oy += 2) {
+    for (let o: usize = 0; o < m4; o += 16) {
+      const a0 = v128.load(pd);
+      const a1 = v128.load(pd + P4);
+      let bv = v128.load(x0 + o);
+      c00 = f32x4.add(c00, f32x4.mul(a0, bv)); c10 = f32x4.add(c10, f32x4.mul(a1, bv));
+      bv = v128.load(x1 + o);
+      c01 = f32x4.add(c01, f32x4.mul(a0, bv)); c11 = f32x4.add(c11, f32x4.mul(a1, bv));
+      bv = v128.load(x2 + o);
+      c02 = f32x4.add(c02, f32x4.mul(a0, bv)); c12 = f32x4.add(c12, f32x4.mul(a1, bv));
+      bv = v128.load(x3 + o);
+      c03 = f32x4.add(c03, f32x4.mul(a0, bv)); c13 = f32x4.add(c13, f32x4.mul(a1, bv));
+      pd += 16;
+    }
+    {
+      const a0 = v128.load(pd);
+      const a1 = v128.load(pd + P4);
+      let bv = straddle(x0, m4, wp4);
+      c00 = f32x4.add(c00, f32x4.mul(a0, bv)); c10 = f32x4.add(c10, f32x4.mul(a1, bv));
+      bv = straddle(x1, m4, wp4);
+      c01 = f32x4.add(c01, f32x4.mul(a0, bv)); c11 = f32x4.add(c11, f32x4.mul(a1, bv));
+      bv = straddle(x2, m4, wp4);
+      c02 = f32x4.add(c02, f32x4.mul(a0, bv)); c12 = f32x4.add(c12, f32x4.mul(a1, bv));
+      bv = straddle(x3, m4, wp4);
+      c03 = f32x4.add(c03, f32x4.mul(a0, bv)); c13 = f32x4.add(c13, f32x4.mul(a1, bv));
+      pd += 16;
+    }
+    x0 += wp4;
+    x1 += wp4;
+    x2 += wp4;
+    x3 += wp4;
+    for (let o: usize = 8; o < ow4; o += 16) {
+      const a0 = v128.load(pd);
+      const a1 = v128.load(pd + P4);
+      let bv = v128.load(x0 + o);
+      c00 = f32x4.add(c00, f32x4.mul(a0, bv)); c10 = f32x4.add(c10, f32x4.mul(a1, bv));
+      bv = v128.load(x1 + o);
+      c01 = f32x4.add(c01, f32x4.mul(a0, bv)); c11 = f32x4.add(c11, f32x4.mul(a1, bv));
+      bv = v128.load(x2 + o);
+      c02 = f32x4.add(c02, f32x4.mul(a0, bv)); c12 = f32x4.add(c12, f32x4.mul(a1, bv));
+      bv = v128.load(x3 + o);
+      c03 = f32x4.add(c03, f32x4.mul(a0, bv)); c13 = f32x4.add(c13, f32x4.mul(a1, bv));
+      pd += 16;
+    }
+    x0 += wp4;
+    x1 += wp4;
+    x2 += wp4;
+    x3 += wp4;
+  }
+  stv(p, hsum4(c00, c01, c02, c03), 1);
+  stv(p + Q4, hsum4(c10, c11, c12, c13), 1);
+}
+
+/**
+ * Four output channels' dy rows (at d0 + i*P4) dotted with one col row, rows of 4m + 2 in pairs:
+ * the patch rows left over by the 2x4 tiles, four independent chains instead of one.
+ */
+function filterTile4x1Pairs(d0: usize, P4: usize, x0: usize, oh: i32, ow4: usize, wp4: usize, p: usize, Q4: usize): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  const m4 = ow4 - 8;
+  let pd = d0;
+  for (let oy = 0; oy < oh; oy += 2) {
+    for (let o: usize = 0; o < m4; o += 16) {
+      const bv = v128.load(x0 + o);
+      c0 = f32x4.add(c0, f32x4.mul(v128.load(pd), bv));
+      c1 = f32x4.add(c1, f32x4.mul(v128.load(pd + P4), bv));
+      c2 = f32x4.add(c2, f32x4.mul(v128.load(pd + 2 * P4), bv));
+      c3 = f32x4.add(c3, f32x4.mul(v128.load(pd + 3 * P4), bv));
+      pd += 16;
+    }
+    const sv = straddle(x0, m4, wp4);
+    c0 = f32x4.add(c0, f32x4.mul(v128.load(pd), sv));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load(pd + P4), sv));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load(pd + 2 * P4), sv));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load(pd + 3 * P4), sv));
+    pd += 16;
+    x0 += wp4;
+    for (let o: usize = 8; o < ow4; o += 16) {
+      const bv = v128.load(x0 + o);
+      c0 = f32x4.add(c0, f32x4.mul(v128.load(pd), bv));
+      c1 = f32x4.add(c1, f32x4.mul(v128.load(pd + P4), bv));
+      c2 = f32x4.add(c2, f32x4.mul(v128.load(pd + 2 * P4), bv));
+      c3 = f32x4.add(c3, f32x4.mul(v128.load(pd + 3 * P4), bv));
+      pd += 16;
+    }
+    x0 += wp4;
+  }
+  st(p, hsum(c0), 1); st(p + Q4, hsum(c1), 1); st(p + 2 * Q4, hsum(c2), 1); st(p + 3 * Q4, hsum(c3), 1);
+}
+
+/** One output channel's dy row dotted with one col row, rows of 4m + 2 in pairs. */
+function filterDotPairs(pd: usize, x0: usize, oh: i32, ow4: usize, wp4: usize, p: usize): void {
+  let v = f32x4.splat(0);
+  const m4 = ow4 - 8;
+  for (let oy = 0; oy < oh; oy += 2) {
+    for (let o: usize = 0; o <= m4; o += 16) {
+      v = f32x4.add(v, f32x4.mul(v128.load(pd), o == m4 ? straddle(x0, m4, wp4) : v128.load(x0 + o)));
+      pd += 16;
+    }
+    x0 += wp4;
+    for (let o: usize = 8; o < ow4; o += 16) {
+      v = f32x4.add(v, f32x4.mul(v128.load(pd), v128.load(x0 + o)));
+      pd += 16;
+    }
+    x0 += wp4;
+  }
+  st(p, hsum(v), 1);
+}
+
+/**
+ * dw[co, q] += sum_p dy[co, p] * col[q, p] for one sample (q = (c*k + ky)*k + kx), col implicit
+ * (see above). Stride 1, and ow % 4 == 0, or ow % 4 == 2 with oh even (the caller checks:
+ * directFilterApplies). xp is scratch for the zero-padded input when pad > 0.
+ */
+export function convFilterGrad(cin: i32, h: i32, w: i32, cout: i32, k: i32, pad: i32, oh: i32, ow: i32,
+  x: usize, dy: usize, dw: usize, xp: usize): void {
+  if (pad > 0) padInput(cin, h, w, pad, x, xp);
+  else xp = x;
+  const wp = w + 2 * pad;
+  const hp = h + 2 * pad;
+  const Q = cin * k * k;
+  const P4 = <usize>(oh * ow) << 2;
+  const Q4 = <usize>Q << 2;
+  const wp4 = <usize>wp << 2;
+  const ow4 = <usize>ow << 2;
+  const Q4r = Q & ~3;
+  const rowJump = wp4 - (<usize>k << 2);
+  const chanJump = (<usize>(hp * wp) << 2) - <usize>k * wp4;
+  let co = 0;
+  if ((ow & 3) == 2) {
+    // Rows of 4m + 2 in pairs (the caller guarantees an even oh).
+    for (; co + 2 <= cout; co += 2) {
+      const d0 = dy + <usize>co * P4;
+      const rc = dw + <usize>co * Q4;
+      // Offsets of consecutive col rows, stepped (kx, ky, c) without integer division.
+      let kx = 0, ky = 0;
+      let off: usize = 0;
+      for (let q = 0; q < Q4r; q += 4) {
+        const o0 = off; kx++; off += 4; if (kx == k) { kx = 0; off += rowJump; ky++; if (ky == k) { ky = 0; off += chanJump; } }
+        const o1 = off; kx++; off += 4; if (kx == k) { kx = 0; off += rowJump; ky++; if (ky == k) { ky = 0; off += chanJump; } }
+        const o2 = off; kx++; off += 4; if (kx == k) { kx = 0; off += rowJump; ky++; if (ky == k) { ky = 0; off += chanJump; } }
+        const o3 = off; kx++; off += 4; if (kx == k) { kx = 0; off += rowJump; ky++; if (ky == k) { ky = 0; off += chanJump; } }
+        filterTile2x4Pairs(d0, P4, xp + o0, xp + o1, xp + o2, xp + o3, oh, ow4, wp4, rc + (<usize>q << 2), Q4);
+      }
+    }
+    // Patch rows left over (Q mod 4): four channels at a time, then one by one; then all patch
+    // rows of an odd last channel.
+    for (let q = Q4r; q < Q; q++) {
+      const px = xp + colRowOffset(q, k, hp, wp);
+      const rc = dw + (<usize>q << 2);
+      let c = 0;
+      for (; c + 4 <= co; c += 4) filterTile4x1Pairs(dy + <usize>c * P4, P4, px, oh, ow4, wp4, rc + <usize>c * Q4, Q4);
+      for (; c < co; c++) filterDotPairs(dy + <usize>c * P4, px, oh, ow4, wp4, rc + <usize>c * Q4);
+    }
+    for (; co < cout; co++) {
+      for (let q = 0; q < Q; q++) filterDotPairs(dy + <usize>co * P4, xp + colRowOffset(q, k, hp, wp), oh, ow4, wp4, dw + <usize>co * Q4 + (<usize>q << 2));
+    }
+    return;
+  }
+  for (; co + 2 <= cout; co += 2) {
+    const d0 = dy + <usize>co * P4;
+    const rc = dw + <usize>co * Q4;
+    let kx = 0, ky = 0;
+    let off: usize = 0;
+    for (let q = 0; q < Q4r; q += 4) {
+      const o0 = off; kx++; off += 4; if (kx == k) { kx = 0; off += rowJump; ky++; if (ky == k) { ky = 0; off += chanJump; } }
+      const o1 = off; kx++; off += 4; if (kx == k) { kx = 0; off += rowJump; ky++; if (ky == k) { ky = 0; off += chanJump; } }
+      const o2 = off; kx++; off += 4; if (kx == k) { kx = 0; off += rowJump; ky++; if (ky == k) { ky = 0; off += chanJump; } }
+      const o3 = off; kx++; off += 4; if (kx == k) { kx = 0; off += rowJump; ky++; if (ky == k) { ky = 0; off += chanJump; } }
+      filterTile2x4(d0, P4, xp + o0, xp + o1, xp + o2, xp + o3, oh, ow4, wp4, rc + (<usize>q << 2), Q4);
+    }
+  }
+  for (; co < cout; co++) {
+    const d0 = dy + <usize>co * P4;
+    const rc = dw + <usize>co * Q4;
+    for (let q = 0; q < Q4r; q++) filterDot(d0, xp + colRowOffset(q, k, hp, wp), oh, ow4, wp4, rc + (<usize>q << 2));
+  }
+  // Patch rows left over (Q mod 4), all channels: six at a time, then one by one.
+  for (let q = Q4r; q < Q; q++) {
+    const px = xp + colRowOffset(q, k, hp, wp);
+    const rc = dw + (<usize>q << 2);
+    co = 0;
+    for (; co + 6 <= cout; co += 6) filterTile6x1(dy + <usize>co * P4, P4, px, oh, ow4, wp4, rc + <usize>co * Q4, Q4);
+    for (; co < cout; co++) filterDot(dy + <usize>co * P4, px, oh, ow4, wp4, rc + <usize>co * Q4);
   }
 }
 
@@ -790,6 +1112,12 @@ export function col2im(cin: i32, h: i32, w: i32, k: i32, s: i32, pad: i32, oh: i
             for (; ox + 4 <= oxHi; ox += 4) {
               const a = row + (<usize>ox << 2);
               v128.store(a, f32x4.add(v128.load(a), v128.load(p + (<usize>ox << 2))));
+            }
+            if (ox + 2 <= oxHi) {
+              // Two floats in the low lanes (conv2's rows of 10 = 4 + 4 + 2); same adds.
+              const a = row + (<usize>ox << 2);
+              v128.store64_lane(a, f32x4.add(v128.load64_zero(a), v128.load64_zero(p + (<usize>ox << 2))), 0);
+              ox += 2;
             }
           }
           for (; ox < oxHi; ox++) {

@@ -4,7 +4,7 @@
  */
 import type { FloatArray, Kernels } from './kernels.js';
 import type { Plan } from './plan.js';
-import { conv2dBackward, conv2dForward } from './layers/conv2d.js';
+import { conv2dBackward, conv2dForward, convKeepsCols } from './layers/conv2d.js';
 import { denseBackward, denseForward } from './layers/dense.js';
 import { softmaxCrossEntropyForwardBackward } from './layers/loss.js';
 
@@ -50,7 +50,8 @@ export class Engine<F extends FloatArray> {
 
   /**
    * Forward pass for samples [start, start+m) of x (m <= plan.chunk). With keepCols the conv
-   * patch matrices of every sample are kept for backward().
+   * patch matrices of every sample are kept for backward(), for the layers whose backward needs
+   * them (convKeepsCols: not where the kernels convolve directly in both directions).
    */
   forward(x: ArrayLike<number>, start: number, m: number, keepCols: boolean): void {
     const { plan, mem, kernels } = this;
@@ -70,7 +71,7 @@ export class Engine<F extends FloatArray> {
       switch (op.kind) {
         case 'conv2d':
           conv2dForward(kernels, op.geom, m, mem, tin.value, mem, P + op.wOff, mem, P + op.bOff,
-            mem, op.col, keepCols ? op.colSize : 0, mem, tout.value);
+            mem, op.col, keepCols && convKeepsCols(kernels, op.geom) ? op.colSize : 0, mem, tout.value);
           break;
         case 'dense':
           denseForward(kernels, m, op.inF, op.outF, mem, tin.value, mem, P + op.wOff, mem, P + op.bOff, mem, tout.value);
@@ -107,7 +108,7 @@ export class Engine<F extends FloatArray> {
       const needDx = o > plan.firstParamOp && tin.grad >= 0;
       switch (op.kind) {
         case 'conv2d':
-          conv2dBackward(kernels, op.geom, m, mem, tin.value, mem, P + op.wOff, mem, op.col, op.colSize,
+          conv2dBackward(kernels, op.geom, m, mem, tin.value, mem, P + op.wOff, mem, op.col, convKeepsCols(kernels, op.geom) ? op.colSize : 0,
             mem, tout.grad, mem, G + op.wOff, mem, G + op.bOff, mem, plan.arena.dcol, needDx ? mem : null, tin.grad);
           break;
         case 'dense':

@@ -44,6 +44,12 @@ export interface Kernels<F extends FloatArray = FloatArray> {
    * accepts; `scratch` holds colSize(g) floats (the zero-padded input).
    */
   convForward?(g: ConvGeometry, x: F, xOff: number, w: F, wOff: number, b: F, bOff: number, scratch: F, scratchOff: number, y: F, yOff: number): void;
+  /**
+   * Optional: one sample's filter gradient without a patch matrix, dw += dy·colᵀ with col
+   * implicit, equal to im2col + gemm (bit for bit in the SIMD tier). Only for geometries
+   * directFilterApplies() accepts; `scratch` holds colSize(g) floats (the zero-padded input).
+   */
+  convFilterGrad?(g: ConvGeometry, x: F, xOff: number, dy: F, dyOff: number, dw: F, dwOff: number, scratch: F, scratchOff: number): void;
   /** out[outOff + i] += sum_j a[aOff + i*N + j] for i < M (bias gradients). */
   sumRows(M: number, N: number, a: F, aOff: number, out: F, outOff: number): void;
   /** y[yOff + i*N + j] = b[bOff + i] for i < M, j < N (bias broadcast). */

@@ -47,6 +47,8 @@ interface KernelExports {
   col2im(cin: number, h: number, w: number, k: number, s: number, pad: number, oh: number, ow: number, col: number, dx: number): void;
   convForward(cin: number, h: number, w: number, cout: number, k: number, pad: number, oh: number, ow: number,
     x: number, wt: number, bias: number, y: number, xp: number): void;
+  convFilterGrad(cin: number, h: number, w: number, cout: number, k: number, pad: number, oh: number, ow: number,
+    x: number, dy: number, dw: number, xp: number): void;
   activationForward(fn: number, len: number, x: number, y: number): void;
   activationBackward(fn: number, len: number, y: number, dy: number, dx: number): void;
   poolForward(mode: number, planes: number, h: number, w: number, k: number, s: number, oh: number, ow: number, x: number, y: number): void;
@@ -85,6 +87,10 @@ export function instantiateWasm(module: WebAssembly.Module, floats: number): Was
     convForward(g, x, xOff, w, wOff, b, bOff, scratch, scratchOff, y, yOff) {
       ex.convForward(g.inChannels, g.inH, g.inW, g.outChannels, g.kernel, g.padding, g.outH, g.outW,
         x.byteOffset + xOff * 4, w.byteOffset + wOff * 4, b.byteOffset + bOff * 4, y.byteOffset + yOff * 4, scratch.byteOffset + scratchOff * 4);
+    },
+    convFilterGrad(g, x, xOff, dy, dyOff, dw, dwOff, scratch, scratchOff) {
+      ex.convFilterGrad(g.inChannels, g.inH, g.inW, g.outChannels, g.kernel, g.padding, g.outH, g.outW,
+        x.byteOffset + xOff * 4, dy.byteOffset + dyOff * 4, dw.byteOffset + dwOff * 4, scratch.byteOffset + scratchOff * 4);
     },
     activationForward(fn, len, x, xOff, y, yOff) {
       ex.activationForward(FN_CODE[fn], len, x.byteOffset + xOff * 4, y.byteOffset + yOff * 4);

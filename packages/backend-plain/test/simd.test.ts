@@ -6,11 +6,13 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONFORMANCE_VARIANT, conformanceWeights, randomImages, randomLabels } from '@lenet/core';
-import { getPreset, type ActivationFn, type ModelSpec } from '@lenet/model';
+import { flattenWeights, getPreset, initWeights, type ActivationFn, type ModelSpec } from '@lenet/model';
 import {
   jsKernels, loadWasmModule, instantiateWasm, plainBackend, plainJsBackend, type Kernels, type WasmArena,
 } from '../dist/index.js';
-import { convGeometry, colSize, directConvApplies } from '../src/layers/conv2d.js';
+import { convGeometry, colSize, convKeepsCols, directConvApplies, directConvPays, directFilterApplies } from '../src/layers/conv2d.js';
+import { buildPlan } from '../src/plan.js';
+import { Engine } from '../src/engine.js';
 import { poolGeometry } from '../src/layers/pool2d.js';
 import { randomF32 } from './helpers.js';
 
@@ -107,8 +109,10 @@ describe('SIMD kernels equal the JS kernels', () => {
 
   it('direct convolution (no patch matrix) has the bits of im2col + fillRows + gemm', () => {
     // Odd widths exercise the overlapping last column tile; 6-, 4- and 1-channel groups.
+    // Rows of 8m + 2 in 4-channel groups take 2x2 tiles (two rows at a time; an odd last row
+    // falls back to the overlapping tile).
     for (const [cin, h, w, cout, k, p] of [[1, 28, 28, 6, 5, 2], [6, 14, 14, 16, 5, 0], [3, 9, 7, 7, 3, 1], [2, 8, 11, 5, 3, 3],
-      [1, 6, 6, 1, 3, 1], [4, 12, 12, 11, 5, 2], [2, 5, 9, 13, 2, 0]]) {
+      [1, 6, 6, 1, 3, 1], [4, 12, 12, 11, 5, 2], [2, 5, 9, 13, 2, 0], [2, 9, 12, 8, 3, 0], [1, 11, 10, 4, 1, 0], [3, 9, 16, 12, 5, 1]]) {
       const g = convGeometry(cin, h, w, cout, k, 1, p);
       expect(directConvApplies(g)).toBe(true);
       const P = g.outH * g.outW, Q = cin * k * k;
@@ -130,6 +134,80 @@ describe('SIMD kernels equal the JS kernels', () => {
       js.fillRows(cout, P, b, 0, ref, 0);
       js.gemm(cout, P, Q, wt, 0, Q, 1, col, 0, P, 1, ref, 0, true);
       close(`conv ${cin}x${h}x${w} -> ${cout} k${k} p${p} vs js`, got, ref, 1e-5, 1e-5);
+    }
+  });
+
+  it('direct filter gradient (no patch matrix) has the bits of im2col + gemm, accumulating into dW', () => {
+    // Rows of 4, 8, 12, 28 outputs; odd channel counts (a last lone output channel) and patch
+    // rows not a multiple of 4 (the single-row tail); with and without padding.
+    // Rows of 4m + 2 in pairs: conv2 (10x10), rows of 6 (with padding, an odd channel count,
+    // 9 patch rows) and of 14.
+    for (const [cin, h, w, cout, k, p] of [[1, 28, 28, 6, 5, 2], [3, 9, 8, 7, 3, 1], [2, 6, 5, 3, 2, 0], [4, 12, 12, 11, 5, 2],
+      [1, 6, 4, 1, 3, 1], [6, 15, 16, 16, 5, 0], [2, 5, 6, 5, 3, 2],
+      [6, 14, 14, 16, 5, 0], [3, 6, 6, 4, 3, 1], [1, 8, 8, 3, 3, 0], [3, 16, 16, 2, 3, 0]]) {
+      const g = convGeometry(cin, h, w, cout, k, 1, p);
+      expect(directFilterApplies(g), `${cin}x${h}x${w} k${k} p${p}`).toBe(true);
+      const P = g.outH * g.outW, Q = cin * k * k;
+      const x = randomF32(h + w, cin * h * w), dy = randomF32(cout + k, cout * P), dw0 = randomF32(Q, cout * Q);
+      const [xo, dyo, dwo, co, so] = place(x, dy, dw0, new Float32Array(colSize(g)), new Float32Array(colSize(g)));
+      const mem = arena.mem;
+      arena.kernels.im2col(g, mem, xo, mem, co);
+      arena.kernels.gemm(cout, Q, P, mem, dyo, P, 1, mem, co, 1, P, mem, dwo, true);
+      const want = mem.slice(dwo, dwo + cout * Q);
+      mem.set(dw0, dwo);
+      arena.kernels.convFilterGrad!(g, mem, xo, mem, dyo, mem, dwo, mem, so);
+      const got = mem.slice(dwo, dwo + cout * Q);
+      expect(Array.from(got), `dW ${cin}x${h}x${w} -> ${cout} k${k} p${p}`).toEqual(Array.from(want));
+      // And the JS reference tier (float64 sums) within float32 rounding.
+      const col = new Float32Array(colSize(g));
+      const ref = dw0.slice();
+      js.im2col(g, x, 0, col, 0);
+      js.gemm(cout, Q, P, dy, 0, P, 1, col, 0, 1, P, ref, 0, true);
+      close(`dW ${cin}x${h}x${w} -> ${cout} k${k} p${p} vs js`, got, ref, 1e-4, 1e-5);
+    }
+  });
+
+  it('a training chunk without kept patch matrices has the bits of the im2col path, and of inference', () => {
+    // The engine takes the direct forward and filter gradient where convKeepsCols() is false
+    // (LeNet's conv1 and conv2); the same kernels minus convFilterGrad keep and use patch
+    // matrices. Gradients must agree
+    // bit for bit, so training trajectories do not change.
+    for (const name of ['lenet5', 'lenet5-modern'] as const) {
+      const spec = getPreset(name);
+      const plan = buildPlan(spec, 16);
+      const op1 = plan.ops[0];
+      if (op1.kind !== 'conv2d') throw new Error('conv1 expected first');
+      const g1 = op1.geom;
+      expect(convKeepsCols(arena.kernels, g1)).toBe(false);
+      // conv2 (rows of 10) too.
+      const op2 = plan.ops.find((o, i) => i > 0 && o.kind === 'conv2d');
+      if (op2?.kind !== 'conv2d') throw new Error('conv2 expected');
+      expect(directConvPays(op2.geom)).toBe(true);
+      expect(convKeepsCols(arena.kernels, op2.geom)).toBe(false);
+      const { convFilterGrad: _omit, ...rest } = arena.kernels;
+      const viaCol: Kernels<Float32Array> = rest;
+      expect(convKeepsCols(viaCol, g1)).toBe(true);
+      expect(convKeepsCols(viaCol, op2.geom)).toBe(true);
+      const params = flattenWeights(spec, initWeights(spec, 3));
+      const n = 13;
+      const x = randomImages(4, n, 28 * 28), y = randomLabels(5, n, 10);
+      const run = (k: Kernels<Float32Array>): { grads: number[]; logits: number[] } => {
+        const eng = new Engine(plan, k, arena.mem.subarray(0, plan.arena.size));
+        arena.mem.fill(0, 0, plan.arena.size);
+        eng.loadParams(params, 0);
+        eng.forward(x, 0, n, false);
+        const predicted = Array.from(arena.mem.slice(eng.logitsOffset, eng.logitsOffset + n * 10));
+        eng.forward(x, 0, n, true);
+        const logits = Array.from(arena.mem.slice(eng.logitsOffset, eng.logitsOffset + n * 10));
+        // Inference (direct conv1 and conv2) and training forward agree bit for bit.
+        expect(predicted, `${name} inference vs training logits`).toEqual(logits);
+        eng.backward(y, 0, n, 1 / n, new Float64Array(n), 0);
+        return { grads: Array.from(arena.mem.slice(eng.gradsOffset, eng.gradsOffset + plan.paramCount)), logits };
+      };
+      const direct = run(arena.kernels);
+      const im2col = run(viaCol);
+      expect(direct.logits, `${name} logits`).toEqual(im2col.logits);
+      expect(direct.grads, `${name} gradients`).toEqual(im2col.grads);
     }
   });
 

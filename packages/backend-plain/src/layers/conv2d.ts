@@ -120,11 +120,33 @@ export function directConvApplies(g: ConvGeometry): boolean {
 
 /**
  * Whether conv2dForward takes the direct path when it may: when the 4/8-wide tiles cover each
- * output row exactly. Otherwise the last tile of a row recomputes columns (LeNet's conv2 rows of
- * 10 compute 12), and im2col + GEMM measured as fast or faster (docs/perf/plain-kernels.md).
+ * output row exactly, or rows of 8m + 2 in 4-channel groups (LeNet's conv2: rows of 10 = an
+ * 8-column tile plus 2 columns done two rows at a time). Otherwise the last tile of a row
+ * recomputes columns, and im2col + GEMM measured as fast or faster (docs/perf/plain-kernels.md).
  */
-function directConvPays(g: ConvGeometry): boolean {
-  return directConvApplies(g) && g.outW % 4 === 0;
+export function directConvPays(g: ConvGeometry): boolean {
+  if (!directConvApplies(g)) return false;
+  return g.outW % 4 === 0 || (g.outW % 8 === 2 && g.outW >= 8 && g.outChannels % 4 === 0);
+}
+
+/**
+ * Whether Kernels.convFilterGrad handles g: stride 1 and rows a multiple of 4 (its 4-blocks of
+ * output positions then never cross a row), or rows of 4m + 2 taken in pairs (one block per
+ * pair crosses; LeNet's conv2).
+ */
+export function directFilterApplies(g: ConvGeometry): boolean {
+  if (!directConvApplies(g)) return false;
+  return g.outW % 4 === 0 || (g.outW % 4 === 2 && g.outH % 2 === 0);
+}
+
+/**
+ * Whether training must keep this layer's patch matrices between forward and backward. Not
+ * when the kernels convolve directly in both directions (forward, and dW via convFilterGrad):
+ * then no patch matrix is ever written, which for LeNet's two convolutions saves the im2col
+ * passes and ~2.2 MiB of arena traffic per 16-sample chunk, with the same bits.
+ */
+export function convKeepsCols<F extends FloatArray>(kern: Kernels<F>, g: ConvGeometry): boolean {
+  return !(kern.convForward && kern.convFilterGrad && directFilterApplies(g) && directConvPays(g));
 }
 
 /**
@@ -160,7 +182,8 @@ export function conv2dForward<F extends FloatArray>(
 /**
  * Backward for n samples: accumulates dW (at dwOff) and db (at dbOff) and, when `dx` is not
  * null, overwrites dx (at dxOff) with dL/dx. `col` must hold the patch matrices from the
- * forward pass (colStride = colSize(g)), or colStride = 0 to recompute them from x one by one.
+ * forward pass (colStride = colSize(g)), or colStride = 0 to recompute them from x one by one
+ * (or, where convKeepsCols() is false, to compute dW from x directly).
  * `dcol` is scratch of colSize(g) elements.
  */
 export function conv2dBackward<F extends FloatArray>(
@@ -177,11 +200,17 @@ export function conv2dBackward<F extends FloatArray>(
   const Q = colRows(g);
   const inSize = g.inChannels * g.inH * g.inW;
   const outSize = g.outChannels * P;
+  const direct = colStride === 0 && !convKeepsCols(kern, g);
   for (let i = 0; i < n; i++) {
     const ci = colOff + i * colStride;
-    if (colStride === 0) kern.im2col(g, x, xOff + i * inSize, col, ci);
     const dyi = dyOff + i * outSize;
-    kern.gemm(g.outChannels, Q, P, dy, dyi, P, 1, col, ci, 1, P, dw, dwOff, true);
+    if (direct) {
+      // `col` is only scratch for the padded input here.
+      kern.convFilterGrad!(g, x, xOff + i * inSize, dy, dyi, dw, dwOff, col, colOff);
+    } else {
+      if (colStride === 0) kern.im2col(g, x, xOff + i * inSize, col, ci);
+      kern.gemm(g.outChannels, Q, P, dy, dyi, P, 1, col, ci, 1, P, dw, dwOff, true);
+    }
     kern.sumRows(g.outChannels, P, dy, dyi, db, dbOff);
     if (dx !== null) {
       kern.gemm(Q, P, g.outChannels, w, wOff, 1, Q, dy, dyi, P, 1, dcol, dcolOff, false);
