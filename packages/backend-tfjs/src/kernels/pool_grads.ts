@@ -58,20 +58,19 @@ function windows6d(x: tf.Tensor4D, ho: number, wo: number, k: number): tf.Tensor
   return tf.reshape(covered, [n, ho, k, wo, k, c]);
 }
 
-/** 1 where a == b, else 0, as float32 arithmetic (no bool tensors: slow on wasm). a <= b. */
-function equalFromBelow(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  // a - b is exactly 0 iff a == b (IEEE subtraction of distinct finite floats is never 0).
-  return tf.add(tf.sign(tf.sub(a, b)), 1);
-}
-
 /**
  * dL/dx of y = maxPool(x, k, s, 'valid'): dy goes to the first maximum (row-major) of each
  * window, like tfjs-backend-cpu. Call inside tf.tidy.
  *
- * Non-overlapping windows (s === k) use broadcasting arithmetic and one maxPool, which are
- * fast on every backend: hit = [x == window max]; score = hit * priority, where priority
- * k*k - (i*k + j) is largest for the first element of a window; the first maximum is where
- * score equals the window's largest score (found with maxPool itself).
+ * Non-overlapping windows (s === k): every element gets a score, step(max - x, k*k+1) *
+ * priority, where priority k*k - (i*k + j) is largest for the first element of a window and
+ * step(t, a) is 1 for t > 0 (x below its window's maximum), a for t == 0 (x is the maximum).
+ * Maxima score (k*k+1) * priority > k*k >= any other score, so each window's largest score is
+ * unique and sits on its first maximum; maxPoolWithArgmax finds it and scatterND puts dy there.
+ * Every score is >= 1, so the argmax is right even on tfjs-backend-wasm 4.22, whose
+ * MaxPoolWithArgmax misses windows without a positive value and prefers the last of tied maxima.
+ * This is about twice as fast on wasm as comparing against the window maximum a second time
+ * (broadcasting binary ops are several times slower than same-shape ones there).
  */
 export function maxPoolGrad(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D, k: number, s: number): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
@@ -82,12 +81,12 @@ export function maxPoolGrad(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D, k: 
       [1, 1, k, 1, k, 1],
       'float32',
     );
-    const hit = equalFromBelow(windows6d(x, ho, wo, k), tf.reshape(y, [n, ho, 1, wo, 1, c]));
-    const score = tf.mul(hit, priority);
-    const best = tf.maxPool(tf.reshape(score, [n, ho * k, wo * k, c]) as tf.Tensor4D, k, k, 'valid');
-    const first = equalFromBelow(score, tf.reshape(best, [n, ho, 1, wo, 1, c]));
-    const grid = tf.reshape(tf.mul(first, tf.reshape(dy, [n, ho, 1, wo, 1, c])), [n, ho * k, wo * k, c]);
-    return padTo(grid as tf.Tensor4D, h, w);
+    const belowMax = tf.sub(tf.reshape(y, [n, ho, 1, wo, 1, c]), windows6d(x, ho, wo, k));
+    const score = tf.mul(tf.step(belowMax, k * k + 1), priority);
+    const covered: [number, number, number, number] = [n, ho * k, wo * k, c];
+    const { indexes } = tf.maxPoolWithArgmax(tf.reshape(score, covered) as tf.Tensor4D, k, k, 'valid', true);
+    const flat = tf.scatterND(tf.reshape(indexes, [-1, 1]), tf.reshape(dy, [-1]), [n * ho * k * wo * k * c]);
+    return padTo(tf.reshape(flat, covered) as tf.Tensor4D, h, w);
   }
   const zeros = tf.zerosLike(dy);
   let taken: tf.Tensor | undefined;
