@@ -114,6 +114,8 @@ const POOL_CASES: PoolCase[] = [
   { x: [2, 14, 14, 4], k: 3, s: 2 }, // overlapping
   { x: [2, 8, 8, 3], k: 2, s: 1 },
   { x: [2, 11, 11, 2], k: 2, s: 3 }, // gaps between windows
+  { x: [2, 10, 8, 3], k: 3, s: 3 }, // 3x3 windows, a row and two columns no window covers
+  { x: [1, 4, 4, 1], k: 4, s: 4 }, // one window
 ];
 
 describe.each(POOL_CASES)('pool gradients for x $x, window $k, stride $s', ({ x: shape, k, s }) => {
@@ -148,6 +150,27 @@ describe.each(POOL_CASES)('pool gradients for x $x, window $k, stride $s', ({ x:
     for (const backend of ['wasm', 'cpu']) {
       const got = await on(backend, () => avgPoolGrad(shape, data().dy, k, s));
       assertClose(`${backend} avgPoolGrad`, got, want, TOL);
+    }
+  });
+});
+
+describe('maxPoolGrad on ReLU-like data', () => {
+  // Rounded, half-zero values: ties everywhere, many windows of zeros only, others with ties at a
+  // positive maximum; the stock cpu kernel gives each window's gradient to its first maximum.
+  it.each([2, 3])('matches cpu MaxPoolGrad for window %i', async (k) => {
+    const x = () => tf.relu(tf.round(tf.mul(random([3, 12, 12, 5], 21), 2))) as tf.Tensor4D;
+    const dy = () => random([3, 12 / k, 12 / k, 5], 22) as tf.Tensor4D;
+    const attrs = { filterSize: [k, k], strides: [k, k], pad: 'valid' };
+    const want = await on('cpu', () => {
+      const input = x();
+      return tf.engine().runKernel(tf.MaxPoolGrad, { dy: dy(), input, output: tf.maxPool(input, k, k, 'valid') }, attrs) as tf.Tensor;
+    });
+    for (const backend of ['wasm', 'cpu']) {
+      const got = await on(backend, () => {
+        const input = x();
+        return maxPoolGrad(input, tf.maxPool(input, k, k, 'valid'), dy(), k, k);
+      });
+      expect(Array.from(got), backend).toEqual(Array.from(want));
     }
   });
 });
