@@ -323,6 +323,15 @@ export class TfjsNetwork {
       const updates: [Param, tf.Tensor][] = [];
       const firstParamStep = this.steps.findIndex((s) => s.kind === 'conv' || s.kind === 'dense');
       for (let i = this.steps.length - 1; i >= firstParamStep; i--) {
+        const pool = this.steps[i];
+        const act = this.steps[i - 1];
+        if (pool.kind === 'pool' && pool.mode === 'max' && this.gradientKernels.maxPoolGrad === 'composite' && act?.kind === 'activation' && act.fn === 'relu') {
+          // ReLU -> max-pool: one composite covers both, applying the ReLU derivative on the
+          // pooled grid (a quarter of the elements for 2x2 windows).
+          grad = maxPoolGrad(acts[i] as tf.Tensor4D, acts[i + 1] as tf.Tensor4D, grad as tf.Tensor4D, pool.size, pool.stride, { relu: true });
+          i--; // the ReLU is done
+          continue;
+        }
         grad = this.backwardStep(i, acts[i], acts[i + 1], grad, i > firstParamStep, updates);
       }
       for (const [param, scaledGrad] of updates) param.variable.assign(tf.sub(param.variable, scaledGrad));

@@ -173,6 +173,33 @@ describe('maxPoolGrad on ReLU-like data', () => {
       expect(Array.from(got), backend).toEqual(Array.from(want));
     }
   });
+
+  // { relu: true } also applies the derivative of the ReLU that produced x (step(x), 0 at 0).
+  it.each([
+    [2, 2],
+    [3, 3],
+    [3, 2],
+  ])('with relu: true matches cpu MaxPoolGrad times step(x) for window %i, stride %i', async (k, s) => {
+    const shape: [number, number, number, number] = [3, 11, 10, 4];
+    // Signed values: ReLU-like zeros plus negative windows (not a ReLU output, so step(x) matters).
+    const x = () => tf.round(tf.mul(random(shape, 23), 3)) as tf.Tensor4D;
+    const pooled = tf.tidy(() => tf.maxPool(x(), k, s, 'valid').shape);
+    const dy = () => random(pooled, 24) as tf.Tensor4D;
+    const attrs = { filterSize: [k, k], strides: [s, s], pad: 'valid' };
+    const want = await on('cpu', () => {
+      const input = x();
+      const g = tf.engine().runKernel(tf.MaxPoolGrad, { dy: dy(), input, output: tf.maxPool(input, k, s, 'valid') }, attrs) as tf.Tensor;
+      return tf.mul(g, tf.step(input));
+    });
+    for (const backend of ['wasm', 'cpu']) {
+      const got = await on(backend, () => {
+        const input = x();
+        return maxPoolGrad(input, tf.maxPool(input, k, s, 'valid'), dy(), k, s, { relu: true });
+      });
+      // Within rounding: overlapping windows (s < k) add their shares in another order.
+      assertClose(`${backend} maxPoolGrad relu`, got, want, TOL);
+    }
+  });
 });
 
 describe('maxPoolGrad ties', () => {

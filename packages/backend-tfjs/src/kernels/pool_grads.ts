@@ -58,6 +58,16 @@ function windows6d(x: tf.Tensor4D, ho: number, wo: number, k: number): tf.Tensor
   return tf.reshape(covered, [n, ho, k, wo, k, c]);
 }
 
+/** Options of maxPoolGrad. */
+export interface MaxPoolGradOptions {
+  /**
+   * x is a ReLU output: also apply the ReLU's derivative, giving dL/d(ReLU input). Exact: the
+   * gradient only reaches window maxima, where x equals y, so step(y) on the small pooled grid
+   * replaces step(x) on the full one.
+   */
+  relu?: boolean;
+}
+
 /**
  * dL/dx of y = maxPool(x, k, s, 'valid'): dy goes to the first maximum (row-major) of each
  * window, like tfjs-backend-cpu. Call inside tf.tidy.
@@ -72,7 +82,14 @@ function windows6d(x: tf.Tensor4D, ho: number, wo: number, k: number): tf.Tensor
  * This is about twice as fast on wasm as comparing against the window maximum a second time
  * (broadcasting binary ops are several times slower than same-shape ones there).
  */
-export function maxPoolGrad(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D, k: number, s: number): tf.Tensor4D {
+export function maxPoolGrad(
+  x: tf.Tensor4D,
+  y: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  k: number,
+  s: number,
+  { relu = false }: MaxPoolGradOptions = {},
+): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   const [, ho, wo] = y.shape;
   if (s === k) {
@@ -85,9 +102,17 @@ export function maxPoolGrad(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D, k: 
     const score = tf.mul(tf.step(belowMax, k * k + 1), priority);
     const covered: [number, number, number, number] = [n, ho * k, wo * k, c];
     const { indexes } = tf.maxPoolWithArgmax(tf.reshape(score, covered) as tf.Tensor4D, k, k, 'valid', true);
-    const flat = tf.scatterND(tf.reshape(indexes, [-1, 1]), tf.reshape(dy, [-1]), [n * ho * k * wo * k * c]);
+    const values = relu ? tf.mul(dy, tf.step(y)) : dy;
+    const flat = tf.scatterND(tf.reshape(indexes, [-1, 1]), tf.reshape(values, [-1]), [n * ho * k * wo * k * c]);
     return padTo(tf.reshape(flat, covered) as tf.Tensor4D, h, w);
   }
+  const dx = overlappingMaxPoolGrad(x, y, dy, k, s);
+  return relu ? tf.mul(dx, tf.step(x)) : dx;
+}
+
+/** maxPoolGrad for s !== k. */
+function overlappingMaxPoolGrad(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D, k: number, s: number): tf.Tensor4D {
+  const [, ho, wo] = y.shape;
   const zeros = tf.zerosLike(dy);
   let taken: tf.Tensor | undefined;
   const parts: tf.Tensor4D[] = [];
