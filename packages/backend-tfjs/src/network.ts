@@ -170,16 +170,21 @@ function activate(fn: ActivationFn, x: tf.Tensor): tf.Tensor {
   }
 }
 
-/** dL/dx of y = act(x), from the output y. */
-function activationGrad(fn: ActivationFn, y: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+/** act'(x) of y = act(x), from the output y. */
+function activationDerivative(fn: ActivationFn, y: tf.Tensor): tf.Tensor {
   switch (fn) {
     case 'sigmoid':
-      return tf.mul(dy, tf.mul(y, tf.sub(1, y)));
+      return tf.mul(y, tf.sub(1, y));
     case 'relu':
-      return tf.mul(dy, tf.step(y));
+      return tf.step(y);
     case 'tanh':
-      return tf.mul(dy, tf.sub(1, tf.square(y)));
+      return tf.sub(1, tf.square(y));
   }
+}
+
+/** dL/dx of y = act(x), from the output y. */
+function activationGrad(fn: ActivationFn, y: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+  return tf.mul(dy, activationDerivative(fn, y));
 }
 
 /**
@@ -325,12 +330,21 @@ export class TfjsNetwork {
       for (let i = this.steps.length - 1; i >= firstParamStep; i--) {
         const pool = this.steps[i];
         const act = this.steps[i - 1];
-        if (pool.kind === 'pool' && pool.mode === 'max' && this.gradientKernels.maxPoolGrad === 'composite' && act?.kind === 'activation' && act.fn === 'relu') {
-          // ReLU -> max-pool: one composite covers both, applying the ReLU derivative on the
-          // pooled grid (a quarter of the elements for 2x2 windows).
-          grad = maxPoolGrad(acts[i] as tf.Tensor4D, acts[i + 1] as tf.Tensor4D, grad as tf.Tensor4D, pool.size, pool.stride, { relu: true });
-          i--; // the ReLU is done
-          continue;
+        if (pool.kind === 'pool' && act?.kind === 'activation') {
+          // activation -> pool: the pool composites also apply the activation's derivative,
+          // with fewer full-size ops than the two steps apart (see pool_grads.ts).
+          const [x, y] = [acts[i] as tf.Tensor4D, acts[i + 1] as tf.Tensor4D];
+          if (pool.mode === 'max' && this.gradientKernels.maxPoolGrad === 'composite' && act.fn === 'relu') {
+            grad = maxPoolGrad(x, y, grad as tf.Tensor4D, pool.size, pool.stride, { relu: true });
+            i--; // the activation is done
+            continue;
+          }
+          if (pool.mode === 'avg' && this.gradientKernels.avgPoolGrad === 'composite') {
+            const scale = activationDerivative(act.fn, x) as tf.Tensor4D;
+            grad = avgPoolGrad(x.shape, grad as tf.Tensor4D, pool.size, pool.stride, scale);
+            i--;
+            continue;
+          }
         }
         grad = this.backwardStep(i, acts[i], acts[i + 1], grad, i > firstParamStep, updates);
       }

@@ -202,6 +202,22 @@ describe('maxPoolGrad on ReLU-like data', () => {
   });
 });
 
+describe('avgPoolGrad with scale', () => {
+  // scale = an activation's derivative: the result must equal scale * (plain avgPoolGrad).
+  it.each(POOL_CASES)('matches cpu AvgPoolGrad times scale for x $x, window $k, stride $s', async ({ x: shape, k, s }) => {
+    const pooled = tf.tidy(() => tf.avgPool(tf.zeros(shape) as tf.Tensor4D, k, s, 'valid').shape);
+    const dy = () => random(pooled, 31) as tf.Tensor4D;
+    const scale = () => random(shape, 32) as tf.Tensor4D;
+    const want = await on('cpu', () => {
+      const g = tf.engine().runKernel(tf.AvgPoolGrad, { dy: dy(), input: tf.zeros(shape) }, { filterSize: [k, k], strides: [s, s], pad: 'valid' }) as tf.Tensor;
+      return tf.mul(g, scale());
+    });
+    for (const backend of ['wasm', 'cpu']) {
+      assertClose(`${backend} avgPoolGrad scale`, await on(backend, () => avgPoolGrad(shape, dy(), k, s, scale())), want, TOL);
+    }
+  });
+});
+
 describe('maxPoolGrad ties', () => {
   it('gives the gradient to the first maximum of each window (row-major), like tfjs-backend-cpu', async () => {
     // Two 2x2 windows: all equal (tie of four), and a tie between the last two elements.

@@ -134,17 +134,23 @@ function overlappingMaxPoolGrad(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D,
 /**
  * dL/dx of y = avgPool(x, k, s, 'valid'). Call inside tf.tidy. Non-overlapping windows
  * (s === k): one broadcasting multiply of dy by a [k, k] block of 1/k^2.
+ *
+ * With `scale` (shaped like x), returns that times dL/dx: for x = act(z), scale = act'(z) gives
+ * dL/dz. For s === k the 1/k^2 then goes onto the small dy and the broadcasting multiply takes
+ * scale's windows instead of the constant block: one full-size multiply fewer.
  */
-export function avgPoolGrad(xShape: readonly number[], dy: tf.Tensor4D, k: number, s: number): tf.Tensor4D {
+export function avgPoolGrad(xShape: readonly number[], dy: tf.Tensor4D, k: number, s: number, scale?: tf.Tensor4D): tf.Tensor4D {
   const [n, h, w, c] = xShape;
   const [, ho, wo] = dy.shape;
   if (s === k) {
-    const block = tf.fill([1, 1, k, 1, k, 1], 1 / (k * k), 'float32');
-    const grid = tf.reshape(tf.mul(tf.reshape(dy, [n, ho, 1, wo, 1, c]), block), [n, ho * k, wo * k, c]);
+    const windows = scale === undefined ? tf.fill([1, 1, k, 1, k, 1], 1 / (k * k), 'float32') : windows6d(scale, ho, wo, k);
+    const share = scale === undefined ? dy : tf.mul(dy, 1 / (k * k));
+    const grid = tf.reshape(tf.mul(tf.reshape(share, [n, ho, 1, wo, 1, c]), windows), [n, ho * k, wo * k, c]);
     return padTo(grid as tf.Tensor4D, h, w);
   }
   const share = tf.mul(dy, 1 / (k * k)) as tf.Tensor4D;
   const parts: tf.Tensor4D[] = [];
   for (let p = 0; p < k * k; p++) parts.push(share);
-  return scatterWindowParts(parts, xShape, k, s);
+  const dx = scatterWindowParts(parts, xShape, k, s);
+  return scale === undefined ? dx : tf.mul(dx, scale);
 }
