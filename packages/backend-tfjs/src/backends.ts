@@ -81,7 +81,8 @@ function nodeWasmDir(): string | undefined {
  * 4.22 always loads the single-threaded SIMD binary: it reports no multithread support under
  * Node (tfjs#3830) and its threaded build starts workers from blob: URLs, which Node rejects.
  * SessionOptions.threads is passed to setThreadsCount (effective in cross-origin-isolated
- * browsers only) and only before the first initialisation.
+ * browsers only, and capped there at half the logical cores by tfjs-backend-wasm itself) and
+ * only before the first initialisation.
  */
 export function createTfjsWasmBackend(options: TfjsWasmOptions = {}): Backend {
   return withOptions(

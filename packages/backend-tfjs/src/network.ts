@@ -170,26 +170,31 @@ function activate(fn: ActivationFn, x: tf.Tensor): tf.Tensor {
   }
 }
 
-/** dL/dx of y = act(x), from the output y. */
-function activationGrad(fn: ActivationFn, y: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+/** act'(x) of y = act(x), from the output y. */
+function activationDerivative(fn: ActivationFn, y: tf.Tensor): tf.Tensor {
   switch (fn) {
     case 'sigmoid':
-      return tf.mul(dy, tf.mul(y, tf.sub(1, y)));
+      return tf.mul(y, tf.sub(1, y));
     case 'relu':
-      return tf.mul(dy, tf.step(y));
+      return tf.step(y);
     case 'tanh':
-      return tf.mul(dy, tf.sub(1, tf.square(y)));
+      return tf.sub(1, tf.square(y));
   }
 }
 
+/** dL/dx of y = act(x), from the output y. */
+function activationGrad(fn: ActivationFn, y: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+  return tf.mul(dy, activationDerivative(fn, y));
+}
+
 /**
- * Sum of dy over every axis but the last (the bias gradient), as ones[1, rows] x dy[rows, C]:
- * a reduction over leading axes makes wasm's Sum transpose first, about 6x slower.
+ * Sum of dy over every axis but the last (the bias gradient), as one Sum over axis 0 of
+ * [rows, C]. (A ones[1, rows] x dy MatMul is ~4x slower on wasm: XNNPACK repacks dy, a new
+ * right-hand operand every step.)
  */
 function sumOverRows(dy: tf.Tensor): tf.Tensor1D {
   const c = dy.shape[dy.rank - 1];
-  const rows = dy.size / c;
-  return tf.reshape(tf.matMul(tf.ones([1, rows]), tf.reshape(dy, [rows, c])), [c]);
+  return tf.sum(tf.reshape(dy, [dy.size / c, c]), 0);
 }
 
 export class TfjsNetwork {
@@ -313,19 +318,37 @@ export class TfjsNetwork {
       const labels = tf.tensor1d(y.length === n ? y : y.subarray(0, n), 'int32');
       const oneHot = tf.oneHot(labels, this.classes);
       const logp = tf.logSoftmax(logits);
-      const loss = tf.div(tf.neg(tf.sum(tf.mul(oneHot, logp))), n) as tf.Scalar;
-      // d(mean CE)/d logits = (softmax - onehot) / n
-      let grad: tf.Tensor = tf.div(tf.sub(tf.exp(logp), oneHot), n);
+      const loss = tf.mul(tf.sum(tf.mul(oneHot, logp)), -1 / n) as tf.Scalar;
+      if (lr === 0) return loss; // nothing to update
+      // d(mean CE)/d logits = (softmax - onehot) / n. The backward pass is linear in its seed, so
+      // seeding it with lr times that makes every parameter gradient arrive already scaled by
+      // the learning rate: each SGD update is one Sub (about a dozen fewer ops per step).
+      let grad: tf.Tensor = tf.mul(tf.sub(tf.exp(logp), oneHot), lr / n);
 
       const updates: [Param, tf.Tensor][] = [];
       const firstParamStep = this.steps.findIndex((s) => s.kind === 'conv' || s.kind === 'dense');
       for (let i = this.steps.length - 1; i >= firstParamStep; i--) {
+        const pool = this.steps[i];
+        const act = this.steps[i - 1];
+        if (pool.kind === 'pool' && act?.kind === 'activation') {
+          // activation -> pool: the pool composites also apply the activation's derivative,
+          // with fewer full-size ops than the two steps apart (see pool_grads.ts).
+          const [x, y] = [acts[i] as tf.Tensor4D, acts[i + 1] as tf.Tensor4D];
+          if (pool.mode === 'max' && this.gradientKernels.maxPoolGrad === 'composite' && act.fn === 'relu') {
+            grad = maxPoolGrad(x, y, grad as tf.Tensor4D, pool.size, pool.stride, { relu: true });
+            i--; // the activation is done
+            continue;
+          }
+          if (pool.mode === 'avg' && this.gradientKernels.avgPoolGrad === 'composite') {
+            const scale = activationDerivative(act.fn, x) as tf.Tensor4D;
+            grad = avgPoolGrad(x.shape, grad as tf.Tensor4D, pool.size, pool.stride, scale);
+            i--;
+            continue;
+          }
+        }
         grad = this.backwardStep(i, acts[i], acts[i + 1], grad, i > firstParamStep, updates);
       }
-      if (lr !== 0) {
-        const rate = tf.scalar(lr);
-        for (const [param, g] of updates) param.variable.assign(tf.sub(param.variable, tf.mul(g, rate)));
-      }
+      for (const [param, scaledGrad] of updates) param.variable.assign(tf.sub(param.variable, scaledGrad));
       return loss;
     });
   }

@@ -114,6 +114,8 @@ const POOL_CASES: PoolCase[] = [
   { x: [2, 14, 14, 4], k: 3, s: 2 }, // overlapping
   { x: [2, 8, 8, 3], k: 2, s: 1 },
   { x: [2, 11, 11, 2], k: 2, s: 3 }, // gaps between windows
+  { x: [2, 10, 8, 3], k: 3, s: 3 }, // 3x3 windows, a row and two columns no window covers
+  { x: [1, 4, 4, 1], k: 4, s: 4 }, // one window
 ];
 
 describe.each(POOL_CASES)('pool gradients for x $x, window $k, stride $s', ({ x: shape, k, s }) => {
@@ -148,6 +150,70 @@ describe.each(POOL_CASES)('pool gradients for x $x, window $k, stride $s', ({ x:
     for (const backend of ['wasm', 'cpu']) {
       const got = await on(backend, () => avgPoolGrad(shape, data().dy, k, s));
       assertClose(`${backend} avgPoolGrad`, got, want, TOL);
+    }
+  });
+});
+
+describe('maxPoolGrad on ReLU-like data', () => {
+  // Rounded, half-zero values: ties everywhere, many windows of zeros only, others with ties at a
+  // positive maximum; the stock cpu kernel gives each window's gradient to its first maximum.
+  it.each([2, 3])('matches cpu MaxPoolGrad for window %i', async (k) => {
+    const x = () => tf.relu(tf.round(tf.mul(random([3, 12, 12, 5], 21), 2))) as tf.Tensor4D;
+    const dy = () => random([3, 12 / k, 12 / k, 5], 22) as tf.Tensor4D;
+    const attrs = { filterSize: [k, k], strides: [k, k], pad: 'valid' };
+    const want = await on('cpu', () => {
+      const input = x();
+      return tf.engine().runKernel(tf.MaxPoolGrad, { dy: dy(), input, output: tf.maxPool(input, k, k, 'valid') }, attrs) as tf.Tensor;
+    });
+    for (const backend of ['wasm', 'cpu']) {
+      const got = await on(backend, () => {
+        const input = x();
+        return maxPoolGrad(input, tf.maxPool(input, k, k, 'valid'), dy(), k, k);
+      });
+      expect(Array.from(got), backend).toEqual(Array.from(want));
+    }
+  });
+
+  // { relu: true } also applies the derivative of the ReLU that produced x (step(x), 0 at 0).
+  it.each([
+    [2, 2],
+    [3, 3],
+    [3, 2],
+  ])('with relu: true matches cpu MaxPoolGrad times step(x) for window %i, stride %i', async (k, s) => {
+    const shape: [number, number, number, number] = [3, 11, 10, 4];
+    // Signed values: ReLU-like zeros plus negative windows (not a ReLU output, so step(x) matters).
+    const x = () => tf.round(tf.mul(random(shape, 23), 3)) as tf.Tensor4D;
+    const pooled = tf.tidy(() => tf.maxPool(x(), k, s, 'valid').shape);
+    const dy = () => random(pooled, 24) as tf.Tensor4D;
+    const attrs = { filterSize: [k, k], strides: [s, s], pad: 'valid' };
+    const want = await on('cpu', () => {
+      const input = x();
+      const g = tf.engine().runKernel(tf.MaxPoolGrad, { dy: dy(), input, output: tf.maxPool(input, k, s, 'valid') }, attrs) as tf.Tensor;
+      return tf.mul(g, tf.step(input));
+    });
+    for (const backend of ['wasm', 'cpu']) {
+      const got = await on(backend, () => {
+        const input = x();
+        return maxPoolGrad(input, tf.maxPool(input, k, s, 'valid'), dy(), k, s, { relu: true });
+      });
+      // Within rounding: overlapping windows (s < k) add their shares in another order.
+      assertClose(`${backend} maxPoolGrad relu`, got, want, TOL);
+    }
+  });
+});
+
+describe('avgPoolGrad with scale', () => {
+  // scale = an activation's derivative: the result must equal scale * (plain avgPoolGrad).
+  it.each(POOL_CASES)('matches cpu AvgPoolGrad times scale for x $x, window $k, stride $s', async ({ x: shape, k, s }) => {
+    const pooled = tf.tidy(() => tf.avgPool(tf.zeros(shape) as tf.Tensor4D, k, s, 'valid').shape);
+    const dy = () => random(pooled, 31) as tf.Tensor4D;
+    const scale = () => random(shape, 32) as tf.Tensor4D;
+    const want = await on('cpu', () => {
+      const g = tf.engine().runKernel(tf.AvgPoolGrad, { dy: dy(), input: tf.zeros(shape) }, { filterSize: [k, k], strides: [s, s], pad: 'valid' }) as tf.Tensor;
+      return tf.mul(g, scale());
+    });
+    for (const backend of ['wasm', 'cpu']) {
+      assertClose(`${backend} avgPoolGrad scale`, await on(backend, () => avgPoolGrad(shape, dy(), k, s, scale())), want, TOL);
     }
   });
 });

@@ -58,22 +58,38 @@ function windows6d(x: tf.Tensor4D, ho: number, wo: number, k: number): tf.Tensor
   return tf.reshape(covered, [n, ho, k, wo, k, c]);
 }
 
-/** 1 where a == b, else 0, as float32 arithmetic (no bool tensors: slow on wasm). a <= b. */
-function equalFromBelow(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  // a - b is exactly 0 iff a == b (IEEE subtraction of distinct finite floats is never 0).
-  return tf.add(tf.sign(tf.sub(a, b)), 1);
+/** Options of maxPoolGrad. */
+export interface MaxPoolGradOptions {
+  /**
+   * x is a ReLU output: also apply the ReLU's derivative, giving dL/d(ReLU input). Exact: the
+   * gradient only reaches window maxima, where x equals y, so step(y) on the small pooled grid
+   * replaces step(x) on the full one.
+   */
+  relu?: boolean;
 }
 
 /**
  * dL/dx of y = maxPool(x, k, s, 'valid'): dy goes to the first maximum (row-major) of each
  * window, like tfjs-backend-cpu. Call inside tf.tidy.
  *
- * Non-overlapping windows (s === k) use broadcasting arithmetic and one maxPool, which are
- * fast on every backend: hit = [x == window max]; score = hit * priority, where priority
- * k*k - (i*k + j) is largest for the first element of a window; the first maximum is where
- * score equals the window's largest score (found with maxPool itself).
+ * Non-overlapping windows (s === k): every element gets a score, step(max - x, k*k+1) *
+ * priority, where priority k*k - (i*k + j) is largest for the first element of a window and
+ * step(t, a) is 1 for t > 0 (x below its window's maximum), a for t == 0 (x is the maximum).
+ * Maxima score (k*k+1) * priority > k*k >= any other score, so each window's largest score is
+ * unique and sits on its first maximum; maxPoolWithArgmax finds it and scatterND puts dy there.
+ * Every score is >= 1, so the argmax is right even on tfjs-backend-wasm 4.22, whose
+ * MaxPoolWithArgmax misses windows without a positive value and prefers the last of tied maxima.
+ * This is about twice as fast on wasm as comparing against the window maximum a second time
+ * (broadcasting binary ops are several times slower than same-shape ones there).
  */
-export function maxPoolGrad(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D, k: number, s: number): tf.Tensor4D {
+export function maxPoolGrad(
+  x: tf.Tensor4D,
+  y: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  k: number,
+  s: number,
+  { relu = false }: MaxPoolGradOptions = {},
+): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   const [, ho, wo] = y.shape;
   if (s === k) {
@@ -82,13 +98,21 @@ export function maxPoolGrad(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D, k: 
       [1, 1, k, 1, k, 1],
       'float32',
     );
-    const hit = equalFromBelow(windows6d(x, ho, wo, k), tf.reshape(y, [n, ho, 1, wo, 1, c]));
-    const score = tf.mul(hit, priority);
-    const best = tf.maxPool(tf.reshape(score, [n, ho * k, wo * k, c]) as tf.Tensor4D, k, k, 'valid');
-    const first = equalFromBelow(score, tf.reshape(best, [n, ho, 1, wo, 1, c]));
-    const grid = tf.reshape(tf.mul(first, tf.reshape(dy, [n, ho, 1, wo, 1, c])), [n, ho * k, wo * k, c]);
-    return padTo(grid as tf.Tensor4D, h, w);
+    const belowMax = tf.sub(tf.reshape(y, [n, ho, 1, wo, 1, c]), windows6d(x, ho, wo, k));
+    const score = tf.mul(tf.step(belowMax, k * k + 1), priority);
+    const covered: [number, number, number, number] = [n, ho * k, wo * k, c];
+    const { indexes } = tf.maxPoolWithArgmax(tf.reshape(score, covered) as tf.Tensor4D, k, k, 'valid', true);
+    const values = relu ? tf.mul(dy, tf.step(y)) : dy;
+    const flat = tf.scatterND(tf.reshape(indexes, [-1, 1]), tf.reshape(values, [-1]), [n * ho * k * wo * k * c]);
+    return padTo(tf.reshape(flat, covered) as tf.Tensor4D, h, w);
   }
+  const dx = overlappingMaxPoolGrad(x, y, dy, k, s);
+  return relu ? tf.mul(dx, tf.step(x)) : dx;
+}
+
+/** maxPoolGrad for s !== k. */
+function overlappingMaxPoolGrad(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D, k: number, s: number): tf.Tensor4D {
+  const [, ho, wo] = y.shape;
   const zeros = tf.zerosLike(dy);
   let taken: tf.Tensor | undefined;
   const parts: tf.Tensor4D[] = [];
@@ -110,17 +134,23 @@ export function maxPoolGrad(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D, k: 
 /**
  * dL/dx of y = avgPool(x, k, s, 'valid'). Call inside tf.tidy. Non-overlapping windows
  * (s === k): one broadcasting multiply of dy by a [k, k] block of 1/k^2.
+ *
+ * With `scale` (shaped like x), returns that times dL/dx: for x = act(z), scale = act'(z) gives
+ * dL/dz. For s === k the 1/k^2 then goes onto the small dy and the broadcasting multiply takes
+ * scale's windows instead of the constant block: one full-size multiply fewer.
  */
-export function avgPoolGrad(xShape: readonly number[], dy: tf.Tensor4D, k: number, s: number): tf.Tensor4D {
+export function avgPoolGrad(xShape: readonly number[], dy: tf.Tensor4D, k: number, s: number, scale?: tf.Tensor4D): tf.Tensor4D {
   const [n, h, w, c] = xShape;
   const [, ho, wo] = dy.shape;
   if (s === k) {
-    const block = tf.fill([1, 1, k, 1, k, 1], 1 / (k * k), 'float32');
-    const grid = tf.reshape(tf.mul(tf.reshape(dy, [n, ho, 1, wo, 1, c]), block), [n, ho * k, wo * k, c]);
+    const windows = scale === undefined ? tf.fill([1, 1, k, 1, k, 1], 1 / (k * k), 'float32') : windows6d(scale, ho, wo, k);
+    const share = scale === undefined ? dy : tf.mul(dy, 1 / (k * k));
+    const grid = tf.reshape(tf.mul(tf.reshape(share, [n, ho, 1, wo, 1, c]), windows), [n, ho * k, wo * k, c]);
     return padTo(grid as tf.Tensor4D, h, w);
   }
   const share = tf.mul(dy, 1 / (k * k)) as tf.Tensor4D;
   const parts: tf.Tensor4D[] = [];
   for (let p = 0; p < k * k; p++) parts.push(share);
-  return scatterWindowParts(parts, xShape, k, s);
+  const dx = scatterWindowParts(parts, xShape, k, s);
+  return scale === undefined ? dx : tf.mul(dx, scale);
 }
