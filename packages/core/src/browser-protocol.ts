@@ -18,7 +18,7 @@ export function familyOfPageBackend(id: string): BackendFamily | null {
   return FAMILIES.find((f) => id === f || id.startsWith(`${f}-`)) ?? null;
 }
 
-/** Per-call latency statistics; the same fields as report.json's `latency`. */
+/** Per-call latency statistics (page rows and report.json's batch1/batch256 alike). */
 export interface LatencySummary {
   batchSize: number;
   p50Ms: number;
@@ -30,10 +30,11 @@ export interface LatencySummary {
   samplesCount: number;
   /** batchSize / p50 in seconds. */
   imagesPerSecond: number;
-  /** Raw per-call latencies in ms, sorted, evenly thinned to at most 2,000. */
+  /** Raw per-call latencies in ms, sorted ascending, evenly thinned to at most 2,000 from samplesCount. */
   samplesMs: number[];
 }
 
+/** Accuracy and loss on a test split (page rows and report.json rows alike). */
 export interface BrowserEvaluation {
   count: number;
   accuracy: number;
@@ -49,7 +50,8 @@ export interface BrowserInference {
   batch256: LatencySummary;
 }
 
-export interface BrowserResult {
+/** What every page row says about the backend it ran (inference and training rows alike). */
+export interface PageBackendRow {
   /** e.g. "ort-web-wasm", "tfjs-webgl", "plain-wasm". */
   id: string;
   family: BackendFamily;
@@ -57,7 +59,7 @@ export interface BrowserResult {
   backend: string;
   package: string;
   where: 'main thread' | 'web worker';
-  /** ok; unavailable: this browser lacks it (not a failure); error: it failed in `phase`. */
+  /** ok; unavailable: this browser lacks it or it cannot do the job (not a failure); error: it failed in `phase`. */
   status: 'ok' | 'unavailable' | 'error';
   /** Why unavailable, or the error message. */
   reason: string | null;
@@ -66,12 +68,15 @@ export interface BrowserResult {
   runtime: string | null;
   versions: Record<string, string>;
   threads: number | null;
+  startedAt: string;
+  wallSeconds: number;
+}
+
+export interface BrowserResult extends PageBackendRow {
   /** GPU backends: the adapter / renderer the kernels ran on (BackendInfo.adapter). */
   adapter?: string | null;
   /** GPU backends: true on a software fallback (SwiftShader etc.): timings not representative. */
   softwareFallback?: boolean | null;
-  startedAt: string;
-  wallSeconds: number;
   evaluation: BrowserEvaluation | null;
   inference: BrowserInference | null;
   /**
@@ -183,23 +188,7 @@ export type TrainEvent =
   | { type: 'point'; point: TrainCurvePoint }
   | { type: 'epoch'; metrics: EpochMetrics };
 
-export interface BrowserTraining {
-  id: string;
-  family: BackendFamily;
-  /** The @lenet backend's name ("plain", "ort-web", "tfjs-wasm", ...). */
-  backend: string;
-  package: string;
-  where: 'main thread' | 'web worker';
-  /** unavailable: the browser lacks the backend, or it cannot train (reason says which). */
-  status: 'ok' | 'unavailable' | 'error';
-  reason: string | null;
-  phase: string | null;
-  description: string;
-  runtime: string | null;
-  versions: Record<string, string>;
-  threads: number | null;
-  startedAt: string;
-  wallSeconds: number;
+export interface BrowserTraining extends PageBackendRow {
   request: TrainRequest;
   dataset: string;
   trainCount: number;

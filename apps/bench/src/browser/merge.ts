@@ -9,7 +9,7 @@ import { argmax } from '@lenet/core';
 import { numClasses } from '@lenet/model';
 import { compareLogits } from '../run/runner.js';
 import type { AgreementInfo, BackendResult, Report } from '../run/types.js';
-import type { BrowserInfo, BrowserResult, BrowserRun } from './types.js';
+import type { BrowserInfo, BrowserResult, BrowserRun, PageBackendRow } from './types.js';
 
 /** The run's float64 reference logits on its agreement subset (agreement/reference.json). */
 export interface AgreementReference {
@@ -36,10 +36,9 @@ export function browserTag(browser: BrowserInfo): string {
   return `${browser.name} ${browser.version}`;
 }
 
-/** What a page measurement (inference or training) puts in its report row, the same way for both. */
-type PageRowSource = Pick<BrowserResult, 'status' | 'package' | 'description' | 'runtime' | 'backend' | 'versions' | 'threads' | 'startedAt' | 'wallSeconds' | 'where'>;
 
-export function browserRowBase(r: PageRowSource, name: string, browser: BrowserInfo, isolated: boolean, canTrain: boolean | null) {
+/** What a page measurement (inference or training) puts in its report row, the same way for both. */
+export function browserRowBase(r: PageBackendRow, name: string, browser: BrowserInfo, isolated: boolean, canTrain: boolean | null) {
   const where = `${r.where}${isolated ? ', cross-origin isolated' : ''}`;
   return {
     backend: name,
@@ -92,6 +91,15 @@ export function mergeBrowserRun(report: Report, run: BrowserRun, browser: Browse
   const mine = (name: string) => name.endsWith(` @ ${tag}`) && !name.endsWith(` training @ ${tag}`);
   const rows = run.results.filter((r) => r.status !== 'unavailable').map((r) => toRow(r, run, browser, weightsFile, ref, classes));
   const unavailable = run.results.filter((r) => r.status === 'unavailable').map((r) => `browser (${tag}): ${r.id} unavailable: ${r.reason}`);
+  return replaceBrowserRows(report, rows, mine, `browser (${tag}`, [summaryNote(run, browser, weightsFile), ...unavailable]);
+}
+
+/**
+ * `report` with the rows (and their errors) whose names `mine` matches replaced by `rows`, and
+ * the notes starting with `notePrefix` replaced by `notes`: a browser merge run again for the
+ * same browser version replaces its own rows and leaves everything else as it was.
+ */
+export function replaceBrowserRows(report: Report, rows: BackendResult[], mine: (name: string) => boolean, notePrefix: string, notes: string[]): Report {
   return {
     ...report,
     updatedAt: new Date().toISOString(),
@@ -100,6 +108,6 @@ export function mergeBrowserRun(report: Report, run: BrowserRun, browser: Browse
       ...report.errors.filter((e) => !mine(e.backend)),
       ...rows.filter((r) => r.error).map((r) => ({ backend: r.backend, phase: r.error!.phase, message: r.error!.message })),
     ],
-    notes: [...report.notes.filter((n) => !n.startsWith(`browser (${tag}`)), summaryNote(run, browser, weightsFile), ...unavailable],
+    notes: [...report.notes.filter((n) => !n.startsWith(notePrefix)), ...notes],
   };
 }

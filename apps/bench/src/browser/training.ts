@@ -12,7 +12,7 @@ import { PRESET_NAMES, getPreset, type ModelSpec } from '@lenet/model';
 import type { EpochMetrics } from '@lenet/core';
 import { CliError, UsageError } from '../errors.js';
 import type { BackendResult, LossPoint, Report } from '../run/types.js';
-import { browserRowBase, browserTag } from './merge.js';
+import { browserRowBase, browserTag, replaceBrowserRows } from './merge.js';
 import { checkBrowserTraining, familyOfPageBackend, type BrowserInfo, type BrowserRun, type BrowserTraining, type LenetBenchPage, type TrainRequest } from './types.js';
 
 export interface TrainingPlan {
@@ -112,16 +112,7 @@ export function mergeTrainingRows(report: Report, trainings: BrowserTraining[], 
   const mine = (name: string) => name.endsWith(` training @ ${tag}`);
   const rows = trainings.filter((t) => t.status !== 'unavailable').map((t) => toTrainingRow(t, plan, browser, isolated));
   const unavailable = trainings.filter((t) => t.status === 'unavailable').map((t) => `browser training (${tag}): ${t.id} cannot train here: ${t.reason}`);
-  return {
-    ...report,
-    updatedAt: new Date().toISOString(),
-    results: [...report.results.filter((r) => !mine(r.backend)), ...rows],
-    errors: [
-      ...report.errors.filter((e) => !mine(e.backend)),
-      ...rows.filter((r) => r.error).map((r) => ({ backend: r.backend, phase: r.error!.phase, message: r.error!.message })),
-    ],
-    notes: [...report.notes.filter((n) => !n.startsWith(`browser training (${tag})`)), trainingNote(plan, browser, trainings), ...unavailable],
-  };
+  return replaceBrowserRows(report, rows, mine, `browser training (${tag})`, [trainingNote(plan, browser, trainings), ...unavailable]);
 }
 
 /** The request the page gets for one backend. */

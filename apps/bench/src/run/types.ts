@@ -146,28 +146,12 @@ export interface TrainingResult {
   curve?: CurvePoint[];
 }
 
-export interface EvaluationResult {
-  count: number;
-  accuracy: number;
-  loss: number;
-  confusion: number[][];
-  seconds: number;
-}
-
-export interface LatencySummary {
-  batchSize: number;
-  p50Ms: number;
-  p99Ms: number;
-  meanMs: number;
-  minMs: number;
-  maxMs: number;
-  madMs: number;
-  samplesCount: number;
-  /** images / (p50 seconds). */
-  imagesPerSecond: number;
-  /** Raw samples in ms, sorted ascending (at most 2,000, evenly thinned from samplesCount). */
-  samplesMs: number[];
-}
+/**
+ * A report's evaluation and latency figures have the same fields as the page's (the browser merge
+ * puts the page's into report rows as they are): one definition, in the page protocol.
+ */
+export type { BrowserEvaluation as EvaluationResult, LatencySummary } from '@lenet/core/browser-protocol';
+import type { BrowserEvaluation as EvaluationResult, LatencySummary } from '@lenet/core/browser-protocol';
 
 /** One inference window: one batch size, one backend, one round. */
 export interface InferenceWindow {
