@@ -7,14 +7,15 @@
 //   node ort-train-ab-profile.mjs [--baseline <dir of an older backend-onnxruntime dist>]
 //                                 [--model lenet5|lenet5-modern|all] [--threads 2] [--steps 100]
 // The current graph is built as ort-node builds it (with the probed NCHWc block size).
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Batcher } from '@lenet/datasets';
 import { loadDataset } from '@lenet/datasets/node';
-import { getPreset, initWeights, paramInfos } from '@lenet/model';
+import { getPreset } from '@lenet/model';
+import { profiledTrainingSession, readProfile, weightStepper } from './lib/ort-train.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
@@ -39,57 +40,24 @@ const fmt = (v, d = 0) => v.toLocaleString('en-US', { minimumFractionDigits: d, 
 
 async function compare(model) {
   const spec = getPreset(model);
-  const infos = paramInfos(spec);
-  const w = initWeights(spec, 0);
   const dir = mkdtempSync(join(tmpdir(), 'ort-abprof-'));
-  const runners = {};
+  const sessions = {};
+  const steps = {};
   for (const [key, impl] of Object.entries(impls)) {
-    const nchwcBlock = impl.nchwcBlockSize ? await impl.nchwcBlockSize(ort) : undefined;
-    const session = await ort.InferenceSession.create(impl.buildTrainingGraph(spec, { nchwcBlock }).bytes, {
-      executionProviders: ['cpu'],
-      intraOpNumThreads: THREADS,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      enableCpuMemArena: true,
-      enableMemPattern: true,
-      enableProfiling: true,
-      profileFilePrefix: join(dir, key),
-    });
-    // Weights ping-pong between two preallocated sets, as in the backend.
-    let params = infos.map((p) => new ort.Tensor('float32', Float32Array.from(w.get(p.name).data), p.shape));
-    let spare = infos.map((p) => new ort.Tensor('float32', new Float32Array(p.shape.reduce((a, b) => a * b, 1)), p.shape));
-    const lr = new ort.Tensor('float32', Float32Array.of(0.01), []);
-    const loss = new ort.Tensor('float32', new Float32Array(1), []);
+    sessions[key] = await profiledTrainingSession(ort, impl, spec, { threads: THREADS, dir, prefix: key });
+    const step = weightStepper(ort, sessions[key], spec, 0.01);
     let i = 0;
-    runners[key] = {
-      session,
-      async step() {
-        const b = batches[i++ % batches.length];
-        const feeds = { input: b.x, labels: b.y, lr };
-        const fetches = { loss };
-        infos.forEach((p, j) => ((feeds[p.name] = params[j]), (fetches[`${p.name}.next`] = spare[j])));
-        const t0 = performance.now();
-        await session.run(feeds, fetches);
-        const ms = performance.now() - t0;
-        [params, spare] = [spare, params];
-        return ms;
-      },
-    };
+    steps[key] = () => step(batches[i++ % batches.length]);
   }
-  for (let i = 0; i < WARMUP; i++) for (const r of Object.values(runners)) await r.step();
+  for (let i = 0; i < WARMUP; i++) for (const step of Object.values(steps)) await step();
   const wall = { old: [], new: [] };
-  for (let i = 0; i < STEPS; i++) for (const key of i % 2 ? ['new', 'old'] : ['old', 'new']) wall[key].push(await runners[key].step());
+  for (let i = 0; i < STEPS; i++) for (const key of i % 2 ? ['new', 'old'] : ['old', 'new']) wall[key].push(await steps[key]());
   const prof = {};
-  for (const [key, r] of Object.entries(runners)) {
-    r.session.endProfiling();
-    await r.session.release();
-    const events = JSON.parse(readFileSync(join(dir, readdirSync(dir).find((f) => f.startsWith(key))), 'utf8'));
-    const from = events.filter((e) => e.name === 'model_run').sort((a, b) => a.ts - b.ts)[WARMUP].ts;
+  for (const [key, session] of Object.entries(sessions)) {
+    const { kernels } = await readProfile(session, dir, key, WARMUP);
     const byOp = new Map();
     let total = 0;
-    for (const e of events) {
-      if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < from) continue;
+    for (const e of kernels) {
       byOp.set(e.args.op_name, (byOp.get(e.args.op_name) ?? 0) + e.dur / STEPS);
       total += e.dur / STEPS;
     }

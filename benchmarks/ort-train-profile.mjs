@@ -11,14 +11,15 @@
 // --impl lets the same script profile an older build (e.g. a copy of dist/ made before a change).
 // ort-web: onnxruntime-web writes its profile inside the wasm module's virtual file system, so
 // only ort-node (native CPU EP, same kernels as the wasm EP's CPU kernels) is profiled here.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import { Batcher } from '@lenet/datasets';
 import { loadDataset } from '@lenet/datasets/node';
-import { getPreset, initWeights, paramInfos } from '@lenet/model';
+import { getPreset } from '@lenet/model';
+import { profiledTrainingSession, readProfile, weightStepper } from './lib/ort-train.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
@@ -44,49 +45,17 @@ const batches = Array.from({ length: STEPS + WARMUP }, (_, i) => {
 
 async function profile(modelName) {
   const spec = getPreset(modelName);
-  // As ort-node builds it: with the NCHWc block size when the build probes for it (older builds do not).
-  const nchwcBlock = impl.nchwcBlockSize ? await impl.nchwcBlockSize(ort) : undefined;
-  const graph = impl.buildTrainingGraph(spec, { nchwcBlock });
   const dir = mkdtempSync(join(tmpdir(), 'ort-prof-'));
-  const session = await ort.InferenceSession.create(graph.bytes, {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: THREADS,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    enableCpuMemArena: true,
-    enableMemPattern: true,
-    enableProfiling: true,
-    profileFilePrefix: join(dir, 'train'),
-  });
-  const infos = paramInfos(spec);
-  const w = initWeights(spec, 0);
-  let params = infos.map((p) => new ort.Tensor('float32', Float32Array.from(w.get(p.name).data), p.shape));
-  let spare = infos.map((p) => new ort.Tensor('float32', new Float32Array(p.shape.reduce((a, b) => a * b, 1)), p.shape));
-  const lossBuf = new Float32Array(1);
-  const lr = new ort.Tensor('float32', Float32Array.of(0.1), []);
+  const session = await profiledTrainingSession(ort, impl, spec, { threads: THREADS, dir, prefix: 'train' });
+  const step = weightStepper(ort, session, spec, 0.1);
   const wall = [];
   for (let i = 0; i < STEPS + WARMUP; i++) {
-    const feeds = { input: new ort.Tensor('float32', batches[i].x, [128, 1, 28, 28]), labels: new ort.Tensor('int32', batches[i].y, [128]), lr };
-    infos.forEach((p, j) => (feeds[p.name] = params[j]));
-    const fetches = { loss: new ort.Tensor('float32', lossBuf, []) };
-    infos.forEach((p, j) => (fetches[`${p.name}.next`] = spare[j]));
-    const t0 = performance.now();
-    await session.run(feeds, fetches);
-    if (i >= WARMUP) wall.push(performance.now() - t0);
-    [params, spare] = [spare, params];
+    const ms = await step({ x: new ort.Tensor('float32', batches[i].x, [128, 1, 28, 28]), y: new ort.Tensor('int32', batches[i].y, [128]) });
+    if (i >= WARMUP) wall.push(ms);
   }
-  session.endProfiling();
-  await session.release();
-  const file = readdirSync(dir).find((f) => f.endsWith('.json'));
-  const events = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+  // model_run events, one per run, without the WARMUP first ones; the kernels run since.
+  const { runs: measured, kernels: nodes } = await readProfile(session, dir, 'train', WARMUP);
   rmSync(dir, { recursive: true, force: true });
-
-  // model_run events, one per run; drop the warm-up runs (the first WARMUP).
-  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((a, b) => a.ts - b.ts);
-  const measured = runs.slice(WARMUP);
-  const from = measured[0].ts;
-  const nodes = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.ts >= from);
   const byOp = new Map();
   const byNode = new Map();
   let kernelTotal = 0;
