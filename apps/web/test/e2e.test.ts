@@ -20,7 +20,7 @@ import { ortWebBackend } from '@lenet/backend-onnxruntime';
 import { tfjsWasmBackend } from '@lenet/backend-tfjs';
 import { plainBackend } from '@lenet/backend-plain';
 import type { BrowserRun } from '../src/types.js';
-import { ARTIFACTS, CHROMIUM, ensureBuilt, launchChromium, startPreview } from './page.js';
+import { ARTIFACTS, CHROMIUM, ensureBuilt, openPage, startPreview } from './page.js';
 
 const TEST_IMAGES = 1000;
 const WASM: Record<string, Backend> = { 'ort-web-wasm': ortWebBackend, 'tfjs-wasm': tfjsWasmBackend, 'plain-wasm': plainBackend };
@@ -70,13 +70,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`the page in Chromium (needs ${CHROMIUM},
 
   it('runs the wasm backends on 1,000 test images with the Node accuracy; shows grid, maps, canvas', async () => {
     for (const [id, r] of node) expect(r.accuracy, `${id} in Node`).toBeGreaterThan(0.3); // trained, not chance
-    const { browser, close } = await launchChromium();
+    const { page, errors, close } = await openPage(`${server.url}?limit=${TEST_IMAGES}`);
     try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(`${server.url}?limit=${TEST_IMAGES}`);
-      await page.evaluate(() => window.lenetBench.ready);
       expect(await page.textContent('#model-info')).toContain('lenet5-modern');
 
       const backends = [...Object.keys(WASM), 'tfjs-webgl', 'ort-web-webgl'];

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import type { LenetWebOptions } from '../server/plugin.js';
 
 export const APP = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -62,4 +62,23 @@ export async function launchChromium(): Promise<{ browser: BrowserContext; close
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The page at `url` in a fresh headless Chromium, after window.lenetBench.ready; `errors` collects
+ * the page's uncaught errors. close() closes the browser and removes its profile.
+ */
+export async function openPage(url: string): Promise<{ page: Page; errors: string[]; close(): Promise<void> }> {
+  const { browser, close } = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(url);
+    await page.evaluate(() => window.lenetBench.ready);
+    return { page, errors, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }

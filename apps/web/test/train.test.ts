@@ -20,7 +20,7 @@ import { loadWeightsFile } from '@lenet/model/node';
 import { ortWebBackend } from '@lenet/backend-onnxruntime';
 import { plainBackend } from '@lenet/backend-plain';
 import type { BrowserTraining, TrainRequest } from '../src/types.js';
-import { APP, ARTIFACTS, CHROMIUM, ensureBuilt, launchChromium, startPreview } from './page.js';
+import { APP, ARTIFACTS, CHROMIUM, ensureBuilt, openPage, startPreview } from './page.js';
 
 const CLI = join(APP, '..', 'bench', 'dist', 'cli.js');
 const STEPS = 20;
@@ -80,13 +80,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`training in the page in Chromium (needs 
 
   it('plain (2 worker threads) and ort-web give the Node losses step by step; the download evaluates identically with lenet-bench eval', async () => {
     expect(existsSync(CLI), `${CLI} (pnpm --filter @lenet/bench build)`).toBe(true);
-    const { browser, close } = await launchChromium();
+    const { page, errors, close } = await openPage(`${server.url}?limit=${TEST_IMAGES}`);
     try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(`${server.url}?limit=${TEST_IMAGES}`);
-      await page.evaluate(() => window.lenetBench.ready);
       expect(await page.evaluate(() => window.lenetBench.trainableIds)).toEqual(expect.arrayContaining(['plain-wasm', 'plain-js', 'ort-web-wasm', 'tfjs-wasm', 'tfjs-cpu']));
 
       for (const id of ['ort-web-wasm', 'plain-wasm']) {
@@ -132,11 +127,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`training in the page in Chromium (needs 
   });
 
   it('the form trains until Stop, keeps the partial weights downloadable; bad requests name the field', async () => {
-    const { browser, close } = await launchChromium();
+    const { page, close } = await openPage(`${server.url}?limit=${TEST_IMAGES}`);
     try {
-      const page = await browser.newPage();
-      await page.goto(`${server.url}?limit=${TEST_IMAGES}`);
-      await page.evaluate(() => window.lenetBench.ready);
       await expect(page.evaluate(() => window.lenetBench.train({ backend: 'nope' }))).rejects.toThrow(/backend must be one of .*plain-wasm.*, got "nope"/);
       await expect(page.evaluate(() => window.lenetBench.train({ backend: 'plain-wasm', batchSize: 0 }))).rejects.toThrow(/batchSize must be a positive integer, got 0/);
 
