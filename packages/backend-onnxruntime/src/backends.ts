@@ -80,7 +80,7 @@ export const ortNodeBackend: Backend = {
     const threads = checkThreads('ort-node', options.threads) ?? (await hardwareThreads());
     const ort = await loadOrtNode();
     return {
-      runtime: `onnxruntime-node ${ort.env.versions.node} (CPU EP, ${threads ?? 'default'} intra-op threads, graph optimisation all)`,
+      runtime: `onnxruntime-node ${ort.env.versions.node} (CPU EP, ${threads ?? 'default'} intra-op threads, graph optimisation all${(threads ?? 1) > 1 ? `; training data-parallel on ${threads} threads` : ''})`,
       versions: { 'onnxruntime-node': ort.env.versions.node, 'onnxruntime-common': ort.env.versions.common },
       ...(threads !== undefined ? { threads } : {}),
     };
@@ -96,6 +96,9 @@ export const ortNodeBackend: Backend = {
         sessionOptions: ortNodeOptions(threads),
         preallocatedOutputs: true,
         trainingGraph: async () => ({ nchwcBlock: await nchwcBlockSize(ort) }),
+        // Training on >1 thread: whole batch chunks on 1-thread sessions in parallel beat one
+        // session's intra-op threads on LeNet's small tensors (data-parallel.ts).
+        ...(threads !== undefined && threads > 1 ? { trainThreads: threads } : {}),
       },
       spec,
       weights,

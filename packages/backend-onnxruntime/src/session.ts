@@ -18,8 +18,9 @@ import { checkPredictInput, checkSessionInput, checkTrainInput } from '@lenet/co
 import type { ModelSpec, Weights } from '@lenet/model';
 import { inputSize, numClasses, paramInfos } from '@lenet/model';
 import { INPUT_NAME, OUTPUT_NAME, exportOnnx } from './export.js';
-import { LABELS_NAME, LOSS_NAME, LR_NAME, buildTrainingGraph, nextName } from './training-graph.js';
+import { LABELS_NAME, LOSS_NAME, LR_NAME, buildTrainingGraph, gradName, nextName } from './training-graph.js';
 import type { TrainingGraphOptions } from './training-graph.js';
+import type { DataParallelTrainer } from './data-parallel.js';
 
 /** The part of an onnxruntime module (node or web) this package uses. */
 export interface OrtModule {
@@ -35,6 +36,11 @@ export interface SessionFlavor {
   preallocatedOutputs: boolean;
   /** Runtime-specific training-graph options (ort-node: the NCHWc block size, if usable). */
   trainingGraph?: () => Promise<TrainingGraphOptions>;
+  /**
+   * ort-node: train data-parallel on this many threads (data-parallel.ts: chunks of the batch
+   * in 1-intra-op-thread sessions on worker threads) instead of one session's intra-op threads.
+   */
+  trainThreads?: number;
 }
 
 type FloatTensor = OrtTensor & { data: Float32Array };
@@ -52,6 +58,7 @@ export class OrtSession implements BackendSession {
   private infer: InferenceSession | undefined;
   private inferStale = true;
   private train: InferenceSession | undefined;
+  private parallel: DataParallelTrainer | undefined;
   private readonly lrBuf = new Float32Array(1);
   private readonly lossBuf = new Float32Array(1);
   private queue: Promise<unknown> = Promise.resolve();
@@ -109,6 +116,28 @@ export class OrtSession implements BackendSession {
     return fresh;
   }
 
+  /** The data-parallel trainer when the flavor asks for one (created on first use). */
+  private async ensureParallel(): Promise<DataParallelTrainer> {
+    if (this.parallel) return this.parallel;
+    const { DataParallelTrainer: Trainer } = await import('./data-parallel.js');
+    const graph = buildTrainingGraph(this.spec, { ...(await this.flavor.trainingGraph?.()), gradientsOnly: true });
+    const [c, h, w] = this.spec.inputShape;
+    this.parallel = await Trainer.create({
+      backendName: this.flavor.backendName,
+      ort: this.flavor.ort,
+      graph: graph.bytes,
+      sessionOptions: this.flavor.sessionOptions,
+      threads: this.flavor.trainThreads!,
+      inputName: INPUT_NAME,
+      labelsName: LABELS_NAME,
+      lossName: LOSS_NAME,
+      inputShape: [c, h, w],
+      params: this.names.map((name, i) => ({ name, gradName: gradName(name), shape: [...this.shapes[i]], size: this.shapes[i].reduce((a, b) => a * b, 1) })),
+    });
+    this.spare = this.shapes.map((shape) => this.floatTensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape));
+    return this.parallel;
+  }
+
   private async ensureTraining(): Promise<InferenceSession> {
     if (this.train) return this.train;
     const graph = buildTrainingGraph(this.spec, await this.flavor.trainingGraph?.());
@@ -146,6 +175,15 @@ export class OrtSession implements BackendSession {
 
   trainStep(x: Float32Array, y: Int32Array, n: number, lr: number): Promise<number> {
     checkTrainInput(this.spec, x, y, n, lr);
+    if ((this.flavor.trainThreads ?? 1) > 1) {
+      return this.serial(async () => {
+        const trainer = await this.ensureParallel();
+        const loss = await trainer.step(x, y, n, lr, this.current.map((t) => t.data), this.spare!.map((t) => t.data));
+        [this.current, this.spare] = [this.spare!, this.current];
+        this.inferStale = true;
+        return loss;
+      });
+    }
     return this.serial(async () => {
       const session = await this.ensureTraining();
       this.lrBuf[0] = lr;
@@ -183,6 +221,9 @@ export class OrtSession implements BackendSession {
     this.disposed = true;
     const sessions = [this.infer, this.train];
     this.infer = this.train = undefined;
+    const parallel = this.parallel;
+    this.parallel = undefined;
+    if (parallel) await parallel.dispose();
     for (const s of sessions) if (s) await s.release();
   }
 }

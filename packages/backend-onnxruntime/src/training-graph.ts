@@ -6,7 +6,9 @@
  *          under its canonical name (conv1.weight, …).
  * Outputs: `loss` float scalar (mean over the N samples, computed before the update), then
  *          `<param>.next` = param - lr * dLoss/dparam for every parameter, in canonical order;
- *          with `gradients: true` also `<param>.grad`.
+ *          with `gradients: true` also `<param>.grad`. With `gradientsOnly: true` there is no
+ *          `lr` input and no update: the outputs are `loss` and the `<param>.grad`s (the
+ *          data-parallel trainer's per-chunk graph, data-parallel.ts).
  *
  * Forward pass: the inference graph's nodes (forward.ts); for ort-node on x86-64 convs with few
  * input channels and whole NCHWc blocks of output channels (LeNet's conv2) run on ORT's NCHWc
@@ -62,6 +64,8 @@ export interface TrainingGraphOptions {
    * The graph then loads only in onnxruntime builds with those kernels (x86-64 CPU EP).
    */
   nchwcBlock?: number;
+  /** Only loss and gradients: no `lr` input, no `.next` outputs (see the module comment). */
+  gradientsOnly?: boolean;
 }
 
 export interface TrainingGraph {
@@ -237,7 +241,7 @@ export function buildTrainingGraph(spec: ModelSpec, options: TrainingGraphOption
   const [c, h, w] = valid.inputShape;
   g.input(INPUT_NAME, DataType.FLOAT, [BATCH_DIM, c, h, w]);
   g.input(LABELS_NAME, DataType.INT32, [BATCH_DIM]);
-  g.input(LR_NAME, DataType.FLOAT, []);
+  if (!options.gradientsOnly) g.input(LR_NAME, DataType.FLOAT, []);
   for (const p of params) g.input(p.name, DataType.FLOAT, p.shape);
 
   const steps = buildForward(g, valid, INPUT_NAME, (p) => p.name, undefined, { nchwcBlock: options.nchwcBlock });
@@ -295,13 +299,13 @@ export function buildTrainingGraph(spec: ModelSpec, options: TrainingGraphOption
   // SGD update and outputs.
   g.output(LOSS_NAME, DataType.FLOAT, []);
   const outputNames = [LOSS_NAME];
-  for (const p of params) {
+  for (const p of options.gradientsOnly ? [] : params) {
     const next = nextName(p.name);
     g.op('Sub', [p.name, g.op('Mul', [grads.get(p.name)!, LR_NAME])], {}, next);
     g.output(next, DataType.FLOAT, p.shape);
     outputNames.push(next);
   }
-  if (options.gradients) {
+  if (options.gradients || options.gradientsOnly) {
     for (const p of params) {
       const name = gradName(p.name);
       g.op('Identity', [grads.get(p.name)!], {}, name);
@@ -318,7 +322,7 @@ export function buildTrainingGraph(spec: ModelSpec, options: TrainingGraphOption
   });
   return {
     bytes,
-    inputNames: [INPUT_NAME, LABELS_NAME, LR_NAME, ...params.map((p) => p.name)],
+    inputNames: [INPUT_NAME, LABELS_NAME, ...(options.gradientsOnly ? [] : [LR_NAME]), ...params.map((p) => p.name)],
     outputNames,
     params: params.map((p) => p.name),
   };

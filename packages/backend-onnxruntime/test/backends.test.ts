@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BackendInputError, assertClose, randomImages, randomLabels, referenceForward, referenceSgdStep } from '@lenet/core';
-import { getPreset, initWeights } from '@lenet/model';
+import { getPreset, initWeights, type ModelSpec } from '@lenet/model';
 import { backends, ortNodeBackend, ortWebBackend } from '../src/index.js';
 
 describe('backend list and options', () => {
@@ -55,3 +55,73 @@ for (const backend of [ortNodeBackend, ortWebBackend]) {
     }, 60_000);
   });
 }
+
+describe('ort-node: training on several threads is data-parallel', () => {
+  it('2 and 3 threads (chunks on worker threads) follow the reference step by step, odd and tiny batches included', async () => {
+    const spec = getPreset('lenet5');
+    for (const threads of [2, 3]) {
+      let want = initWeights(spec, 5);
+      const session = await ortNodeBackend.createSession(spec, want, { threads });
+      try {
+        expect((await ortNodeBackend.info({ threads })).runtime).toContain(`training data-parallel on ${threads} threads`);
+        const x = randomImages(7, 16, 784);
+        const y = randomLabels(8, 16, 10);
+        // 16: even chunks; 5: uneven (2+2+1 / 3+2); 2 on 3 threads and 1: fewer chunks than threads.
+        for (const n of [16, 5, 2, 1]) {
+          const loss = await session.trainStep!(x, y, n, 0.3);
+          const ref = referenceSgdStep(spec, want, x, y, n, 0.3);
+          expect(Math.abs(loss - ref.loss)).toBeLessThan(1e-5 * Math.max(1, ref.loss));
+          want = ref.weights;
+        }
+        const got = await session.getWeights();
+        for (const [name, t] of want) assertClose(`${threads} threads: ${name} after 4 steps`, got.get(name)!.data, t.data, { atol: 1e-5, rtol: 1e-4 });
+        assertClose(`${threads} threads: logits after training`, await session.predict(x, 3), referenceForward(spec, want, x, 3), { atol: 1e-4, rtol: 1e-3 });
+      } finally {
+        await session.dispose();
+      }
+      await expect(session.trainStep!(randomImages(1, 2, 784), randomLabels(1, 2, 10), 2, 0.1)).rejects.toThrow(/disposed/);
+    }
+  }, 60_000);
+
+  it('grows the workers\' shared buffers for chunks beyond their first capacity (128 samples)', async () => {
+    const spec: ModelSpec = {
+      name: 'small',
+      inputShape: [1, 8, 8],
+      layers: [{ type: 'conv2d', outChannels: 2, kernelSize: 3 }, { type: 'activation', fn: 'relu' }, { type: 'flatten' }, { type: 'dense', units: 4 }],
+    };
+    let want = initWeights(spec, 3);
+    const session = await ortNodeBackend.createSession(spec, want, { threads: 2 });
+    try {
+      const x = randomImages(13, 600, 64);
+      const y = randomLabels(14, 600, 4);
+      for (const n of [300, 600, 20]) {
+        const loss = await session.trainStep!(x, y, n, 0.2);
+        const ref = referenceSgdStep(spec, want, x, y, n, 0.2);
+        expect(Math.abs(loss - ref.loss)).toBeLessThan(1e-5 * Math.max(1, ref.loss));
+        want = ref.weights;
+      }
+      const got = await session.getWeights();
+      for (const [name, t] of want) assertClose(`${name} after growing`, got.get(name)!.data, t.data, { atol: 1e-5, rtol: 1e-4 });
+    } finally {
+      await session.dispose();
+    }
+  }, 60_000);
+
+  it('is deterministic for a thread count: two sessions give the same bits', async () => {
+    const spec = getPreset('lenet5-modern');
+    const x = randomImages(9, 32, 784);
+    const y = randomLabels(10, 32, 10);
+    const runs: Float32Array[][] = [];
+    for (let r = 0; r < 2; r++) {
+      const session = await ortNodeBackend.createSession(spec, initWeights(spec, 2), { threads: 2 });
+      try {
+        for (let i = 0; i < 3; i++) await session.trainStep!(x, y, 32, 0.1);
+        const w = await session.getWeights();
+        runs.push([...w.values()].map((t) => t.data));
+      } finally {
+        await session.dispose();
+      }
+    }
+    runs[0]!.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(runs[1]![i]!.buffer))).toBe(true));
+  }, 60_000);
+});

@@ -89,6 +89,34 @@ async function expectReferenceStep(spec: ModelSpec, images: 'random' | 'constant
   }
 }
 
+describe('gradients-only training graph (the data-parallel chunk graph)', () => {
+  it('has no lr input and outputs the loss and the gradients of the float64 reference', async () => {
+    const spec = getPreset('lenet5-modern');
+    const graph = buildTrainingGraph(spec, { gradientsOnly: true });
+    expect(graph.inputNames).toEqual(['input', 'labels', ...graph.params]);
+    expect(graph.outputNames).toEqual(['loss', ...graph.params.map(gradName)]);
+    const n = 5;
+    const weights = initWeights(spec, 4);
+    const x = randomImages(11, n, inputSize(spec));
+    const y = randomLabels(12, n, numClasses(spec));
+    const s = await session(graph.bytes);
+    try {
+      const feeds: Record<string, ort.Tensor> = { input: new ort.Tensor('float32', x, [n, 1, 28, 28]), labels: new ort.Tensor('int32', y, [n]) };
+      for (const p of paramInfos(spec)) feeds[p.name] = new ort.Tensor('float32', weights.get(p.name)!.data, p.shape);
+      const out = await s.run(feeds);
+      const ref = referenceLossAndGradients(spec, weights, x, y, n);
+      expect(Math.abs((out.loss.data as Float32Array)[0] - ref.loss)).toBeLessThan(1e-5 * Math.max(1, ref.loss));
+      for (const p of paramInfos(spec)) {
+        const grad = ref.grads.get(p.name)!;
+        const scale = grad.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        assertClose(`${p.name} gradient`, out[gradName(p.name)].data as Float32Array, grad, { atol: 1e-5 * Math.max(scale, 1e-3), rtol: 1e-3 });
+      }
+    } finally {
+      await s.release();
+    }
+  });
+});
+
 describe('training-step graph: gradients and SGD update equal the float64 reference', () => {
   const cases: [string, ModelSpec, 'random' | 'constant'][] = [
     ['lenet5 (sigmoid, avg pool)', getPreset('lenet5'), 'random'],
