@@ -98,7 +98,7 @@ export const ortNodeBackend: Backend = {
         trainingGraph: async () => ({ nchwcBlock: await nchwcBlockSize(ort) }),
         // Training on >1 thread: whole batch chunks on 1-thread sessions in parallel beat one
         // session's intra-op threads on LeNet's small tensors (data-parallel.ts).
-        ...(threads !== undefined && threads > 1 ? { trainThreads: threads } : {}),
+        ...(threads !== undefined && threads > 1 ? { dataParallel: { threads, runtime: 'onnxruntime-node' as const, mainRunsChunk: true } } : {}),
       },
       spec,
       weights,
@@ -180,27 +180,36 @@ export const ortWebBackend: Backend = {
     const threads = checkThreads('ort-web', options.threads) ?? ortWebThreads ?? (await defaultWebThreads());
     const ort = await loadOrtWeb();
     return {
-      runtime: `onnxruntime-web ${ort.env.versions.web} (wasm EP, SIMD, ${threads} thread${threads === 1 ? '' : 's'})`,
+      runtime: `onnxruntime-web ${ort.env.versions.web} (wasm EP, SIMD, ${threads} thread${threads === 1 ? '' : 's'}${webDataParallel(threads) ? `; training data-parallel on ${threads} worker threads, 1 wasm thread each` : ''})`,
       versions: { 'onnxruntime-web': ort.env.versions.web, 'onnxruntime-common': ort.env.versions.common },
       threads,
     };
   },
   async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}) {
-    return withOrtWeb('ort-web', options.threads, (ort) =>
-      OrtSession.create(
+    return withOrtWeb('ort-web', options.threads, (ort) => {
+      const threads = ortWebThreads ?? 1;
+      return OrtSession.create(
         {
           backendName: 'ort-web',
           ort,
           // Same options as ort-node; the wasm EP takes its thread count from env.wasm.numThreads.
           sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all', executionMode: 'sequential', enableCpuMemArena: true, enableMemPattern: true },
           preallocatedOutputs: false,
+          // In Node, training on >1 thread runs whole batch chunks on worker threads with one wasm
+          // thread each (data-parallel.ts): the wasm build scales poorly over its own threads.
+          ...(webDataParallel(threads) ? { dataParallel: { threads, runtime: 'onnxruntime-web' as const, mainRunsChunk: false } } : {}),
         },
         spec,
         weights,
-      ),
-    );
+      );
+    });
   },
 };
+
+/** ort-web trains data-parallel where worker_threads exist (Node) and more than one thread is asked for. */
+function webDataParallel(threads: number): boolean {
+  return threads > 1 && typeof process !== 'undefined' && process.versions?.node !== undefined;
+}
 
 /**
  * Runs `create` with onnxruntime-web loaded and its wasm thread count fixed (the first session

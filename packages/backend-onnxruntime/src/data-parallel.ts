@@ -19,7 +19,7 @@
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import type { OrtModule } from './session.js';
 import { Cmd, Ctl, CONTROL_INTS, sharedLayout } from './train-worker-types.js';
-import type { TrainWorkerInit, TrainWorkerMessage, TrainWorkerParam } from './train-worker-types.js';
+import type { TrainWorkerInit, TrainWorkerMessage, TrainWorkerParam, TrainWorkerRuntime } from './train-worker-types.js';
 
 type NodeWorker = import('node:worker_threads').Worker;
 
@@ -75,15 +75,17 @@ class TrainWorker {
     Atomics.notify(ctrl, Ctl.Gen);
   }
 
-  /** Resolves when the started command is done; rejects if it failed or the worker died. */
-  async finish(): Promise<void> {
+  /**
+   * Resolves when the started command is done; rejects if it failed or the worker died. With
+   * `spin`, polls for up to JOIN_SPIN_MS first (when this thread computed a chunk too, the worker
+   * is usually about as far; a sleeper woken on a VM can take a millisecond to run again).
+   */
+  async finish(spin = false): Promise<void> {
     const ctrl = this.ctrl;
     // Referenced only while a command is out: its completion must keep the process alive.
     this.worker.ref();
     try {
-      // Poll first (the worker is usually about as far as this thread), then sleep: a woken
-      // sleeper on a VM can take a millisecond to run again.
-      const until = performance.now() + JOIN_SPIN_MS;
+      const until = spin ? performance.now() + JOIN_SPIN_MS : 0;
       while (Atomics.load(ctrl, Ctl.Done) !== this.gen && performance.now() < until);
       while (Atomics.load(ctrl, Ctl.Done) !== this.gen) {
         const w = waitAsync(ctrl, Ctl.Done, Atomics.load(ctrl, Ctl.Done));
@@ -120,13 +122,18 @@ class TrainWorker {
   }
 }
 
+const WORKER_FILE = './train-worker.js';
+const BUILT_WORKER_FILE = '../dist/train-worker.js';
+
 /** The worker script: next to this module in dist/, or dist/ when running from src/ (tests). */
 async function workerUrl(): Promise<URL> {
   const fs = 'node:fs';
   const { existsSync } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fs)) as typeof import('node:fs');
-  const here = new URL('./train-worker.js', import.meta.url);
+  // Specifiers in variables: bundlers treat new URL('<literal>', import.meta.url) as an asset to
+  // copy, and this Node-only worker has no place in a browser bundle.
+  const here = new URL(WORKER_FILE, import.meta.url);
   if (existsSync(here)) return here;
-  const built = new URL('../dist/train-worker.js', import.meta.url);
+  const built = new URL(BUILT_WORKER_FILE, import.meta.url);
   if (existsSync(built)) return built;
   throw new Error(`train-worker.js not found next to ${import.meta.url} (build the package first)`);
 }
@@ -134,6 +141,14 @@ async function workerUrl(): Promise<URL> {
 export interface DataParallelConfig {
   backendName: string;
   ort: OrtModule;
+  /** What the workers load (the main thread's `ort` is the same runtime). */
+  runtime: TrainWorkerRuntime;
+  /**
+   * Whether the main thread trains a chunk itself (ort-node: a second 1-thread session) or only
+   * coordinates threads workers (ort-web: the main thread's wasm instance has its own,
+   * process-wide thread count, used for inference).
+   */
+  mainRunsChunk: boolean;
   /** The gradients-only training graph (buildTrainingGraph with gradientsOnly). */
   graph: Uint8Array;
   /** Session options of every chunk session; intraOpNumThreads is forced to 1. */
@@ -148,24 +163,26 @@ export interface DataParallelConfig {
 
 export class DataParallelTrainer {
   private readonly lossBuf = new Float32Array(1);
-  private readonly mainGrads: Float32Array[];
+  /** The main thread's chunk gradients, all parameters in one array (canonical order). */
+  private readonly mainGrads: Float32Array;
   private readonly size: number;
   private readonly paramCount: number;
 
   private constructor(
     private readonly config: DataParallelConfig,
-    private readonly session: InferenceSession,
+    /** The main thread's 1-thread session, or null when it only coordinates. */
+    private readonly session: InferenceSession | null,
     private readonly workers: TrainWorker[],
   ) {
-    this.mainGrads = config.params.map((p) => new Float32Array(p.size));
     const [c, h, w] = config.inputShape;
     this.size = c * h * w;
     this.paramCount = config.params.reduce((a, p) => a + p.size, 0);
+    this.mainGrads = new Float32Array(this.paramCount);
   }
 
   static async create(config: DataParallelConfig): Promise<DataParallelTrainer> {
     const sessionOptions = { ...config.sessionOptions, intraOpNumThreads: 1 };
-    const session = await config.ort.InferenceSession.create(config.graph, sessionOptions);
+    const session = config.mainRunsChunk ? await config.ort.InferenceSession.create(config.graph, sessionOptions) : null;
     const wt = 'node:worker_threads';
     const { Worker } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ wt)) as typeof import('node:worker_threads');
     const url = await workerUrl();
@@ -173,9 +190,11 @@ export class DataParallelTrainer {
     const paramCount = config.params.reduce((a, p) => a + p.size, 0);
     const capacity = INITIAL_CAPACITY;
     const started: { worker: NodeWorker; shared: SharedArrayBuffer; ready: Promise<void>; detach(): void }[] = [];
-    for (let t = 1; t < config.threads; t++) {
+    const workerCount = config.mainRunsChunk ? config.threads - 1 : config.threads;
+    for (let t = 1; t <= workerCount; t++) {
       const shared = new SharedArrayBuffer(sharedLayout(paramCount, c * h * w, capacity).bytes);
       const init: TrainWorkerInit = {
+        runtime: config.runtime,
         graph: config.graph,
         sessionOptions,
         inputName: config.inputName,
@@ -205,7 +224,7 @@ export class DataParallelTrainer {
       await Promise.all(started.map((s) => s.ready));
     } catch (e) {
       await Promise.all(started.map((s) => s.worker.terminate()));
-      await session.release();
+      await session?.release();
       throw e;
     }
     const workers = started.map((s, i) => {
@@ -217,7 +236,7 @@ export class DataParallelTrainer {
 
   /** Chunk sizes for a batch of n: min(threads, n) contiguous chunks, the first ones one larger. */
   chunks(n: number): number[] {
-    const T = Math.min(this.workers.length + 1, n);
+    const T = Math.min(this.workers.length + (this.session ? 1 : 0), n);
     const base = Math.floor(n / T);
     return Array.from({ length: T }, (_, c) => base + (c < n % T ? 1 : 0));
   }
@@ -227,13 +246,16 @@ export class DataParallelTrainer {
    * batch's mean loss. `x`/`y` hold at least n samples.
    */
   async step(x: Float32Array, y: Int32Array, n: number, lr: number, params: Float32Array[], next: Float32Array[]): Promise<number> {
-    const { config, size, paramCount } = this;
+    const { config, size, paramCount, session } = this;
     const sizes = this.chunks(n);
-    // Chunks 1.. go to the workers through their shared buffers; chunk 0 runs here meanwhile.
-    let start = sizes[0]!;
-    for (let k = 1; k < sizes.length; k++) {
+    // Chunk 0 runs here when this thread trains too; the others go to the workers through
+    // their shared buffers, in order.
+    const first = session ? 1 : 0;
+    const used = this.workers.slice(0, sizes.length - first);
+    let start = first ? sizes[0]! : 0;
+    for (let k = first; k < sizes.length; k++) {
       const m = sizes[k]!;
-      const wk = this.workers[k - 1]!;
+      const wk = used[k - first]!;
       if (m > wk.capacity) {
         const capacity = Math.max(m, 2 * wk.capacity);
         await wk.resize(new SharedArrayBuffer(sharedLayout(paramCount, size, capacity).bytes), capacity);
@@ -250,33 +272,40 @@ export class DataParallelTrainer {
       wk.start(Cmd.Step, m);
       start += m;
     }
-    const { Tensor } = config.ort;
-    const m0 = sizes[0]!;
-    const feeds: Record<string, OrtTensor> = {
-      [config.inputName]: new Tensor('float32', x.subarray(0, m0 * size), [m0, ...config.inputShape]),
-      [config.labelsName]: new Tensor('int32', y.subarray(0, m0), [m0]),
-    };
-    config.params.forEach((p, i) => (feeds[p.name] = new Tensor('float32', params[i]!, p.shape)));
-    const fetches: Record<string, OrtTensor> = { [config.lossName]: new Tensor('float32', this.lossBuf, []) };
-    config.params.forEach((p, i) => (fetches[p.gradName] = new Tensor('float32', this.mainGrads[i]!, p.shape)));
     let localError: unknown;
-    try {
-      await this.session.run(feeds, fetches);
-    } catch (e) {
-      localError = e;
+    if (session) {
+      const { Tensor } = config.ort;
+      const m0 = sizes[0]!;
+      const feeds: Record<string, OrtTensor> = {
+        [config.inputName]: new Tensor('float32', x.subarray(0, m0 * size), [m0, ...config.inputShape]),
+        [config.labelsName]: new Tensor('int32', y.subarray(0, m0), [m0]),
+      };
+      config.params.forEach((p, i) => (feeds[p.name] = new Tensor('float32', params[i]!, p.shape)));
+      const fetches: Record<string, OrtTensor> = { [config.lossName]: new Tensor('float32', this.lossBuf, []) };
+      let off = 0;
+      for (const p of config.params) {
+        fetches[p.gradName] = new Tensor('float32', this.mainGrads.subarray(off, off + p.size), p.shape);
+        off += p.size;
+      }
+      try {
+        await session.run(feeds, fetches);
+      } catch (e) {
+        localError = e;
+      }
     }
     // Always join every started worker (even if the local chunk failed): none may still be
     // writing into its buffer when this returns.
-    const joined = await Promise.allSettled(this.workers.slice(0, sizes.length - 1).map((wk) => wk.finish()));
+    // Poll only when this thread computed a chunk: a coordinator polling would take a core from
+    // the workers.
+    const joined = await Promise.allSettled(used.map((wk) => wk.finish(session !== null)));
     if (localError !== undefined) throw localError;
     for (const r of joined) if (r.status === 'rejected') throw r.reason;
 
     // Combine in chunk order, in float64; one rounding to float32 per parameter.
     const weights = sizes.map((m) => m / n);
-    const losses = [this.lossBuf[0]!];
-    const grads: Float32Array[] = [];
-    for (let k = 1; k < sizes.length; k++) {
-      const wk = this.workers[k - 1]!;
+    const losses: number[] = session ? [this.lossBuf[0]!] : [];
+    const grads: Float32Array[] = session ? [this.mainGrads] : [];
+    for (const wk of used) {
       const L = sharedLayout(paramCount, size, wk.capacity);
       const f32 = new Float32Array(wk.shared);
       losses.push(f32[L.loss]!);
@@ -286,16 +315,15 @@ export class DataParallelTrainer {
     for (let k = 0; k < losses.length; k++) loss += weights[k]! * losses[k]!;
     let off = 0;
     for (let i = 0; i < params.length; i++) {
-      const len = params[i]!.length;
-      sgdUpdate(params[i]!, this.mainGrads[i]!, grads, off, weights, lr, next[i]!);
-      off += len;
+      sgdUpdate(params[i]!, grads, off, weights, lr, next[i]!);
+      off += params[i]!.length;
     }
     return loss;
   }
 
   async dispose(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
-    await this.session.release();
+    await this.session?.release();
   }
 }
 
@@ -303,21 +331,19 @@ export class DataParallelTrainer {
 const INITIAL_CAPACITY = 128;
 
 /**
- * out[j] = p[j] - lr * (w0 * g0[j] + sum_k w_k * rest[k-1][off + j]), summed in chunk order in
- * float64. A function of its own so V8 optimises this hot loop on its own terms.
+ * out[j] = p[j] - lr * sum_k w_k * g_k[off + j], summed over the chunks k in order in float64.
+ * A function of its own so V8 optimises this hot loop on its own terms.
  */
-function sgdUpdate(p: Float32Array, g0: Float32Array, rest: Float32Array[], off: number, weights: number[], lr: number, out: Float32Array): void {
-  const w0 = weights[0]!;
+function sgdUpdate(p: Float32Array, g: Float32Array[], off: number, w: number[], lr: number, out: Float32Array): void {
   const len = p.length;
-  if (rest.length === 1) {
-    const g1 = rest[0]!;
-    const w1 = weights[1]!;
-    for (let j = 0; j < len; j++) out[j] = p[j]! - lr * (w0 * g0[j]! + w1 * g1[off + j]!);
+  if (g.length === 2) {
+    const g0 = g[0]!, g1 = g[1]!, w0 = w[0]!, w1 = w[1]!;
+    for (let j = 0; j < len; j++) out[j] = p[j]! - lr * (w0 * g0[off + j]! + w1 * g1[off + j]!);
     return;
   }
   for (let j = 0; j < len; j++) {
-    let g = w0 * g0[j]!;
-    for (let k = 0; k < rest.length; k++) g += weights[k + 1]! * rest[k]![off + j]!;
-    out[j] = p[j]! - lr * g;
+    let s = 0;
+    for (let k = 0; k < g.length; k++) s += w[k]! * g[k]![off + j]!;
+    out[j] = p[j]! - lr * s;
   }
 }

@@ -21,6 +21,7 @@ import { INPUT_NAME, OUTPUT_NAME, exportOnnx } from './export.js';
 import { LABELS_NAME, LOSS_NAME, LR_NAME, buildTrainingGraph, gradName, nextName } from './training-graph.js';
 import type { TrainingGraphOptions } from './training-graph.js';
 import type { DataParallelTrainer } from './data-parallel.js';
+import type { TrainWorkerRuntime } from './train-worker-types.js';
 
 /** The part of an onnxruntime module (node or web) this package uses. */
 export interface OrtModule {
@@ -37,10 +38,10 @@ export interface SessionFlavor {
   /** Runtime-specific training-graph options (ort-node: the NCHWc block size, if usable). */
   trainingGraph?: () => Promise<TrainingGraphOptions>;
   /**
-   * ort-node: train data-parallel on this many threads (data-parallel.ts: chunks of the batch
-   * in 1-intra-op-thread sessions on worker threads) instead of one session's intra-op threads.
+   * Node only: train data-parallel (data-parallel.ts: chunks of the batch in 1-thread sessions on
+   * worker threads) instead of on one session's intra-op threads.
    */
-  trainThreads?: number;
+  dataParallel?: { threads: number; runtime: TrainWorkerRuntime; mainRunsChunk: boolean };
 }
 
 type FloatTensor = OrtTensor & { data: Float32Array };
@@ -127,7 +128,9 @@ export class OrtSession implements BackendSession {
       ort: this.flavor.ort,
       graph: graph.bytes,
       sessionOptions: this.flavor.sessionOptions,
-      threads: this.flavor.trainThreads!,
+      threads: this.flavor.dataParallel!.threads,
+      runtime: this.flavor.dataParallel!.runtime,
+      mainRunsChunk: this.flavor.dataParallel!.mainRunsChunk,
       inputName: INPUT_NAME,
       labelsName: LABELS_NAME,
       lossName: LOSS_NAME,
@@ -175,7 +178,7 @@ export class OrtSession implements BackendSession {
 
   trainStep(x: Float32Array, y: Int32Array, n: number, lr: number): Promise<number> {
     checkTrainInput(this.spec, x, y, n, lr);
-    if ((this.flavor.trainThreads ?? 1) > 1) {
+    if (this.flavor.dataParallel) {
       return this.serial(async () => {
         const trainer = await this.ensureParallel();
         const loss = await trainer.step(x, y, n, lr, this.current.map((t) => t.data), this.spare!.map((t) => t.data));

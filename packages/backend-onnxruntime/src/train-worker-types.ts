@@ -18,7 +18,11 @@ export interface TrainWorkerParam {
   size: number;
 }
 
+/** The runtime a worker loads: onnxruntime-node, or onnxruntime-web (wasm, 1 thread). */
+export type TrainWorkerRuntime = 'onnxruntime-node' | 'onnxruntime-web';
+
 export interface TrainWorkerInit {
+  runtime: TrainWorkerRuntime;
   graph: Uint8Array;
   sessionOptions: InferenceSession.SessionOptions;
   inputName: string;

@@ -1,6 +1,7 @@
 /**
- * Worker thread of the ort-node data-parallel trainer (data-parallel.ts): one onnxruntime-node
- * session (1 intra-op thread) of the gradients-only training graph. It sleeps in Atomics.wait
+ * Worker thread of the ORT data-parallel trainer (data-parallel.ts): one onnxruntime-node
+ * session (1 intra-op thread) or onnxruntime-web session (wasm, 1 thread) of the
+ * gradients-only training graph. It sleeps in Atomics.wait
  * until the trainer bumps the generation counter, then runs its chunk of the batch from the
  * shared buffer (train-worker-types.ts) and writes back the chunk's mean loss and gradients.
  */
@@ -18,13 +19,16 @@ const post = (m: TrainWorkerMessage): void => port.postMessage(m);
 type Ort = {
   InferenceSession: { create(b: Uint8Array, o: InferenceSession.SessionOptions): Promise<InferenceSession> };
   Tensor: typeof OrtTensor;
+  env: { wasm?: { numThreads?: number } };
 };
 
 async function main(): Promise<void> {
   // A variable specifier, as in backends.ts: bundlers must not follow the native addon.
-  const name = 'onnxruntime-node';
-  const mod = (await import(/* @vite-ignore */ name)) as { default?: unknown };
-  const ort = (mod.default ?? mod) as Ort;
+  const mod = (await import(/* @vite-ignore */ init.runtime)) as { default?: Ort };
+  const ort = (mod.default?.InferenceSession ? mod.default : mod) as Ort;
+  // onnxruntime-web: one wasm thread per worker (this realm has its own wasm instance).
+  const web = init.runtime === 'onnxruntime-web';
+  if (web && ort.env.wasm) ort.env.wasm.numThreads = 1;
   const session = await ort.InferenceSession.create(init.graph, init.sessionOptions);
   const [c, h, w] = init.inputShape;
   const size = c * h * w;
@@ -82,13 +86,27 @@ async function main(): Promise<void> {
           [init.inputName]: new ort.Tensor('float32', n === capacity ? x : x.subarray(0, n * size), [n, c, h, w]),
           [init.labelsName]: new ort.Tensor('int32', n === capacity ? y : y.subarray(0, n), [n]),
         };
-        await session.run(feeds, fetches);
-        off = L.grads;
-        for (const g of grads) {
-          f32.set(g, off);
-          off += g.length;
+        if (web) {
+          // onnxruntime-web leaves preallocated CPU outputs unfilled (session.ts): copy results.
+          const out = await session.run(feeds);
+          off = L.grads;
+          for (const p of init.params) {
+            const t = out[p.gradName]!;
+            f32.set(t.data as Float32Array, off);
+            off += p.size;
+            t.dispose();
+          }
+          f32[L.loss] = (out[init.lossName]!.data as Float32Array)[0]!;
+          out[init.lossName]!.dispose();
+        } else {
+          await session.run(feeds, fetches);
+          off = L.grads;
+          for (const g of grads) {
+            f32.set(g, off);
+            off += g.length;
+          }
+          f32[L.loss] = lossOut[0]!;
         }
-        f32[L.loss] = lossOut[0]!;
       }
       Atomics.store(ctrl, Ctl.Error, 0);
     } catch (e) {
