@@ -21,7 +21,7 @@ import { INPUT_NAME, OUTPUT_NAME, exportOnnx } from './export.js';
 import { LABELS_NAME, LOSS_NAME, LR_NAME, buildTrainingGraph, gradName, nextName } from './training-graph.js';
 import type { TrainingGraphOptions } from './training-graph.js';
 import type { DataParallelTrainer } from './data-parallel.js';
-import type { TrainWorkerRuntime } from './train-worker-types.js';
+import type { OrtChunkRuntime } from './data-parallel.js';
 
 /** The part of an onnxruntime module (node or web) this package uses. */
 export interface OrtModule {
@@ -41,7 +41,7 @@ export interface SessionFlavor {
    * Node only: train data-parallel (data-parallel.ts: chunks of the batch in 1-thread sessions on
    * worker threads) instead of on one session's intra-op threads.
    */
-  dataParallel?: { threads: number; runtime: TrainWorkerRuntime; mainRunsChunk: boolean };
+  dataParallel?: { threads: number; runtime: OrtChunkRuntime; mainRunsChunk: boolean };
 }
 
 type FloatTensor = OrtTensor & { data: Float32Array };
