@@ -5,7 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Backend, BackendInfo, BackendSession, GpuAdapterInfo, SessionOptions } from '@lenet/core';
+import { BackendInputError } from '@lenet/core';
 import { checkPredictInput, checkSessionInput, checkTrainInput } from '@lenet/core';
+import type { ChunkWorkerPool } from '@lenet/core/data-parallel';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { registerConvViaConv2DKernels } from './kernels/register.js';
 import type { GradientKernels } from './network.js';
@@ -37,6 +39,18 @@ export interface TfjsBackendDefinition {
   load(options: SessionOptions): Promise<LoadedTfjsBackend>;
   /** Kernels for the gradients; default: Conv2D composites for convs, native pool kernels. */
   gradientKernels?: Partial<GradientKernels>;
+  /**
+   * Node: train on `threads` > 1 data-parallel (@lenet/core/data-parallel): worker threads
+   * (train-worker.ts) build this same backend with `factory` and these options, each running
+   * single-threaded. For TF.js backends that run on one thread in Node (cpu, wasm).
+   */
+  dataParallel?: TfjsChunkWorkerData['backend'];
+}
+
+/** What a data-parallel worker (train-worker.ts) needs: how to build the backend, and the model. */
+export interface TfjsChunkWorkerData {
+  backend: { factory: 'cpu' | 'wasm'; options: { name?: string; gradientKernels?: Partial<GradientKernels>; wasmPaths?: string | Record<string, string> } };
+  spec: ModelSpec;
 }
 
 const DEFAULT_GRADIENT_KERNELS: GradientKernels = {
@@ -45,6 +59,41 @@ const DEFAULT_GRADIENT_KERNELS: GradientKernels = {
   maxPoolGrad: 'native',
   avgPoolGrad: 'native',
 };
+
+function isNode(): boolean {
+  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof proc?.versions?.node === 'string';
+}
+
+/** Hardware threads in Node (node:os imported by a name bundlers do not follow). */
+async function nodeHardwareThreads(): Promise<number> {
+  const os = 'node:os';
+  const m = (await import(/* @vite-ignore */ /* webpackIgnore: true */ os)) as typeof import('node:os');
+  return m.availableParallelism?.() ?? m.cpus().length;
+}
+
+/**
+ * Training threads of a data-parallel backend in Node: options.threads (a positive integer) or
+ * every hardware thread; 1 elsewhere and for backends without data parallelism.
+ */
+async function trainThreads(definition: TfjsBackendDefinition, options: SessionOptions): Promise<number> {
+  if (!definition.dataParallel || !isNode()) return 1;
+  const t = options.threads;
+  if (t === undefined) return nodeHardwareThreads();
+  if (!Number.isInteger(t) || t < 1) throw new BackendInputError(`${definition.name}: options.threads must be a positive integer, got ${String(t)}`);
+  return t;
+}
+
+// A variable, not a literal: bundlers treat new URL('<literal>', import.meta.url) as an asset.
+const WORKER_FILE = './train-worker.js';
+
+/** The worker script: next to this module in dist/, or in dist/ when running from src/ (tests). */
+async function workerScript(): Promise<URL> {
+  const fs = 'node:fs';
+  const { existsSync } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fs)) as typeof import('node:fs');
+  const here = new URL(WORKER_FILE, import.meta.url);
+  return existsSync(here) ? here : new URL(`../dist/${WORKER_FILE}`, import.meta.url);
+}
 
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -88,8 +137,9 @@ export function defineTfjsBackend(definition: TfjsBackendDefinition): Backend {
   async function info(options?: SessionOptions): Promise<BackendInfo> {
     const loaded = await ready(options);
     const versions: Record<string, string> = { '@tensorflow/tfjs-core': tf.version_core, ...loaded.versions };
-    const details = loaded.details?.();
-    const threads = loaded.threads?.();
+    const train = await trainThreads(definition, options ?? {});
+    const details = [loaded.details?.(), train > 1 ? `training data-parallel on ${train} worker threads` : ''].filter(Boolean).join('; ');
+    const threads = train > 1 ? train : loaded.threads?.();
     const result: BackendInfo = {
       runtime: `tfjs ${tf.version_core} ${tfBackend}${details ? ` (${details})` : ''}`,
       versions,
@@ -118,15 +168,31 @@ export function defineTfjsBackend(definition: TfjsBackendDefinition): Backend {
     info,
     async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<BackendSession> {
       const valid = checkSessionInput(spec, weights, name);
+      const threads = await trainThreads(definition, options);
       await ready(options);
       const network = new TfjsNetwork(valid, weights, gradientKernels);
-      return new TfjsSession(name, tfBackend, network);
+      const session = new TfjsSession(name, tfBackend, network);
+      if (threads > 1) {
+        const { ChunkWorkerPool } = await import('@lenet/core/data-parallel');
+        const data: TfjsChunkWorkerData = { backend: definition.dataParallel!, spec: valid };
+        session.pool = await ChunkWorkerPool.create({
+          label: name,
+          script: await workerScript(),
+          data,
+          workers: threads - 1,
+          inputSize: valid.inputShape.reduce((a, b) => a * b, 1),
+          paramCount: network.paramCount,
+        });
+      }
+      return session;
     },
   };
 }
 
-class TfjsSession implements BackendSession {
+export class TfjsSession implements BackendSession {
   private disposed = false;
+  /** Data-parallel training workers (Node, threads > 1); chunk 0 runs on this thread. */
+  pool: ChunkWorkerPool | null = null;
 
   constructor(
     private readonly name: string,
@@ -154,12 +220,72 @@ class TfjsSession implements BackendSession {
   async trainStep(x: Float32Array, y: Int32Array, n: number, lr: number): Promise<number> {
     checkTrainInput(this.network.spec, x, y, n, lr);
     await this.begin();
+    if (this.pool) return this.trainStepParallel(x, y, n, lr, this.pool);
     const loss = this.network.trainStepTensor(x, y, n, lr);
     try {
       // The one device->host read per step the contract needs.
       return (await loss.data())[0];
     } finally {
       loss.dispose();
+    }
+  }
+
+  /**
+   * Data-parallel step (@lenet/core/data-parallel): chunks 1.. on the workers, chunk 0 here
+   * meanwhile, then the SGD update from the size-weighted chunk gradients (float64, chunk order).
+   */
+  private async trainStepParallel(x: Float32Array, y: Int32Array, n: number, lr: number, pool: ChunkWorkerPool): Promise<number> {
+    const { chunkSizes, sgdFromChunks } = await import('@lenet/core/data-parallel');
+    const params = this.network.tfParams();
+    const sizes = chunkSizes(n, pool.size + 1);
+    let start = sizes[0]!;
+    for (let k = 1; k < sizes.length; k++) {
+      await pool.start(k - 1, x, y, start, sizes[k]!, params);
+      start += sizes[k]!;
+    }
+    let local: { loss: number; grads: Float32Array } | undefined;
+    let localError: unknown;
+    try {
+      local = this.chunkGradients(x, y, sizes[0]!);
+    } catch (e) {
+      localError = e;
+    }
+    // Join every started worker even if the local chunk failed: none may still be writing.
+    const joined = await Promise.allSettled(sizes.slice(1).map((_, k) => pool.join(k, true)));
+    if (localError !== undefined) throw localError;
+    const losses = [local!.loss];
+    const grads = [local!.grads];
+    for (const r of joined) {
+      if (r.status === 'rejected') throw r.reason;
+      losses.push(r.value.loss);
+      grads.push(r.value.grads);
+    }
+    const next = params.map((p) => new Float32Array(p.length));
+    const loss = sgdFromChunks(params, sizes, losses, grads, lr, next);
+    this.network.setTfParams(next);
+    return loss;
+  }
+
+  /**
+   * One chunk's mean loss and mean-loss gradients (all parameters in one array, TF layouts, the
+   * order of TfjsNetwork.tfParams), optionally after setting the parameters from `params`
+   * (same order). What a data-parallel worker computes (train-worker.ts).
+   */
+  chunkGradients(x: Float32Array, y: Int32Array, n: number, params?: Float32Array): { loss: number; grads: Float32Array } {
+    if (params) this.network.setTfParams(params);
+    const { loss, grads } = this.network.lossAndGradientTensors(x, y, n);
+    try {
+      const flat = new Float32Array(this.network.paramCount);
+      let off = 0;
+      for (const g of grads) {
+        const d = g.dataSync() as Float32Array;
+        flat.set(d, off);
+        off += d.length;
+      }
+      return { loss: (loss.dataSync() as Float32Array)[0]!, grads: flat };
+    } finally {
+      loss.dispose();
+      for (const g of grads) g.dispose();
     }
   }
 
@@ -171,6 +297,9 @@ class TfjsSession implements BackendSession {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    const pool = this.pool;
+    this.pool = null;
+    await pool?.dispose();
     this.network.dispose();
   }
 }

@@ -44,6 +44,7 @@ export function createTfjsCpuBackend(options: TfjsBackendOptions = {}): Backend 
       name: 'tfjs-cpu',
       description: 'TensorFlow.js 4.22, tfjs-backend-cpu (plain JavaScript kernels)',
       tfBackend: 'cpu',
+      dataParallel: { factory: 'cpu', options: { name: options.name, gradientKernels: options.gradientKernels } },
       async load() {
         const cpu = await import('@tensorflow/tfjs-backend-cpu').catch((e: unknown) => {
           throw missingPeer('@tensorflow/tfjs-backend-cpu', 'tfjs-cpu', e);
@@ -90,6 +91,8 @@ export function createTfjsWasmBackend(options: TfjsWasmOptions = {}): Backend {
       name: 'tfjs-wasm',
       description: 'TensorFlow.js 4.22, tfjs-backend-wasm (XNNPACK, SIMD), with a Conv2DBackpropFilter kernel for training',
       tfBackend: 'wasm',
+      // One thread in Node (above): training on more runs batch chunks on worker threads.
+      dataParallel: { factory: 'wasm', options: { name: options.name, gradientKernels: options.gradientKernels, wasmPaths: options.wasmPaths } },
       // wasm's MaxPoolGrad is wrong for windows without a positive value (see pool_grads.ts).
       gradientKernels: { maxPoolGrad: 'composite', avgPoolGrad: 'composite' },
       async load(sessionOptions) {

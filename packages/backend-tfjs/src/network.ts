@@ -312,45 +312,91 @@ export class TfjsNetwork {
   trainStepTensor(x: Float32Array, y: Int32Array, n: number, lr: number): tf.Scalar {
     this.checkLive();
     return tf.tidy(() => {
-      const acts: tf.Tensor[] = [this.input(x, n)];
-      for (let i = 0; i < this.steps.length; i++) acts.push(this.forwardStep(i, acts[i]));
-      const logits = acts[acts.length - 1];
-      const labels = tf.tensor1d(y.length === n ? y : y.subarray(0, n), 'int32');
-      const oneHot = tf.oneHot(labels, this.classes);
-      const logp = tf.logSoftmax(logits);
-      const loss = tf.mul(tf.sum(tf.mul(oneHot, logp)), -1 / n) as tf.Scalar;
-      if (lr === 0) return loss; // nothing to update
-      // d(mean CE)/d logits = (softmax - onehot) / n. The backward pass is linear in its seed, so
-      // seeding it with lr times that makes every parameter gradient arrive already scaled by
-      // the learning rate: each SGD update is one Sub (about a dozen fewer ops per step).
-      let grad: tf.Tensor = tf.mul(tf.sub(tf.exp(logp), oneHot), lr / n);
-
-      const updates: [Param, tf.Tensor][] = [];
-      const firstParamStep = this.steps.findIndex((s) => s.kind === 'conv' || s.kind === 'dense');
-      for (let i = this.steps.length - 1; i >= firstParamStep; i--) {
-        const pool = this.steps[i];
-        const act = this.steps[i - 1];
-        if (pool.kind === 'pool' && act?.kind === 'activation') {
-          // activation -> pool: the pool composites also apply the activation's derivative,
-          // with fewer full-size ops than the two steps apart (see pool_grads.ts).
-          const [x, y] = [acts[i] as tf.Tensor4D, acts[i + 1] as tf.Tensor4D];
-          if (pool.mode === 'max' && this.gradientKernels.maxPoolGrad === 'composite' && act.fn === 'relu') {
-            grad = maxPoolGrad(x, y, grad as tf.Tensor4D, pool.size, pool.stride, { relu: true });
-            i--; // the activation is done
-            continue;
-          }
-          if (pool.mode === 'avg' && this.gradientKernels.avgPoolGrad === 'composite') {
-            const scale = activationDerivative(act.fn, x) as tf.Tensor4D;
-            grad = avgPoolGrad(x.shape, grad as tf.Tensor4D, pool.size, pool.stride, scale);
-            i--;
-            continue;
-          }
-        }
-        grad = this.backwardStep(i, acts[i], acts[i + 1], grad, i > firstParamStep, updates);
-      }
+      // The backward pass is linear in its seed: seeding it with lr times d(mean CE)/d logits
+      // makes every parameter gradient arrive already scaled by the learning rate, so each SGD
+      // update is one Sub (about a dozen fewer ops per step).
+      const { loss, updates } = this.lossAndGradients(x, y, n, lr === 0 ? null : lr / n);
       for (const [param, scaledGrad] of updates) param.variable.assign(tf.sub(param.variable, scaledGrad));
       return loss;
     });
+  }
+
+  /**
+   * The mean loss and d(mean loss)/d(param) of every parameter, in the order of `tfParams()`
+   * (TF layouts), for a data-parallel chunk; the caller owns and disposes the tensors.
+   */
+  lossAndGradientTensors(x: Float32Array, y: Int32Array, n: number): { loss: tf.Scalar; grads: tf.Tensor[] } {
+    this.checkLive();
+    const out = tf.tidy(() => {
+      const { loss, updates } = this.lossAndGradients(x, y, n, 1 / n);
+      const byParam = new Map(updates.map(([p, g]) => [p, g]));
+      return [loss, ...this.params.map((p) => byParam.get(p)!)];
+    });
+    return { loss: out[0] as tf.Scalar, grads: out.slice(1) };
+  }
+
+  /** The parameters' current values in TF layouts (HWIO, [in, out]), in a fixed order. */
+  tfParams(): Float32Array[] {
+    this.checkLive();
+    return this.params.map((p) => p.variable.dataSync() as Float32Array);
+  }
+
+  /** Floats of all parameters together. */
+  get paramCount(): number {
+    return this.params.reduce((a, p) => a + p.variable.size, 0);
+  }
+
+  /** Sets the parameters from values in the order and layouts of tfParams() (one array, or one per parameter). */
+  setTfParams(values: Float32Array | readonly Float32Array[]): void {
+    this.checkLive();
+    let off = 0;
+    this.params.forEach((p, i) => {
+      const size = p.variable.size;
+      const data = values instanceof Float32Array ? values.subarray(off, off + size) : values[i]!;
+      off += size;
+      tf.tidy(() => p.variable.assign(tf.tensor(data, p.variable.shape, 'float32')));
+    });
+  }
+
+  /**
+   * Forward pass, loss and backward pass; `seedScale` multiplies (softmax - onehot), the
+   * gradient of the summed loss (1/n: mean-loss gradients; lr/n: gradients scaled for SGD;
+   * null: loss only). Call inside tidy.
+   */
+  private lossAndGradients(x: Float32Array, y: Int32Array, n: number, seedScale: number | null): { loss: tf.Scalar; updates: [Param, tf.Tensor][] } {
+    const acts: tf.Tensor[] = [this.input(x, n)];
+    for (let i = 0; i < this.steps.length; i++) acts.push(this.forwardStep(i, acts[i]));
+    const logits = acts[acts.length - 1];
+    const labels = tf.tensor1d(y.length === n ? y : y.subarray(0, n), 'int32');
+    const oneHot = tf.oneHot(labels, this.classes);
+    const logp = tf.logSoftmax(logits);
+    const loss = tf.mul(tf.sum(tf.mul(oneHot, logp)), -1 / n) as tf.Scalar;
+    const updates: [Param, tf.Tensor][] = [];
+    if (seedScale === null) return { loss, updates };
+    let grad: tf.Tensor = tf.mul(tf.sub(tf.exp(logp), oneHot), seedScale);
+    const firstParamStep = this.steps.findIndex((s) => s.kind === 'conv' || s.kind === 'dense');
+    for (let i = this.steps.length - 1; i >= firstParamStep; i--) {
+      const pool = this.steps[i];
+      const act = this.steps[i - 1];
+      if (pool.kind === 'pool' && act?.kind === 'activation') {
+        // activation -> pool: the pool composites also apply the activation's derivative,
+        // with fewer full-size ops than the two steps apart (see pool_grads.ts).
+        const [x, y] = [acts[i] as tf.Tensor4D, acts[i + 1] as tf.Tensor4D];
+        if (pool.mode === 'max' && this.gradientKernels.maxPoolGrad === 'composite' && act.fn === 'relu') {
+          grad = maxPoolGrad(x, y, grad as tf.Tensor4D, pool.size, pool.stride, { relu: true });
+          i--; // the activation is done
+          continue;
+        }
+        if (pool.mode === 'avg' && this.gradientKernels.avgPoolGrad === 'composite') {
+          const scale = activationDerivative(act.fn, x) as tf.Tensor4D;
+          grad = avgPoolGrad(x.shape, grad as tf.Tensor4D, pool.size, pool.stride, scale);
+          i--;
+          continue;
+        }
+      }
+      grad = this.backwardStep(i, acts[i], acts[i + 1], grad, i > firstParamStep, updates);
+    }
+    return { loss, updates };
   }
 
   /** Backward through step i: returns dL/d(input of step i) (unused when !needInputGrad). */
