@@ -15,7 +15,7 @@
  * whole chunks in parallel keep every core busy (docs/perf/ort-training-profile.md has the A/B).
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
-import { ChunkWorkerPool, chunkSizes, sgdFromChunks } from '@lenet/core/data-parallel';
+import { ChunkWorkerPool, chunkSizes, findWorkerScript, sgdFromChunks } from '@lenet/core/data-parallel';
 import type { OrtModule } from './session.js';
 
 /** One parameter as the chunk graph names it. */
@@ -50,17 +50,9 @@ export interface DataParallelConfig extends OrtChunkWorkerData {
   threads: number;
 }
 
-// A variable, not a literal: bundlers treat new URL('<literal>', import.meta.url) as an asset to
-// copy, and this Node-only worker has no place in a browser bundle.
+// In variables, not literals: see findWorkerScript.
 const WORKER_FILE = './train-worker.js';
-
-/** The worker script: next to this module in dist/, or in dist/ when running from src/ (tests). */
-async function workerScript(): Promise<URL> {
-  const fs = 'node:fs';
-  const { existsSync } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fs)) as typeof import('node:fs');
-  const here = new URL(WORKER_FILE, import.meta.url);
-  return existsSync(here) ? here : new URL(`../dist/${WORKER_FILE}`, import.meta.url);
-}
+const BUILT_WORKER_FILE = '../dist/train-worker.js';
 
 export class DataParallelTrainer {
   private readonly lossBuf = new Float32Array(1);
@@ -104,7 +96,7 @@ export class DataParallelTrainer {
     try {
       const pool = await ChunkWorkerPool.create({
         label: config.backendName,
-        script: await workerScript(),
+        script: await findWorkerScript(import.meta.url, WORKER_FILE, BUILT_WORKER_FILE),
         data,
         workers: config.mainRunsChunk ? config.threads - 1 : config.threads,
         inputSize: c * h * w,

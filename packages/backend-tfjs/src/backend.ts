@@ -84,16 +84,9 @@ async function trainThreads(definition: TfjsBackendDefinition, options: SessionO
   return t;
 }
 
-// A variable, not a literal: bundlers treat new URL('<literal>', import.meta.url) as an asset.
+// In variables, not literals: see findWorkerScript.
 const WORKER_FILE = './train-worker.js';
-
-/** The worker script: next to this module in dist/, or in dist/ when running from src/ (tests). */
-async function workerScript(): Promise<URL> {
-  const fs = 'node:fs';
-  const { existsSync } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fs)) as typeof import('node:fs');
-  const here = new URL(WORKER_FILE, import.meta.url);
-  return existsSync(here) ? here : new URL(`../dist/${WORKER_FILE}`, import.meta.url);
-}
+const BUILT_WORKER_FILE = '../dist/train-worker.js';
 
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -173,11 +166,11 @@ export function defineTfjsBackend(definition: TfjsBackendDefinition): Backend {
       const network = new TfjsNetwork(valid, weights, gradientKernels);
       const session = new TfjsSession(name, tfBackend, network);
       if (threads > 1) {
-        const { ChunkWorkerPool } = await import('@lenet/core/data-parallel');
+        const { ChunkWorkerPool, findWorkerScript } = await import('@lenet/core/data-parallel');
         const data: TfjsChunkWorkerData = { backend: definition.dataParallel!, spec: valid };
         session.pool = await ChunkWorkerPool.create({
           label: name,
-          script: await workerScript(),
+          script: await findWorkerScript(import.meta.url, WORKER_FILE, BUILT_WORKER_FILE),
           data,
           workers: threads - 1,
           inputSize: valid.inputShape.reduce((a, b) => a * b, 1),

@@ -65,6 +65,20 @@ export interface ChunkWorkerInit<T = unknown> {
 /** A worker's posted messages: ready after start-up, or the text of a failure. */
 type WorkerMessage = { type: 'ready' } | { type: 'error'; message: string };
 
+/**
+ * A backend's worker script: `file` next to the calling module (`base` = its import.meta.url),
+ * else `fallback` relative to it (dist/ when the caller runs from src/, as in tests). Callers pass
+ * the names in variables: bundlers treat new URL('<literal>', import.meta.url) as an asset to
+ * copy (and a template literal as a whole folder), and these Node-only workers have no place in
+ * a browser bundle.
+ */
+export async function findWorkerScript(base: string, file: string, fallback: string): Promise<URL> {
+  const fs = 'node:fs';
+  const { existsSync } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fs)) as typeof import('node:fs');
+  const here = new URL(file, base);
+  return existsSync(here) ? here : new URL(fallback, base);
+}
+
 /** Contiguous chunk sizes for a batch of n on `threads` threads: min(threads, n) chunks, the first ones one larger. */
 export function chunkSizes(n: number, threads: number): number[] {
   const T = Math.max(1, Math.min(threads, n));
