@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BackendInputError, assertClose, randomImages, randomLabels, referenceForward, referenceSgdStep } from '@lenet/core';
+import { BackendInputError, assertClose, expectTrainingFollowsReference, randomImages, randomLabels, referenceForward, referenceSgdStep } from '@lenet/core';
 import { getPreset, initWeights, type ModelSpec } from '@lenet/model';
 import { backends, ortNodeBackend, ortWebBackend } from '../src/index.js';
 
@@ -60,22 +60,11 @@ describe('ort-node: training on several threads is data-parallel', () => {
   it('2 and 3 threads (chunks on worker threads) follow the reference step by step, odd and tiny batches included', async () => {
     const spec = getPreset('lenet5');
     for (const threads of [2, 3]) {
-      let want = initWeights(spec, 5);
-      const session = await ortNodeBackend.createSession(spec, want, { threads });
+      const session = await ortNodeBackend.createSession(spec, initWeights(spec, 5), { threads });
       try {
         expect((await ortNodeBackend.info({ threads })).runtime).toContain(`training data-parallel on ${threads} threads`);
-        const x = randomImages(7, 16, 784);
-        const y = randomLabels(8, 16, 10);
         // 16: even chunks; 5: uneven (2+2+1 / 3+2); 2 on 3 threads and 1: fewer chunks than threads.
-        for (const n of [16, 5, 2, 1]) {
-          const loss = await session.trainStep!(x, y, n, 0.3);
-          const ref = referenceSgdStep(spec, want, x, y, n, 0.3);
-          expect(Math.abs(loss - ref.loss)).toBeLessThan(1e-5 * Math.max(1, ref.loss));
-          want = ref.weights;
-        }
-        const got = await session.getWeights();
-        for (const [name, t] of want) assertClose(`${threads} threads: ${name} after 4 steps`, got.get(name)!.data, t.data, { atol: 1e-5, rtol: 1e-4 });
-        assertClose(`${threads} threads: logits after training`, await session.predict(x, 3), referenceForward(spec, want, x, 3), { atol: 1e-4, rtol: 1e-3 });
+        await expectTrainingFollowsReference(`${threads} threads`, session, spec, initWeights(spec, 5), randomImages(7, 16, 784), randomLabels(8, 16, 10), [16, 5, 2, 1], 0.3);
       } finally {
         await session.dispose();
       }
@@ -89,19 +78,9 @@ describe('ort-node: training on several threads is data-parallel', () => {
       inputShape: [1, 8, 8],
       layers: [{ type: 'conv2d', outChannels: 2, kernelSize: 3 }, { type: 'activation', fn: 'relu' }, { type: 'flatten' }, { type: 'dense', units: 4 }],
     };
-    let want = initWeights(spec, 3);
-    const session = await ortNodeBackend.createSession(spec, want, { threads: 2 });
+    const session = await ortNodeBackend.createSession(spec, initWeights(spec, 3), { threads: 2 });
     try {
-      const x = randomImages(13, 600, 64);
-      const y = randomLabels(14, 600, 4);
-      for (const n of [300, 600, 20]) {
-        const loss = await session.trainStep!(x, y, n, 0.2);
-        const ref = referenceSgdStep(spec, want, x, y, n, 0.2);
-        expect(Math.abs(loss - ref.loss)).toBeLessThan(1e-5 * Math.max(1, ref.loss));
-        want = ref.weights;
-      }
-      const got = await session.getWeights();
-      for (const [name, t] of want) assertClose(`${name} after growing`, got.get(name)!.data, t.data, { atol: 1e-5, rtol: 1e-4 });
+      await expectTrainingFollowsReference('growing', session, spec, initWeights(spec, 3), randomImages(13, 600, 64), randomLabels(14, 600, 4), [300, 600, 20], 0.2);
     } finally {
       await session.dispose();
     }

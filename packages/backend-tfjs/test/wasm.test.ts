@@ -1,7 +1,7 @@
 // tfjs-wasm: core conformance (training uses the registered Conv2DBackpropFilter), no tensor
 // leaks, multi-channel layouts.
 import { describe, expect, it } from 'vitest';
-import { assertClose, randomImages, randomLabels, referenceForward, referenceSgdStep } from '@lenet/core';
+import { expectTrainingFollowsReference, randomImages, randomLabels } from '@lenet/core';
 import { getPreset, initWeights } from '@lenet/model';
 import { tfjsWasmBackend } from '../src/index.js';
 import { backendSuite } from './backend-suite.js';
@@ -22,20 +22,9 @@ describe('tfjs-wasm in Node: training on several threads is data-parallel (worke
     const spec = getPreset('lenet5-modern');
     for (const threads of [2, 3]) {
       expect((await tfjsWasmBackend.info({ threads })).runtime).toContain(`training data-parallel on ${threads} worker threads`);
-      let want = initWeights(spec, 8);
-      const session = await tfjsWasmBackend.createSession(spec, want, { threads });
+      const session = await tfjsWasmBackend.createSession(spec, initWeights(spec, 8), { threads });
       try {
-        const x = randomImages(17, 16, 784);
-        const y = randomLabels(18, 16, 10);
-        for (const n of [16, 5, 1]) {
-          const loss = await session.trainStep!(x, y, n, 0.3);
-          const ref = referenceSgdStep(spec, want, x, y, n, 0.3);
-          expect(Math.abs(loss - ref.loss)).toBeLessThan(1e-5 * Math.max(1, ref.loss));
-          want = ref.weights;
-        }
-        const got = await session.getWeights();
-        for (const [name, t] of want) assertClose(`${threads} threads: ${name} after 3 steps`, got.get(name)!.data, t.data, { atol: 1e-5, rtol: 1e-4 });
-        assertClose(`${threads} threads: logits after training`, await session.predict(x, 3), referenceForward(spec, want, x, 3), { atol: 1e-4, rtol: 1e-3 });
+        await expectTrainingFollowsReference(`${threads} threads`, session, spec, initWeights(spec, 8), randomImages(17, 16, 784), randomLabels(18, 16, 10), [16, 5, 1], 0.3);
       } finally {
         await session.dispose();
       }

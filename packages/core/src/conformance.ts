@@ -121,6 +121,42 @@ export function assertClose(
   }
 }
 
+/**
+ * Trains `session` (created from `weights`) one SGD step per entry of `batchSizes` on the first n
+ * samples of x/y, and checks each step's loss, then the final weights and the logits of the first
+ * `predictImages` images, against the float64 reference run from the same weights. Throws,
+ * naming the step or tensor, on the first mismatch. For backend tests of training paths the
+ * conformance suite's single steps do not reach (several threads, uneven chunks, growing buffers).
+ */
+export async function expectTrainingFollowsReference(
+  what: string,
+  session: BackendSession,
+  spec: ModelSpec,
+  weights: Weights,
+  x: Float32Array,
+  y: Int32Array,
+  batchSizes: readonly number[],
+  lr: number,
+  predictImages = 3,
+): Promise<void> {
+  let want = weights;
+  for (const [k, n] of batchSizes.entries()) {
+    const loss = await session.trainStep!(x, y, n, lr);
+    const ref = referenceSgdStep(spec, want, x, y, n, lr);
+    if (!(Math.abs(loss - ref.loss) <= 1e-5 * Math.max(1, ref.loss))) {
+      throw new Error(`${what}: step ${k + 1} (batch ${n}) loss ${loss}, float64 reference ${ref.loss}`);
+    }
+    want = ref.weights;
+  }
+  const got = await session.getWeights();
+  for (const [name, t] of want) {
+    assertClose(`${what}: ${name} after ${batchSizes.length} steps`, got.get(name)!.data, t.data, { atol: 1e-5, rtol: 1e-4 });
+  }
+  if (predictImages > 0) {
+    assertClose(`${what}: logits after training`, await session.predict(x, predictImages), referenceForward(spec, want, x, predictImages), { atol: 1e-4, rtol: 1e-3 });
+  }
+}
+
 function assertIdentical(what: string, got: ArrayLike<number>, want: ArrayLike<number>, label = (i: number) => `[${i}]`): void {
   if (got.length !== want.length) throw new Error(`${what}: expected ${want.length} values, got ${got.length}`);
   for (let i = 0; i < want.length; i++) {

@@ -27,6 +27,7 @@ export type { ConformanceCase, ConformanceOptions, ConformanceTolerance } from '
 export {
   conformanceSuite,
   assertClose,
+  expectTrainingFollowsReference,
   CONFORMANCE_GROUPS,
   DEFAULT_TOLERANCE,
   LEARN_STEPS,
