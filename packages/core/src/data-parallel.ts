@@ -173,8 +173,12 @@ class ChunkWorker {
       // thread worked alongside (the worker is then usually about as far).
       const until = spin ? performance.now() + JOIN_SPIN_MS : 0;
       while (Atomics.load(ctrl, Ctl.Done) !== this.gen && performance.now() < until);
-      while (Atomics.load(ctrl, Ctl.Done) !== this.gen) {
-        const w = waitAsync(ctrl, Ctl.Done, Atomics.load(ctrl, Ctl.Done));
+      for (;;) {
+        // Wait on the value just compared: re-reading it for the wait would miss a Done stored
+        // in between (the wait would then expect the final value and never be woken).
+        const done = Atomics.load(ctrl, Ctl.Done);
+        if (done === this.gen) break;
+        const w = waitAsync(ctrl, Ctl.Done, done);
         if (w.async) await Promise.race([w.value, this.died]);
       }
     } finally {

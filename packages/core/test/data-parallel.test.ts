@@ -125,3 +125,25 @@ describe('expectTrainingFollowsReference (the check the data-parallel backend te
     await expect(expectTrainingFollowsReference('sum', sum, spec, initWeights(spec, 1), x, y, [8], 0.2)).rejects.toThrow(/sum: \S+ after 1 steps/);
   });
 });
+
+describe('ChunkWorkerPool under a stream of tiny steps', () => {
+  it('never misses a worker finishing between the main thread\'s check and its wait (5,000 steps, 2 workers)', async () => {
+    // A lost wake-up here once hung training after a few hundred steps: the join re-read the
+    // done counter for its wait after the worker had already stored it.
+    const script = new URL('./fixtures/chunk-worker.mjs', import.meta.url);
+    const pool = await ChunkWorkerPool.create({ label: 'stress', script, data: { failOn: -1, exitOn: -2 }, workers: 2, inputSize: 1, paramCount: 1 });
+    try {
+      const x = Float32Array.of(1, 2);
+      const y = Int32Array.of(3, 4);
+      const p = [Float32Array.of(0)];
+      for (let i = 0; i < 5000; i++) {
+        await pool.start(0, x, y, 0, 1, p);
+        await pool.start(1, x, y, 1, 1, p);
+        const [a, b] = await Promise.all([pool.join(0, false), pool.join(1, false)]);
+        if (a.loss !== 3 || b.loss !== 4) throw new Error(`step ${i}: losses ${a.loss}, ${b.loss}`);
+      }
+    } finally {
+      await pool.dispose();
+    }
+  }, 30_000);
+});
