@@ -192,6 +192,11 @@ class ChunkWorker {
   }
 
   async resize(shared: SharedArrayBuffer, capacity: number): Promise<void> {
+    // The worker goes on counting in the new buffer from the Resize command's generation: start
+    // it there, or the worker would see a fresh 0 as a new command.
+    const next = new Int32Array(shared, 0, CONTROL_INTS);
+    Atomics.store(next, Ctl.Gen, this.gen + 1);
+    Atomics.store(next, Ctl.Done, this.gen + 1);
     this.worker.postMessage({ shared, capacity });
     this.start(Cmd.Resize);
     await this.finish(false);

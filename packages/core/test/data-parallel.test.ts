@@ -79,6 +79,16 @@ describe('ChunkWorkerPool (a real worker script)', () => {
     } finally {
       await pool.dispose();
     }
+    // Growing runs no step of its own: the worker computes exactly once per start.
+    const counting = await ChunkWorkerPool.create({ label: 'test', script, data: { failOn: 99, exitOn: 98, countCalls: true }, workers: 1, inputSize: 3, paramCount: 4 });
+    try {
+      for (const [k, m] of [[1, 10], [2, 300], [3, 5], [4, 600], [5, 1]] as const) {
+        await counting.start(0, x, y, 0, Math.min(m, 300), params);
+        expect((await counting.join(0, false)).loss, `computes after start ${k}`).toBe(k);
+      }
+    } finally {
+      await counting.dispose();
+    }
   });
 
   it('a failing chunk rejects with the worker\'s message, and the worker keeps serving', async () => {
