@@ -11,6 +11,8 @@
  *   copied in JS per step. Otherwise (ort-web) the step's output tensors become the next
  *   step's inputs as they are: onnxruntime-web 1.30's wasm backend accepts preallocated CPU
  *   output tensors in `fetches` but leaves them unfilled (checked), so it must not use them.
+ * - with `dataParallel` (Node, threads > 1) trainStep runs the batch in chunks on 1-thread
+ *   sessions at the same time and applies the update here instead (data-parallel.ts).
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import type { BackendSession } from '@lenet/core';
@@ -20,8 +22,7 @@ import { inputSize, numClasses, paramInfos } from '@lenet/model';
 import { INPUT_NAME, OUTPUT_NAME, exportOnnx } from './export.js';
 import { LABELS_NAME, LOSS_NAME, LR_NAME, buildTrainingGraph, gradName, nextName } from './training-graph.js';
 import type { TrainingGraphOptions } from './training-graph.js';
-import type { DataParallelTrainer } from './data-parallel.js';
-import type { OrtChunkRuntime } from './data-parallel.js';
+import type { DataParallelTrainer, OrtChunkRuntime } from './data-parallel.js';
 
 /** The part of an onnxruntime module (node or web) this package uses. */
 export interface OrtModule {

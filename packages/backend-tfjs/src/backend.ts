@@ -5,8 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Backend, BackendInfo, BackendSession, GpuAdapterInfo, SessionOptions } from '@lenet/core';
-import { BackendInputError } from '@lenet/core';
-import { checkPredictInput, checkSessionInput, checkTrainInput } from '@lenet/core';
+import { BackendInputError, checkPredictInput, checkSessionInput, checkTrainInput } from '@lenet/core';
 import type { ChunkWorkerPool } from '@lenet/core/data-parallel';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { registerConvViaConv2DKernels } from './kernels/register.js';
@@ -60,7 +59,8 @@ const DEFAULT_GRADIENT_KERNELS: GradientKernels = {
   avgPoolGrad: 'native',
 };
 
-function isNode(): boolean {
+/** Whether this runs in Node.js (not a browser or a Web Worker). */
+export function isNode(): boolean {
   const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
   return typeof proc?.versions?.node === 'string';
 }
@@ -131,7 +131,7 @@ export function defineTfjsBackend(definition: TfjsBackendDefinition): Backend {
     const loaded = await ready(options);
     const versions: Record<string, string> = { '@tensorflow/tfjs-core': tf.version_core, ...loaded.versions };
     const train = await trainThreads(definition, options ?? {});
-    const details = [loaded.details?.(), train > 1 ? `training data-parallel on ${train} worker threads` : ''].filter(Boolean).join('; ');
+    const details = [loaded.details?.(), train > 1 ? `training data-parallel on ${train} threads` : ''].filter(Boolean).join('; ');
     const threads = train > 1 ? train : loaded.threads?.();
     const result: BackendInfo = {
       runtime: `tfjs ${tf.version_core} ${tfBackend}${details ? ` (${details})` : ''}`,

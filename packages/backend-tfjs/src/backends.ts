@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Backend } from '@lenet/core';
 import type { TfjsBackendDefinition } from './backend.js';
-import { defineTfjsBackend } from './backend.js';
+import { defineTfjsBackend, isNode } from './backend.js';
 import { registerWasmConv2DBackpropFilter } from './kernels/register.js';
 import type { GradientKernels } from './network.js';
 import { missingPeer } from './peers.js';
@@ -16,11 +16,6 @@ export interface TfjsBackendOptions {
   name?: string;
   /** Kernels for the convolution gradients; see GradientKernels. */
   gradientKernels?: Partial<GradientKernels>;
-}
-
-function isNode(): boolean {
-  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return typeof proc?.versions?.node === 'string';
 }
 
 function withOptions(def: TfjsBackendDefinition, options: TfjsBackendOptions): Backend {

@@ -11,7 +11,7 @@ backendSuite(tfjsWasmBackend, { leakBatch: 16 });
 describe('tfjs-wasm info', () => {
   it('reports the SIMD build and its thread count', async () => {
     const info = await tfjsWasmBackend.info();
-    expect(info.runtime).toMatch(/^tfjs 4\.22\.0 wasm \(simd, 1 thread(; training data-parallel on \d+ worker threads)?\)$/);
+    expect(info.runtime).toMatch(/^tfjs 4\.22\.0 wasm \(simd, 1 thread(; training data-parallel on \d+ threads)?\)$/);
     expect(info.versions['@tensorflow/tfjs-backend-wasm']).toBe('4.22.0');
     expect(info.threads).toBeGreaterThanOrEqual(1);
   });
@@ -21,7 +21,7 @@ describe('tfjs-wasm in Node: training on several threads is data-parallel (worke
   it('2 and 3 threads follow the reference step by step (even, uneven and single-sample batches), then predict with the new weights', async () => {
     const spec = getPreset('lenet5-modern');
     for (const threads of [2, 3]) {
-      expect((await tfjsWasmBackend.info({ threads })).runtime).toContain(`training data-parallel on ${threads} worker threads`);
+      expect((await tfjsWasmBackend.info({ threads })).runtime).toContain(`training data-parallel on ${threads} threads`);
       const session = await tfjsWasmBackend.createSession(spec, initWeights(spec, 8), { threads });
       try {
         await expectTrainingFollowsReference(`${threads} threads`, session, spec, initWeights(spec, 8), randomImages(17, 16, 784), randomLabels(18, 16, 10), [16, 5, 1], 0.3);
