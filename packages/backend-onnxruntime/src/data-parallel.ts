@@ -15,7 +15,7 @@
  * whole chunks in parallel keep every core busy (docs/perf/ort-training-profile.md has the A/B).
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
-import { ChunkWorkerPool, chunkSizes, findWorkerScript, sgdFromChunks } from '@lenet/core/data-parallel';
+import { ChunkWorkerPool, findWorkerScript } from '@lenet/core/data-parallel';
 import type { OrtModule } from './session.js';
 
 /** One parameter as the chunk graph names it. */
@@ -114,43 +114,21 @@ export class DataParallelTrainer {
    * batch's mean loss. `x`/`y` hold at least n samples.
    */
   async step(x: Float32Array, y: Int32Array, n: number, lr: number, params: Float32Array[], next: Float32Array[]): Promise<number> {
-    const { config, size, session, pool } = this;
-    const sizes = chunkSizes(n, pool.size + (session ? 1 : 0));
-    // Chunk 0 runs here when this thread computes too; the others go to the workers in order.
-    const first = session ? 1 : 0;
-    let start = first ? sizes[0]! : 0;
-    for (let k = first; k < sizes.length; k++) {
-      await pool.start(k - first, x, y, start, sizes[k]!, params);
-      start += sizes[k]!;
-    }
-    let localError: unknown;
-    if (session) {
-      const { Tensor } = config.ort;
-      const m0 = sizes[0]!;
-      const feeds: Record<string, OrtTensor> = {
-        [config.inputName]: new Tensor('float32', x.subarray(0, m0 * size), [m0, ...config.inputShape]),
-        [config.labelsName]: new Tensor('int32', y.subarray(0, m0), [m0]),
-      };
-      config.params.forEach((p, i) => (feeds[p.name] = new Tensor('float32', params[i]!, p.shape)));
-      try {
-        await session.run(feeds, this.fetches);
-      } catch (e) {
-        localError = e;
-      }
-    }
-    // Join every started worker even if the local chunk failed: none may still be writing
-    // into its buffer when this returns. Poll only when this thread computed a chunk (a
-    // polling coordinator would take a core from the workers).
-    const joined = await Promise.allSettled(sizes.slice(first).map((_, k) => pool.join(k, session !== null)));
-    if (localError !== undefined) throw localError;
-    const losses: number[] = session ? [this.lossBuf[0]!] : [];
-    const grads: Float32Array[] = session ? [this.mainGrads] : [];
-    for (const r of joined) {
-      if (r.status === 'rejected') throw r.reason;
-      losses.push(r.value.loss);
-      grads.push(r.value.grads);
-    }
-    return sgdFromChunks(params, sizes, losses, grads, lr, next);
+    const { session } = this;
+    return this.pool.sgdStep(x, y, n, lr, params, next, session ? (m) => this.runChunk(session, x, y, m, params) : null);
+  }
+
+  /** Chunk 0 (the first m samples) on this thread's 1-thread session: its mean loss and gradients. */
+  private async runChunk(session: InferenceSession, x: Float32Array, y: Int32Array, m: number, params: Float32Array[]): Promise<{ loss: number; grads: Float32Array }> {
+    const { config, size } = this;
+    const { Tensor } = config.ort;
+    const feeds: Record<string, OrtTensor> = {
+      [config.inputName]: new Tensor('float32', x.subarray(0, m * size), [m, ...config.inputShape]),
+      [config.labelsName]: new Tensor('int32', y.subarray(0, m), [m]),
+    };
+    config.params.forEach((p, i) => (feeds[p.name] = new Tensor('float32', params[i]!, p.shape)));
+    await session.run(feeds, this.fetches);
+    return { loss: this.lossBuf[0]!, grads: this.mainGrads };
   }
 
   async dispose(): Promise<void> {

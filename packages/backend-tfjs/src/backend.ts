@@ -228,33 +228,9 @@ export class TfjsSession implements BackendSession {
    * meanwhile, then the SGD update from the size-weighted chunk gradients (float64, chunk order).
    */
   private async trainStepParallel(x: Float32Array, y: Int32Array, n: number, lr: number, pool: ChunkWorkerPool): Promise<number> {
-    const { chunkSizes, sgdFromChunks } = await import('@lenet/core/data-parallel');
     const params = this.network.tfParams();
-    const sizes = chunkSizes(n, pool.size + 1);
-    let start = sizes[0]!;
-    for (let k = 1; k < sizes.length; k++) {
-      await pool.start(k - 1, x, y, start, sizes[k]!, params);
-      start += sizes[k]!;
-    }
-    let local: { loss: number; grads: Float32Array } | undefined;
-    let localError: unknown;
-    try {
-      local = this.chunkGradients(x, y, sizes[0]!);
-    } catch (e) {
-      localError = e;
-    }
-    // Join every started worker even if the local chunk failed: none may still be writing.
-    const joined = await Promise.allSettled(sizes.slice(1).map((_, k) => pool.join(k, true)));
-    if (localError !== undefined) throw localError;
-    const losses = [local!.loss];
-    const grads = [local!.grads];
-    for (const r of joined) {
-      if (r.status === 'rejected') throw r.reason;
-      losses.push(r.value.loss);
-      grads.push(r.value.grads);
-    }
     const next = params.map((p) => new Float32Array(p.length));
-    const loss = sgdFromChunks(params, sizes, losses, grads, lr, next);
+    const loss = await pool.sgdStep(x, y, n, lr, params, next, async (m) => this.chunkGradients(x, y, m));
     this.network.setTfParams(next);
     return loss;
   }

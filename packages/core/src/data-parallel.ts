@@ -91,7 +91,7 @@ export function chunkSizes(n: number, threads: number): number[] {
  * with w_k = sizes[k]/n, summed in chunk order in float64 (`grads[k]` holds all parameters of
  * chunk k, in the order of `params`). Returns Σ_k w_k·losses[k].
  */
-export function sgdFromChunks(params: Float32Array[], sizes: number[], losses: number[], grads: Float32Array[], lr: number, next: Float32Array[]): number {
+export function sgdFromChunks(params: readonly Float32Array[], sizes: number[], losses: number[], grads: Float32Array[], lr: number, next: Float32Array[]): number {
   const n = sizes.reduce((a, b) => a + b, 0);
   const w = sizes.map((m) => m / n);
   let loss = 0;
@@ -314,6 +314,47 @@ export class ChunkWorkerPool {
     const L = layout(this.paramCount, this.inputSize, wk.capacity);
     const f32 = new Float32Array(wk.shared);
     return { loss: f32[L.loss]!, grads: f32.subarray(L.grads, L.grads + this.paramCount) };
+  }
+
+  /**
+   * One data-parallel SGD step over min(threads, n) chunks: with `local`, this thread computes
+   * chunk 0 (while the workers compute chunks 1..) and threads = workers + 1; without it, the
+   * workers compute every chunk. Writes param − lr·g into `next` (sgdFromChunks) and returns
+   * the batch's mean loss. Every started worker is joined even if another chunk failed, so
+   * none still writes into its buffer when this returns.
+   */
+  async sgdStep(
+    x: Float32Array, y: Int32Array, n: number, lr: number,
+    params: readonly Float32Array[], next: Float32Array[],
+    local: ((m: number) => Promise<{ loss: number; grads: Float32Array }>) | null,
+  ): Promise<number> {
+    const first = local ? 1 : 0;
+    const sizes = chunkSizes(n, this.workers.length + first);
+    let start = first ? sizes[0]! : 0;
+    for (let k = first; k < sizes.length; k++) {
+      await this.start(k - first, x, y, start, sizes[k]!, params);
+      start += sizes[k]!;
+    }
+    let mine: { loss: number; grads: Float32Array } | undefined;
+    let localError: unknown;
+    if (local) {
+      try {
+        mine = await local(sizes[0]!);
+      } catch (e) {
+        localError = e;
+      }
+    }
+    // Poll only when this thread computed too (a polling coordinator would take a core from the workers).
+    const joined = await Promise.allSettled(sizes.slice(first).map((_, k) => this.join(k, first === 1)));
+    if (localError !== undefined) throw localError;
+    const losses: number[] = mine ? [mine.loss] : [];
+    const grads: Float32Array[] = mine ? [mine.grads] : [];
+    for (const r of joined) {
+      if (r.status === 'rejected') throw r.reason;
+      losses.push(r.value.loss);
+      grads.push(r.value.grads);
+    }
+    return sgdFromChunks(params, sizes, losses, grads, lr, next);
   }
 
   async dispose(): Promise<void> {
