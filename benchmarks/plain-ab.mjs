@@ -96,6 +96,16 @@ for line in sys.stdin:
     print(json.dumps(out), flush=True)
 `;
 
+
+// conv1's forward for one sample: directly (builds that have convForward) or the old way,
+// im2col + bias + GEMM with the patch matrix at 100000.
+const conv1Direct = (g1, kernels, mem) => kernels.convForward(g1, mem, 0, mem, 10000, mem, 20000, mem, 300000, mem, 30000);
+const conv1Im2col = (g1, kernels, mem) => {
+  kernels.im2col(g1, mem, 0, mem, 100000);
+  kernels.fillRows(6, 784, mem, 20000, mem, 30000);
+  kernels.gemm(6, 784, 25, mem, 10000, 25, 1, mem, 100000, 784, 1, mem, 30000, true);
+};
+
 function startTorch() {
   const child = spawn(PYTHON, ['-c', TORCH_WORKER, String(THREADS)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -248,24 +258,16 @@ async function kernelShapes(windows) {
     // The conv1 forward of one sample as inference runs it: im2col + bias + GEMM before,
     // convForward (direct) after where the build has it.
     ['conv1 inference forward, 1 sample', { flops: 2 * 6 * 784 * 25, run: ({ kernels, mem }) => {
-      if (kernels.convForward) kernels.convForward(g1, mem, 0, mem, 10000, mem, 20000, mem, 300000, mem, 30000);
-      else {
-        kernels.im2col(g1, mem, 0, mem, 100000);
-        kernels.fillRows(6, 784, mem, 20000, mem, 30000);
-        kernels.gemm(6, 784, 25, mem, 10000, 25, 1, mem, 100000, 784, 1, mem, 30000, true);
-      }
+      if (kernels.convForward) conv1Direct(g1, kernels, mem);
+      else conv1Im2col(g1, kernels, mem);
     } }],
     // What this change (the build with convFilterGrad) runs instead of patch matrices: conv1's
     // training forward (before: im2col + bias + GEMM, the patch matrix kept), conv1's filter
     // gradient (before: the dW GEMM on the kept patch matrix) and conv2's inference forward
     // (before: im2col + bias + GEMM).
     ['conv1 train forward, 1 sample', { flops: 2 * 6 * 784 * 25, run: ({ kernels, mem }) => {
-      if (kernels.convFilterGrad) kernels.convForward(g1, mem, 0, mem, 10000, mem, 20000, mem, 300000, mem, 30000);
-      else {
-        kernels.im2col(g1, mem, 0, mem, 100000);
-        kernels.fillRows(6, 784, mem, 20000, mem, 30000);
-        kernels.gemm(6, 784, 25, mem, 10000, 25, 1, mem, 100000, 784, 1, mem, 30000, true);
-      }
+      if (kernels.convFilterGrad) conv1Direct(g1, kernels, mem);
+      else conv1Im2col(g1, kernels, mem);
     } }],
     ['conv1 dW, 1 sample', { flops: 2 * 6 * 784 * 25, run: ({ kernels, mem }) => {
       if (kernels.convFilterGrad) kernels.convFilterGrad(g1, mem, 0, mem, 10000, mem, 20000, mem, 300000);
