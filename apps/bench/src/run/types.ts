@@ -226,6 +226,36 @@ export interface BackendResult {
   adapter?: string;
   /** GPU backends: the adapter is a software rasterizer, so the timings are not representative. */
   softwareFallback?: boolean;
+  /** Cold start measured in fresh processes (or fresh pages); absent when not measured. */
+  coldStart?: ColdStartResult | null;
+}
+
+/** One fresh process's cold start, each phase in milliseconds, timed inside that process. */
+export interface ColdStartSample {
+  /** import() of the backend package and its runtime. */
+  importMs: number;
+  /** createSession: wasm compile, graph build, jit set-up. */
+  sessionMs: number;
+  /** The first batch-1 predict on the new session. */
+  firstPredictMs: number;
+  /** The first training step (recipe batch size); null for inference-only backends. */
+  firstStepMs: number | null;
+}
+
+/**
+ * Cold start (the figure TF.js's benchmark page calls "first predict" and ORT's perf test "session
+ * creation"): several fresh processes per backend; per phase the median over the processes with
+ * its 95% interval (bounds null below 6 processes).
+ */
+export interface ColdStartResult {
+  processes: number;
+  importMs: Interval;
+  sessionMs: Interval;
+  firstPredictMs: Interval;
+  firstStepMs: Interval | null;
+  /** import + session + first prediction: the time until a user has an answer. */
+  toFirstPredictionMs: Interval;
+  samples: ColdStartSample[];
 }
 
 export interface AgreementInfo {
