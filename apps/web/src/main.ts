@@ -14,7 +14,7 @@ import { BACKEND_IDS, BROWSER_BACKENDS } from './backends.js';
 import { chanceWarning, isNearChance, type WeightsQuality } from './chance.js';
 import { decodeModel, loadModel, loadTestSplit, seededModel, FetchError, type LoadedModel } from './data.js';
 import { ReferenceModel } from './forward.js';
-import { mountTrainPanel, trainableIds, type TrainApi } from './train-panel.js';
+import { MODEL_CHANGE_EVENT, mountTrainPanel, trainableIds, type TrainApi } from './train-panel.js';
 import type { BrowserResult, BrowserRun, LenetBenchPage, RunOptions, TrainRequest } from './types.js';
 import { el, paintGray, renderCharts, renderGrid, renderMaps, renderProbabilities, renderTable } from './ui.js';
 
@@ -181,6 +181,8 @@ function setModel(model: LoadedModel, note: string, accuracy: WeightsQuality['ac
   updatePad();
   showChanceWarnings();
   if (!accuracy && !state.quality.untrained) void estimateQuality();
+  // The training panel's "Use these weights" button shows whether its weights are the ones in use.
+  document.dispatchEvent(new Event(MODEL_CHANGE_EVENT));
 }
 
 // ------------------------------------------------------------------ drawing pad
@@ -410,6 +412,7 @@ api.ready = (async () => {
     testSplit: () => state.full,
     versions: browserVersions,
     setStatus,
+    modelInUse: () => state.model,
     useWeights: (m, accuracy) => {
       setModel(m, '', accuracy);
       setStatus(`using the weights trained in the page (${m.info.model}) for the grid, activation maps, canvas and benchmark`);

@@ -31,6 +31,8 @@ export interface TrainPanelContext {
   setStatus(text: string, error?: boolean): void;
   /** "Use these weights": the page predicts and benchmarks with `model` from now on. */
   useWeights(model: LoadedModel, accuracy: WeightsQuality['accuracy']): void;
+  /** The model the page predicts with now (MODEL_CHANGE_EVENT on document when it changes). */
+  modelInUse(): LoadedModel;
 }
 
 export interface TrainedWeights {
@@ -55,7 +57,7 @@ export const RECIPES: Record<'quick' | 'd2l', Recipe> = {
   // Learns visibly within a minute on 2 shared vCPUs (plain-wasm: ~80 % test accuracy).
   quick: {
     model: 'lenet5-modern', epochs: 5, batchSize: 128, lr: 0.1, trainLimit: '6000', testLimit: '1000',
-    note: 'Quick (default): lenet5-modern (ReLU, max-pooling) on a 6,000-image stratified subset, 5 epochs, batch 128, lr 0.1 — learns within the first epoch and ends near 80 % in about a minute.',
+    note: 'Quick (default): lenet5-modern (ReLU, max-pooling) on a 6,000-image stratified subset, 5 epochs, batch 128, lr 0.1 — leaves chance within the first epoch and ends near 80 %, in under a minute.',
   },
   d2l: {
     model: 'lenet5', epochs: 10, batchSize: 128, lr: 0.1, trainLimit: 'all', testLimit: 'all',
@@ -64,6 +66,9 @@ export const RECIPES: Record<'quick' | 'd2l', Recipe> = {
       'Expect a flat curve first: the sigmoid LeNet sits at chance (10 %, loss ≈ 2.30) for about two epochs before it learns.',
   },
 };
+
+/** Dispatched on `document` whenever the page's model changes. */
+export const MODEL_CHANGE_EVENT = 'lenet-model-change';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const fmt = (v: number, digits: number) => v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -221,8 +226,12 @@ export function mountTrainPanel(after: HTMLElement, ctx: TrainPanelContext) {
     $<HTMLButtonElement>('train-start').disabled = running !== null;
     $<HTMLButtonElement>('train-stop').disabled = running === null;
     $<HTMLButtonElement>('train-download').disabled = lastWeights === null;
-    $<HTMLButtonElement>('train-use').disabled = lastWeights === null || running !== null;
+    const use = $<HTMLButtonElement>('train-use');
+    const inUse = lastWeights !== null && ctx.modelInUse() === lastWeights.model;
+    use.disabled = lastWeights === null || running !== null || inUse;
+    use.textContent = inUse ? '✓ Using these weights' : 'Use these weights';
   };
+  document.addEventListener(MODEL_CHANGE_EVENT, setButtons);
   const chance = $('train-chance');
   const showChance = (text: string | null) => {
     chance.hidden = text === null;

@@ -93,7 +93,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the page as a reader sees it, in Chromiu
       expect(await page.textContent('#train-eta')).toMatch(/elapsed \d+:\d\d · ETA \d+:\d\d · about \d+:\d\d in all \(\d+ steps\)/);
       expect(await page.locator('#train-plot svg').count()).toBe(2); // loss and accuracy on separate axes
       expect(await page.locator('#train-plot-accuracy .chance-line').count()).toBe(1);
-      await page.locator('#train').scrollIntoViewIfNeeded();
+      await page.locator('#train').evaluate((e) => e.scrollIntoView({ block: 'start' })); // the section from its title
       await shot(page, 'page-training.png', false);
       await page.waitForFunction(() => ['finished', 'stopped', 'error'].includes(document.getElementById('train')!.dataset.state ?? ''), null, { timeout: 240_000 });
       const trained: BrowserTraining = (await page.evaluate(() => window.lenetBench.lastTraining()))!;
@@ -107,6 +107,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the page as a reader sees it, in Chromiu
       const gridBefore = await page.$$eval('#grid figure .pred', (p) => p.map((x) => x.textContent));
       await page.click('#train-use');
       expect(await page.getAttribute('body', 'data-weights')).toBe('learned');
+      expect([await page.textContent('#train-use'), await page.isDisabled('#train-use')]).toEqual(['✓ Using these weights', true]);
       expect(await page.locator('.chance-warning:visible').count()).toBe(0);
       expect(await page.textContent('#model-info')).toMatch(/^lenet5-modern, .* from the training in this page: plain-wasm, \d+ steps \(5 epochs\)/);
       const gridAfter = await page.$$eval('#grid figure .pred', (p) => p.map((x) => x.textContent));
@@ -119,8 +120,18 @@ describe.skipIf(!existsSync(CHROMIUM))(`the page as a reader sees it, in Chromiu
       await page.check('label[data-backend="plain-wasm"] input');
       await page.check('label[data-backend="tfjs-wasm"] input');
       await page.fill('#seconds', '0.2');
+      // Every text the progress line shows during the run ("1 of 2: plain-wasm…", …).
+      await page.evaluate(() => {
+        const line = document.getElementById('run-progress-text')!;
+        const seen: string[] = ((window as unknown as { progressTexts: string[] }).progressTexts = []);
+        new MutationObserver(() => seen.push(line.textContent ?? '')).observe(line, { childList: true, characterData: true, subtree: true });
+      });
       await page.click('#run');
       await page.waitForFunction(() => /^2 of 2 done/.test(document.getElementById('run-progress-text')!.textContent ?? ''), null, { timeout: 120_000 });
+      const progressTexts = await page.evaluate(() => (window as unknown as { progressTexts: string[] }).progressTexts);
+      const during = progressTexts.filter((t) => /^\d of 2: /.test(t));
+      expect(during.map((t) => t.slice(0, 7)), progressTexts.join(' | ')).toEqual(['1 of 2:', '2 of 2:']);
+      expect(during.map((t) => t.slice(8)).sort()).toEqual(['plain-wasm…', 'tfjs-wasm…']);
       const run: BrowserRun = (await page.evaluate(() => window.lenetBench.lastRun()))!;
       expect(run.weights.source).toMatch(/^the training in this page/);
       for (const r of run.results) {
