@@ -145,8 +145,11 @@ describe.skipIf(!existsSync(CHROMIUM))(`the page as a reader sees it, in Chromiu
       expect(await duplicateIds(page)).toEqual([]);
 
       // 390 px (a phone): nothing wider than the viewport, every chart inside it.
+      expect(await page.isVisible('.scroll-hint')).toBe(false);
       await page.setViewportSize({ width: 390, height: 844 });
       await page.waitForTimeout(200);
+      // The results table scrolls inside its box there, and says so.
+      expect(await page.isVisible('.scroll-hint')).toBe(true);
       const overflow = await page.evaluate(() => ({
         scroll: document.documentElement.scrollWidth,
         client: document.documentElement.clientWidth,
