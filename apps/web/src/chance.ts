@@ -47,7 +47,7 @@ export function trainingChanceNote(model: string, epochsDone: number, stopped: b
   if (!isNearChance(accuracy)) return null;
   const why =
     model === 'lenet5' && epochsDone <= 3
-      ? `d2l’s sigmoid LeNet sits at chance (loss ≈ 2.30) for about its first two epochs, then learns; this run ${stopped ? 'was stopped' : 'ended'} after ${epochsDone} epoch${epochsDone === 1 ? '' : 's'}. Train 10 epochs (the d2l recipe) or pick lenet5-modern.`
+      ? `d2l’s sigmoid LeNet sits at chance (loss ≈ 2.30) for about its first two epochs, then learns; this run ${stopped ? 'was stopped' : 'ended'} ${epochsDone === 0 ? 'within its first epoch' : `after ${epochsDone} epoch${epochsDone === 1 ? '' : 's'}`}. Train 10 epochs (the d2l recipe) or pick lenet5-modern.`
       : stopped
         ? 'the run was stopped before the weights learned.'
         : 'the weights did not learn with this recipe (learning rate too small or too large?).';

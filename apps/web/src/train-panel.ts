@@ -62,7 +62,7 @@ export const RECIPES: Record<'quick' | 'd2l', Recipe> = {
   d2l: {
     model: 'lenet5', epochs: 10, batchSize: 128, lr: 0.1, trainLimit: 'all', testLimit: 'all',
     note:
-      'd2l 7.6 recipe: lenet5 (sigmoid, average pooling), all 60,000 images, 10 epochs, batch 128, lr 0.1 — the book’s run (about 73 % after 10 epochs), many minutes in a browser. ' +
+      'd2l 7.6 recipe: lenet5 (sigmoid, average pooling), all 60,000 images, 10 epochs, batch 128, lr 0.1 — the book’s run (about 73 % after 10 epochs), a few minutes in a browser. ' +
       'Expect a flat curve first: the sigmoid LeNet sits at chance (10 %, loss ≈ 2.30) for about two epochs before it learns.',
   },
 };

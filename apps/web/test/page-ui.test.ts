@@ -7,7 +7,7 @@
  * canvas and benchmark ("n of N" progress); the d2l recipe one click away with its plateau
  * note; and the layout at 390 px (no horizontal overflow, charts inside the viewport).
  * Screenshots (test-artifacts/): page-before.png, page-training.png, page-after.png,
- * page-390.png.
+ * page-390.png, page-d2l-plateau.png.
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -160,6 +160,21 @@ describe.skipIf(!existsSync(CHROMIUM))(`the page as a reader sees it, in Chromiu
       expect(overflow.scroll, 'no horizontal scrolling at 390 px').toBeLessThanOrEqual(overflow.client);
       expect(overflow.clipped).toEqual([]);
       await shot(page, 'page-390.png');
+
+      // The d2l recipe, started from the form: its first points sit on the plateau and the panel
+      // says that this is expected; Stop ends it there, and the trained weights stay in use.
+      await page.setViewportSize({ width: 1280, height: 1000 });
+      await page.click('#train-recipe-d2l');
+      await page.click('#train-start');
+      await page.waitForSelector('#train-chance:visible', { timeout: 120_000 });
+      expect(await page.textContent('#train-chance')).toMatch(/= chance \(10 % for 10 classes\), loss ≈ 2\.\d\d: expected — d2l’s sigmoid LeNet sits on this plateau for about two epochs, then learns/);
+      await page.locator('#train').evaluate((e) => e.scrollIntoView({ block: 'start' }));
+      await shot(page, 'page-d2l-plateau.png', false);
+      await page.click('#train-stop');
+      await page.waitForFunction(() => document.getElementById('train')!.dataset.state === 'stopped', null, { timeout: 120_000 });
+      expect(await page.textContent('#train-chance')).toMatch(/is chance level .*this run was stopped within its first epoch/);
+      expect(await page.getAttribute('body', 'data-weights')).toBe('learned');
+      expect([await page.textContent('#train-use'), await page.isDisabled('#train-use')]).toEqual(['Use these weights', false]);
       expect(errors).toEqual([]);
     } finally {
       await close();
