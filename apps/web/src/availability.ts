@@ -16,8 +16,9 @@ export type Availability =
   /** Cannot run here. */
   | { state: 'unavailable'; reason: string };
 
-const WEBGPU_IDS = new Set(['ort-web-webgpu', 'tfjs-webgpu']);
-const WEBGL_IDS = new Set(['tfjs-webgl']);
+// By id suffix, so backends registered later (e.g. a tfjs-layers or jax-js GPU row) are probed too.
+const needsWebgpu = (id: string) => id.endsWith('-webgpu');
+const needsWebgl = (id: string) => id.endsWith('-webgl') && id !== 'ort-web-webgl';
 
 function webglInfo(): GpuAdapterInfo | string {
   try {
@@ -42,8 +43,8 @@ let webgpu: Promise<GpuAdapterInfo | string> | null = null;
 /** Probes one backend of the page's table (by id). Never throws. */
 export async function probeBackend(id: string): Promise<Availability> {
   try {
-    if (WEBGPU_IDS.has(id)) return fromAdapter(await (webgpu ??= requestWebgpuAdapter()));
-    if (WEBGL_IDS.has(id)) return fromAdapter(webglInfo());
+    if (needsWebgpu(id)) return fromAdapter(await (webgpu ??= requestWebgpuAdapter()));
+    if (needsWebgl(id)) return fromAdapter(webglInfo());
     const target = TRAIN_TARGETS.get(id);
     // Only backends with an import-free available() are asked (ort-web-webgl answers at once);
     // the others load their runtime in available(), which the run itself reports on.
