@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CliError } from '../errors.js';
+import { onStopSignal } from '../safety/signals.js';
 import { chromiumArgs } from './gpu.js';
 import { checkBrowserRun, type BrowserInfo, type BrowserRun, type LenetBenchPage } from './types.js';
 
@@ -44,11 +45,18 @@ export async function runInChromium(opts: DriveOptions): Promise<{ run: BrowserR
   }
   const args = chromiumArgs(CHROMIUM_ARGS, opts.backends);
   const profile = mkdtempSync(join(tmpdir(), 'lenet-chromium-'));
+  // Ctrl-C and SIGTERM are ours (safety/signals.ts: exit 130/143): Playwright's own handlers would
+  // close the page under a running evaluate, and that error would win over the signal. Exiting
+  // runs Playwright's 'exit' hook, which kills Chromium; the profile folder goes with it.
+  const offStop = onStopSignal({ kill: () => rmSync(profile, { recursive: true, force: true }) });
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: opts.executable,
     headless: true,
     viewport: { width: 1280, height: 1000 },
     args,
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
   });
   const pageErrors: string[] = [];
   let poll: NodeJS.Timeout | undefined;
@@ -107,5 +115,6 @@ export async function runInChromium(opts: DriveOptions): Promise<{ run: BrowserR
     if (poll) clearInterval(poll);
     await context.close();
     rmSync(profile, { recursive: true, force: true });
+    offStop();
   }
 }
