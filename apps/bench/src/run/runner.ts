@@ -582,6 +582,7 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
       await l.proc.close(1).catch(() => {});
       if (l.torchDir) await cleanupTorchJob(l.torchDir);
     }
+    ctx.notes.push(`interrupted by Ctrl-C at ${new Date().toISOString()}: the running cells were stopped, finished cells are kept; lenet-bench run --resume DIR continues`);
     const report = await writeReport(ctx, cells, shared?.info ?? null, 'interrupted', startedAt, noiseSamples());
     return { report, interrupted: true };
   } finally {
