@@ -8,6 +8,9 @@ import { allTables, environmentLines, headerWarnings, indistinguishable, type Ta
  */
 export const escMd = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
+/** Also Markdown's own syntax (emphasis, code, links), for names in running text such as the heading. */
+export const escMdText = (s: string) => escMd(s).replace(/[\\`*_[\]~|!]/g, '\\$&');
+
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** A Markdown table; `html: true` (report.md) also escapes HTML, the terminal copy does not. */
@@ -22,7 +25,7 @@ export function markdownTable(t: Table, opts: { html?: boolean } = {}): string {
 export function renderMarkdown(report: Report): string {
   const c = report.config;
   const out: string[] = [
-    `# lenet-bench: ${escMd(c.modelSpec.name)} on ${c.dataset} (${c.profile} profile)`,
+    `# lenet-bench: ${escMdText(c.modelSpec.name)} on ${c.dataset} (${c.profile} profile)`,
     '',
     `Status: **${report.status}**${report.pending.length ? ` (pending: ${escMd(report.pending.join(', '))})` : ''} · ${report.updatedAt} · ` +
       `${escMd(report.tool.name)} ${escMd(report.tool.version)} · report schema ${report.schema} v${report.schemaVersion}`,
