@@ -289,7 +289,7 @@ describe('#29 browser: SIGTERM exits 143 and SIGINT 130, Chromium gone, the repo
     // Chromium's profile is made in TMPDIR: a folder of this case's own, to find its processes.
     // (Short: Chromium's singleton socket lives below it, and socket paths have 107 bytes.)
     const own = mkdtempSync('/tmp/lb-');
-    const r = await signalled(['browser', ...(args.includes('--weights') ? [] : ['--report', 'b']), ...args], when, signal, 1, { TMPDIR: own });
+    const r = await signalled(['browser', ...((args as readonly string[]).includes('--weights') ? [] : ['--report', 'b']), ...args], when, signal, 1, { TMPDIR: own });
     expect(r.sent, r.stdout + r.stderr).toBe(1);
     expect(r.code, r.stderr).toBe(code);
     expect(r.stderr).not.toMatch(/unexpected error|Target page, context or browser has been closed/);
