@@ -5,21 +5,13 @@
  * module stays importable in browsers, where only ort-web can work.
  */
 import type { Backend, BackendInfo, SessionOptions } from '@lenet/core';
-import { BackendInputError } from '@lenet/core';
+import { BackendInputError, checkThreads } from '@lenet/core';
 import type { InferenceSession } from 'onnxruntime-common';
 import type { ModelSpec, Weights } from '@lenet/model';
 import type { OrtModule } from './session.js';
 import { OrtSession } from './session.js';
 import { nchwcBlockSize } from './nchwc.js';
 import { missingRuntime } from './runtime-deps.js';
-
-function checkThreads(backend: string, threads: unknown): number | undefined {
-  if (threads === undefined) return undefined;
-  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1) {
-    throw new BackendInputError(`${backend}: options.threads must be a positive integer, got ${String(threads)}`);
-  }
-  return threads;
-}
 
 // ---------------------------------------------------------------- ort-node
 

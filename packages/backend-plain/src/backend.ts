@@ -4,7 +4,7 @@
  * kernels only, the reference tier).
  */
 import type { Backend, BackendInfo, SessionOptions } from '@lenet/core';
-import { BackendInputError, checkSessionInput } from '@lenet/core';
+import { BackendInputError, checkSessionInput, checkThreads } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { loadWasmKernels, wasmTierFromEnv, WASM_TIER_ENV, WASM_TIER_LABEL, type WasmKernelModule, type WasmTierChoice } from './wasm.js';
 import { PlainSession } from './session.js';
@@ -17,11 +17,8 @@ export const VERSION = '0.1.0';
 const DEFAULT_MAX_BATCH = 256;
 
 async function resolveThreads(name: string, options?: SessionOptions): Promise<number> {
-  const t = options?.threads;
+  const t = checkThreads(name, options?.threads);
   if (t === undefined) return Math.max(1, await platform().hardwareThreads());
-  if (!Number.isInteger(t) || t < 1 || t > 256) {
-    throw new BackendInputError(`${name}: options.threads must be an integer in [1, 256], got ${String(t)}`);
-  }
   const p = platform();
   if (t > 1 && !p.startWorker) throw new BackendInputError(`${name}: ${p.noThreadsReason ?? 'threads > 1 is not supported here'}`);
   return t;

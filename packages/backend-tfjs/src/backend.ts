@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Backend, BackendInfo, BackendSession, GpuAdapterInfo, SessionOptions } from '@lenet/core';
-import { BackendInputError, checkPredictInput, checkSessionInput, checkTrainInput } from '@lenet/core';
+import { BackendInputError, checkPredictInput, checkSessionInput, checkThreads, checkTrainInput } from '@lenet/core';
 import type { ChunkWorkerPool } from '@lenet/core/data-parallel';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { registerConvViaConv2DKernels } from './kernels/register.js';
@@ -77,11 +77,9 @@ async function nodeHardwareThreads(): Promise<number> {
  * every hardware thread; 1 elsewhere and for backends without data parallelism.
  */
 async function trainThreads(definition: TfjsBackendDefinition, options: SessionOptions): Promise<number> {
+  const t = checkThreads(definition.name, options.threads); // a bad value is an error everywhere
   if (!definition.dataParallel || !isNode()) return 1;
-  const t = options.threads;
-  if (t === undefined) return nodeHardwareThreads();
-  if (!Number.isInteger(t) || t < 1) throw new BackendInputError(`${definition.name}: options.threads must be a positive integer, got ${String(t)}`);
-  return t;
+  return t ?? nodeHardwareThreads();
 }
 
 // In variables, not literals: see findWorkerScript.

@@ -9,7 +9,7 @@
 import type { ModelSpec, Weights } from '@lenet/model';
 import { getPreset, inputSize, numClasses, paramInfos, WeightsError } from '@lenet/model';
 import type { Backend, BackendSession, SessionOptions } from './contract.js';
-import { BackendInputError } from './contract.js';
+import { BackendInputError, MAX_THREADS } from './contract.js';
 import { softmaxCrossEntropy } from './loss.js';
 import { referenceForward, referenceSgdStep } from './reference.js';
 import {
@@ -626,6 +626,16 @@ export function conformanceSuite(backend: Backend, options: ConformanceOptions =
         }, b.mention);
       });
     }
+
+    add('rejects: createSession with options.threads outside [1, MAX_THREADS] (one rule for every backend)', async () => {
+      for (const threads of [0, -1, 1.5, Number.NaN, MAX_THREADS + 1]) {
+        await expectRejection(`createSession with threads ${threads}`, async () => {
+          const s = await backend.createSession(spec, conformanceWeights(spec, 142), { threads });
+          await s.dispose();
+          return s;
+        }, `options.threads must be an integer in [1, ${MAX_THREADS}], got ${threads}`);
+      }
+    });
 
     add('rejects: predict with bad n or a too short x', async () => {
       const size = inputSize(spec);

@@ -6,7 +6,10 @@
 import type { ModelSpec, Weights } from '@lenet/model';
 
 export interface SessionOptions {
-  /** Worker / intra-op threads. Default: backend's choice (usually all cores). */
+  /**
+   * Worker / intra-op threads, an integer in [1, MAX_THREADS] (checkThreads). Default: backend's
+   * choice (usually all cores).
+   */
   threads?: number;
   /** Largest batch the caller will pass; lets backends pre-allocate. */
   maxBatchSize?: number;
@@ -73,4 +76,19 @@ export interface Backend {
 /** Bad input to a backend (wrong shapes, wrong weights, bad n). The message says what was expected. */
 export class BackendInputError extends Error {
   override name = 'BackendInputError';
+}
+
+/** The most threads a session may ask for (SessionOptions.threads), for every backend. */
+export const MAX_THREADS = 256;
+
+/**
+ * The one validator of SessionOptions.threads: undefined (the backend's default) or an integer
+ * in [1, MAX_THREADS]; anything else is a BackendInputError naming the backend.
+ */
+export function checkThreads(backend: string, threads: unknown): number | undefined {
+  if (threads === undefined) return undefined;
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new BackendInputError(`${backend}: options.threads must be an integer in [1, ${MAX_THREADS}], got ${String(threads)}`);
+  }
+  return threads;
 }

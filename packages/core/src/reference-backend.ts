@@ -6,7 +6,7 @@
 import type { ModelSpec, Weights } from '@lenet/model';
 import { paramInfos } from '@lenet/model';
 import type { Backend, BackendInfo, BackendSession, SessionOptions } from './contract.js';
-import { BackendInputError } from './contract.js';
+import { BackendInputError, checkThreads } from './contract.js';
 import { checkPredictInput, checkSessionInput, checkTrainInput } from './checks.js';
 import { forward64, lossAndGradients64, planReference, toParams64 } from './reference.js';
 import type { Params64, RefPlan } from './reference.js';
@@ -66,7 +66,8 @@ export const referenceBackend: Backend = {
   async info(): Promise<BackendInfo> {
     return { runtime: 'float64 JavaScript reference (single thread)', versions: {}, threads: 1 };
   },
-  async createSession(spec: ModelSpec, weights: Weights, _options?: SessionOptions): Promise<BackendSession> {
+  async createSession(spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<BackendSession> {
+    checkThreads('reference', options?.threads); // one thread always, but a bad value is still an error
     const valid = checkSessionInput(spec, weights, 'reference');
     // Params are float64 copies of the float32 weights (kept float32-representable by fround).
     return new ReferenceSession(valid, planReference(valid), toParams64(valid, weights));

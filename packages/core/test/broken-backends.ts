@@ -4,7 +4,8 @@
  */
 import type { ModelSpec, Weights } from '@lenet/model';
 import { paramInfos } from '@lenet/model';
-import type { Backend, BackendSession } from '../src/contract.js';
+import type { Backend, BackendSession, SessionOptions } from '../src/contract.js';
+import { checkThreads } from '../src/contract.js';
 import { checkPredictInput, checkSessionInput, checkTrainInput } from '../src/checks.js';
 import { forward64, lossAndGradients64, opBackward, opForward, planReference } from '../src/reference.js';
 import type { Params64, RefPlan } from '../src/reference.js';
@@ -147,7 +148,8 @@ export function brokenBackend(bug: Bug): Backend {
     async info() {
       return { runtime: 'broken reference', versions: {} };
     },
-    async createSession(spec: ModelSpec, weights: Weights): Promise<BackendSession> {
+    async createSession(spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<BackendSession> {
+      if (bug !== 'no-validation') checkThreads(`broken-${bug}`, options?.threads);
       const valid = bug === 'no-validation' ? spec : checkSessionInput(spec, weights, `broken-${bug}`);
       const store: Weights =
         bug === 'no-copy' ? weights : new Map([...weights].map(([k, t]) => [k, { shape: [...t.shape], data: t.data.slice() }]));
