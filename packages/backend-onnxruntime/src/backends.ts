@@ -8,7 +8,7 @@ import type { Backend, BackendInfo, SessionOptions } from '@lenet/core';
 import { BackendInputError, checkThreads } from '@lenet/core';
 import type { InferenceSession } from 'onnxruntime-common';
 import type { ModelSpec, Weights } from '@lenet/model';
-import type { OrtModule } from './session.js';
+import type { OrtModule } from './ort-module.js';
 import { OrtSession } from './session.js';
 import { nchwcBlockSize } from './nchwc.js';
 import { missingRuntime } from './runtime-deps.js';

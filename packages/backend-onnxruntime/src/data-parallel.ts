@@ -16,7 +16,7 @@
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import { ChunkWorkerPool, findWorkerScript } from '@lenet/core/data-parallel';
-import type { OrtModule } from './session.js';
+import type { OrtModule } from './ort-module.js';
 
 /** One parameter as the chunk graph names it. */
 export interface OrtChunkParam {

@@ -11,7 +11,7 @@ import type { ModelSpec } from '@lenet/model';
 import { initWeights, paramInfos } from '@lenet/model';
 import { DataType, GraphBuilder, encodeModel } from './graph-builder.js';
 import { NCHWC_DOMAIN } from './forward.js';
-import type { OrtModule } from './session.js';
+import type { OrtModule } from './ort-module.js';
 import { buildTrainingGraph } from './training-graph.js';
 
 const probes = new WeakMap<OrtModule, Promise<number | undefined>>();

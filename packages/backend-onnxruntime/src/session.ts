@@ -24,11 +24,8 @@ import { LABELS_NAME, LOSS_NAME, LR_NAME, buildTrainingGraph, gradName, nextName
 import type { TrainingGraphOptions } from './training-graph.js';
 import type { DataParallelTrainer, OrtChunkRuntime } from './data-parallel.js';
 
-/** The part of an onnxruntime module (node or web) this package uses. */
-export interface OrtModule {
-  InferenceSession: { create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
-  Tensor: typeof OrtTensor;
-}
+export type { OrtModule } from './ort-module.js';
+import type { OrtModule } from './ort-module.js';
 
 export interface SessionFlavor {
   backendName: string;

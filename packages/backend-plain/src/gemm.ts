@@ -2,7 +2,7 @@
  * Plain-JS GEMM, the hot loop of convolution and dense layers (see Kernels.gemm for the
  * contract). Generic over Float32Array/Float64Array so the float64 gradient checks run it.
  */
-import type { FloatArray } from './kernels.js';
+import type { FloatArray } from './kernel-types.js';
 
 /**
  * Register-blocked GEMM: 4x4 tiles of C held in 16 locals while k runs, so each loaded A/B

@@ -1,5 +1,5 @@
 /** Errors thrown by the training loop (backends throw BackendInputError from contract.ts). */
-import type { EpochMetrics } from './train.js';
+import type { EpochMetrics } from './metrics.js';
 
 /**
  * The loss of a training step was NaN or ±Infinity. Training stops at that step; the epochs

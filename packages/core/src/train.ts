@@ -8,6 +8,7 @@ import { numClasses } from '@lenet/model';
 import type { ImageSplit } from '@lenet/datasets';
 import { Batcher } from '@lenet/datasets';
 import type { BackendSession } from './contract.js';
+import type { EpochMetrics } from './metrics.js';
 import { NonFiniteLossError, TrainOptionsError } from './errors.js';
 import { checkPositiveInteger, DEFAULT_EVAL_BATCH_SIZE, evaluate, type Evaluation } from './evaluate.js';
 
@@ -92,30 +93,7 @@ export interface EvalPoint {
   endOfEpoch: boolean;
 }
 
-export interface EpochMetrics {
-  /** 1-based. */
-  epoch: number;
-  /** Training steps (batches) done in this epoch. */
-  steps: number;
-  /** Images trained on in this epoch. */
-  images: number;
-  /** Sample-weighted mean of the step losses (each computed before its update), as in d2l. */
-  trainLoss: number;
-  /** Mean loss on the test split after the epoch. */
-  valLoss: number;
-  /** Accuracy on the test split after the epoch. */
-  valAccuracy: number;
-  /** Training wall time of this epoch in seconds (batch preparation + trainStep; no evaluation). */
-  seconds: number;
-  /** Wall time of the evaluation after this epoch. */
-  evalSeconds: number;
-  /** images / seconds. */
-  imagesPerSecond: number;
-  /** Cumulative training seconds up to the end of this epoch. */
-  elapsedSeconds: number;
-  /** True when a budget (maxStepsPerEpoch / maxSeconds) cut this epoch short. */
-  partial: boolean;
-}
+export type { EpochMetrics } from './metrics.js';
 
 /** Where a training step is, for lrSchedule: epoch and step are 1-based, totalStep 0-based. */
 export interface ScheduleStep {

@@ -2,7 +2,7 @@
  * Element-wise activations. Forward runs in place (y overwrites x); backward needs only the
  * output y: sigmoid' = y(1-y), tanh' = 1-y^2, relu' = [y > 0].
  */
-import type { FloatArray } from '../kernels.js';
+import type { FloatArray } from '../kernel-types.js';
 import type { ActivationFn } from '@lenet/model';
 
 /** y[i] = f(x[i]) for i in [off, off+len); x and y may be the same array/offset. */

@@ -8,19 +8,9 @@
  *   dcol[q, p] = sum_co W[co, q] dy[co, p]                 (GEMM with A transposed)
  *   dx         = col2im(dcol)                              (scatter-add of the patches)
  */
-import type { FloatArray, Kernels } from '../kernels.js';
+import type { ConvGeometry, FloatArray, Kernels } from '../kernel-types.js';
 
-export interface ConvGeometry {
-  inChannels: number;
-  inH: number;
-  inW: number;
-  outChannels: number;
-  kernel: number;
-  stride: number;
-  padding: number;
-  outH: number;
-  outW: number;
-}
+export type { ConvGeometry } from '../kernel-types.js';
 
 export function convGeometry(
   inChannels: number, inH: number, inW: number,

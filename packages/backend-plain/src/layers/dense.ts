@@ -5,7 +5,7 @@
  *   db[o]    += sum_s dy[s, o]
  *   dx[s, i]  = sum_o dy[s, o] W[o, i]          (GEMM M=n, N=in, K=out)
  */
-import type { FloatArray, Kernels } from '../kernels.js';
+import type { FloatArray, Kernels } from '../kernel-types.js';
 
 export function denseForward<F extends FloatArray>(
   kern: Kernels<F>, n: number, inF: number, outF: number,

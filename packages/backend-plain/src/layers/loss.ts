@@ -4,7 +4,7 @@
  *   loss_s = logsumexp(z_s) - z_s[y_s]
  *   dz_s   = (softmax(z_s) - onehot(y_s)) * scale
  */
-import type { FloatArray } from '../kernels.js';
+import type { FloatArray } from '../kernel-types.js';
 
 /**
  * For n samples: writes per-sample losses to losses[lossOff + s] and, when dz is not null,

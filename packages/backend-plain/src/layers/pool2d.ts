@@ -3,19 +3,10 @@
  * (PyTorch's AvgPool2d/MaxPool2d defaults). Max-pool gradient goes to the first maximum in
  * window scan order (row-major), which is what PyTorch does for ties in practice.
  */
-import type { FloatArray } from '../kernels.js';
+import type { FloatArray, PoolGeometry } from '../kernel-types.js';
 import type { PoolMode } from '@lenet/model';
 
-export interface PoolGeometry {
-  mode: PoolMode;
-  channels: number;
-  inH: number;
-  inW: number;
-  kernel: number;
-  stride: number;
-  outH: number;
-  outW: number;
-}
+export type { PoolGeometry } from '../kernel-types.js';
 
 export function poolGeometry(
   mode: PoolMode, channels: number, inH: number, inW: number, kernel: number, stride: number,
