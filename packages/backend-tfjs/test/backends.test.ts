@@ -4,8 +4,8 @@ import { getPreset, initWeights } from '@lenet/model';
 import { backends, tfjsNodeBackend } from '../src/index.js';
 
 describe('backends', () => {
-  it('lists tfjs-cpu, tfjs-wasm and tfjs-node, all able to train', () => {
-    expect(backends.map((b) => b.name)).toEqual(['tfjs-cpu', 'tfjs-wasm', 'tfjs-node']);
+  it('lists tfjs-cpu, tfjs-wasm, tfjs-node and the tf.layers rows, all able to train', () => {
+    expect(backends.map((b) => b.name)).toEqual(['tfjs-cpu', 'tfjs-wasm', 'tfjs-node', 'tfjs-layers-cpu', 'tfjs-layers-wasm']);
     expect(backends.every((b) => b.canTrain)).toBe(true);
   });
 
