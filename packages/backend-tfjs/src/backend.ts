@@ -111,13 +111,21 @@ function errorMessage(e: unknown): string {
  * process. The check reads engine().backendName, which (unlike tf.getBackend()) does not
  * initialise a default backend as a side effect.
  */
-export async function activate(tfBackend: string, name: string): Promise<void> {
-  if (tf.engine().backendName === tfBackend) return;
-  const ok = await tf.setBackend(tfBackend);
-  if (!ok) {
-    throw new Error(`${name}: TF.js backend '${tfBackend}' failed to initialise (see the warning above for the cause)`);
-  }
+export function activate(tfBackend: string, name: string): Promise<void> {
+  // One switch at a time: a tf.setBackend issued while another backend's async initialisation
+  // is pending makes that one resolve false (e.g. `lenet-bench backends` probing tfjs-wasm and
+  // tfjs-layers-cpu concurrently), so concurrent callers queue here.
+  const next = switching.then(async () => {
+    if (tf.engine().backendName === tfBackend) return;
+    const ok = await tf.setBackend(tfBackend);
+    if (!ok) {
+      throw new Error(`${name}: TF.js backend '${tfBackend}' failed to initialise (see the warning above for the cause)`);
+    }
+  });
+  switching = next.catch(() => {});
+  return next;
 }
+let switching: Promise<void> = Promise.resolve();
 
 /** Turns a definition into a contract Backend. */
 export function defineTfjsBackend(definition: TfjsBackendDefinition): Backend {
