@@ -359,7 +359,8 @@ export function coldStartChart(report: Report): Chart | null {
           mark: { type: 'bar' },
           encoding: {
             x: { field: 'ms', type: 'quantitative', title: 'ms since the import began', stack: 'zero' },
-            color: { field: 'phase', type: 'nominal', title: 'phase', scale: { domain: [...phases], range: ['#4c78a8', '#f58518', '#54a24b', '#b279a2'] } },
+            // Legend below: the labels at the bars' ends reach past the plot on the right.
+            color: { field: 'phase', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'horizontal' }, scale: { domain: [...phases], range: ['#4c78a8', '#f58518', '#54a24b', '#b279a2'] } },
             order: { field: 'order', type: 'quantitative' },
           },
         },
