@@ -7,7 +7,7 @@
 import type { Backend } from '@lenet/core';
 import { UsageError } from './errors.js';
 
-export const BACKEND_PACKAGES = ['@lenet/backend-plain', '@lenet/backend-tfjs', '@lenet/backend-onnxruntime'] as const;
+export const BACKEND_PACKAGES = ['@lenet/backend-plain', '@lenet/backend-tfjs', '@lenet/backend-onnxruntime', '@lenet/backend-jax'] as const;
 
 export interface BackendEntry {
   backend: Backend;

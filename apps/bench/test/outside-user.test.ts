@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, ENTRY, INDEX, checkInChromium, nodeBuiltins, serve } from './browser-app.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const PACKAGES = ['datasets', 'model', 'core', 'backend-plain', 'backend-tfjs', 'backend-onnxruntime'] as const;
+const PACKAGES = ['datasets', 'model', 'core', 'backend-plain', 'backend-tfjs', 'backend-onnxruntime', 'backend-jax'] as const;
 type Pkg = (typeof PACKAGES)[number];
 /** Footprint targets (du -sk of node_modules, KiB) from issue 14. */
 const TARGETS_KB = { 'datasets+model+core': 5 * 1024, '+backend-plain': 6 * 1024, '+backend-onnxruntime+onnxruntime-web': 160 * 1024 };
@@ -83,7 +83,9 @@ describe('an outside user installs the packed packages with plain npm', () => {
     footprints['+backend-onnxruntime+onnxruntime-web'] = duKb(join(project, 'node_modules'));
     expect(existsSync(join(project, 'node_modules', 'onnxruntime-node'))).toBe(false);
     await install(['backend-tfjs']); // its required peer @tensorflow/tfjs-core comes with it
-    footprints['all six (+ tfjs-core, onnxruntime-web)'] = duKb(join(project, 'node_modules'));
+    await install(['backend-jax']); // its runtime @jax-js/jax is an optional peer: not installed
+    expect(existsSync(join(project, 'node_modules', '@jax-js', 'jax')), '@jax-js/jax').toBe(false);
+    footprints['all seven (+ tfjs-core, onnxruntime-web)'] = duKb(join(project, 'node_modules'));
     console.log('footprints (du -sk node_modules, MiB):', Object.fromEntries(Object.entries(footprints).map(([k, v]) => [k, +(v / 1024).toFixed(1)])));
     for (const [combo, limit] of Object.entries(TARGETS_KB)) expect(footprints[combo], `${combo}: ${footprints[combo]} KiB`).toBeLessThanOrEqual(limit);
     // Every tarball carries its licence.
@@ -109,7 +111,7 @@ describe('an outside user installs the packed packages with plain npm', () => {
 
   it('runs every README example against the installed packages, and type-checks the typed one', async () => {
     // The peers the examples use, the way the READMEs say to install them.
-    await npm(['install', '@tensorflow/tfjs-backend-cpu@4.22.0', '@tensorflow/tfjs-backend-wasm@4.22.0']);
+    await npm(['install', '@tensorflow/tfjs-backend-cpu@4.22.0', '@tensorflow/tfjs-backend-wasm@4.22.0', '@tensorflow/tfjs@4.22.0', '@jax-js/jax@0.1.25']);
     await npm(['install', 'onnxruntime-node@1.30.0', '--onnxruntime-node-install=skip']);
     await npm(['install', '-D', 'typescript@~5.9.0', '@types/node@^20.19.0']);
     const ran: string[] = [];

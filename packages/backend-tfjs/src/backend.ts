@@ -82,6 +82,18 @@ async function trainThreads(definition: TfjsBackendDefinition, options: SessionO
   return t ?? nodeHardwareThreads();
 }
 
+/** Node: the installed tfjs-backend-wasm's dist/ folder, where its .wasm files are. */
+export function nodeWasmDir(): string | undefined {
+  if (!isNode()) return undefined;
+  try {
+    // The package main is dist/tf-backend-wasm.node.js; the .wasm files sit next to it.
+    const main = import.meta.resolve('@tensorflow/tfjs-backend-wasm');
+    return main.slice(0, main.lastIndexOf('/') + 1);
+  } catch {
+    return undefined; // let tfjs-backend-wasm look next to its own script
+  }
+}
+
 // In variables, not literals: see findWorkerScript.
 const WORKER_FILE = './train-worker.js';
 const BUILT_WORKER_FILE = '../dist/train-worker.js';
@@ -97,13 +109,21 @@ function errorMessage(e: unknown): string {
  * process. The check reads engine().backendName, which (unlike tf.getBackend()) does not
  * initialise a default backend as a side effect.
  */
-async function activate(tfBackend: string, name: string): Promise<void> {
-  if (tf.engine().backendName === tfBackend) return;
-  const ok = await tf.setBackend(tfBackend);
-  if (!ok) {
-    throw new Error(`${name}: TF.js backend '${tfBackend}' failed to initialise (see the warning above for the cause)`);
-  }
+export function activate(tfBackend: string, name: string): Promise<void> {
+  // One switch at a time: a tf.setBackend issued while another backend's async initialisation
+  // is pending makes that one resolve false (e.g. `lenet-bench backends` probing tfjs-wasm and
+  // tfjs-layers-cpu concurrently), so concurrent callers queue here.
+  const next = switching.then(async () => {
+    if (tf.engine().backendName === tfBackend) return;
+    const ok = await tf.setBackend(tfBackend);
+    if (!ok) {
+      throw new Error(`${name}: TF.js backend '${tfBackend}' failed to initialise (see the warning above for the cause)`);
+    }
+  });
+  switching = next.catch(() => {});
+  return next;
 }
+let switching: Promise<void> = Promise.resolve();
 
 /** Turns a definition into a contract Backend. */
 export function defineTfjsBackend(definition: TfjsBackendDefinition): Backend {

@@ -6,9 +6,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Backend } from '@lenet/core';
 import type { TfjsBackendDefinition } from './backend.js';
-import { defineTfjsBackend, isNode } from './backend.js';
+import { defineTfjsBackend, isNode, nodeWasmDir } from './backend.js';
 import { registerWasmConv2DBackpropFilter } from './kernels/register.js';
 import type { GradientKernels } from './network.js';
+import { tfjsLayersCpuBackend, tfjsLayersWasmBackend } from './layers.js';
 import { missingPeer } from './peers.js';
 
 export interface TfjsBackendOptions {
@@ -58,17 +59,6 @@ export interface TfjsWasmOptions extends TfjsBackendOptions {
    * installed package's dist/ folder. Browsers (bundlers) usually must pass this.
    */
   wasmPaths?: string | Record<string, string>;
-}
-
-function nodeWasmDir(): string | undefined {
-  if (!isNode()) return undefined;
-  try {
-    // The package main is dist/tf-backend-wasm.node.js; the .wasm files sit next to it.
-    const main = import.meta.resolve('@tensorflow/tfjs-backend-wasm');
-    return main.slice(0, main.lastIndexOf('/') + 1);
-  } catch {
-    return undefined; // let tfjs-backend-wasm look next to its own script
-  }
 }
 
 /**
@@ -156,5 +146,8 @@ export const tfjsCpuBackend: Backend = createTfjsCpuBackend();
 export const tfjsWasmBackend: Backend = createTfjsWasmBackend();
 export const tfjsNodeBackend: Backend = createTfjsNodeBackend();
 
-/** All backends of this package (tfjs-node reports itself unavailable unless installed). */
-export const backends: Backend[] = [tfjsCpuBackend, tfjsWasmBackend, tfjsNodeBackend];
+/**
+ * All backends of this package (tfjs-node reports itself unavailable unless installed): our
+ * drivers, then TF.js as its users write it (tf.layers, layers.ts).
+ */
+export const backends: Backend[] = [tfjsCpuBackend, tfjsWasmBackend, tfjsNodeBackend, tfjsLayersCpuBackend, tfjsLayersWasmBackend];

@@ -52,6 +52,7 @@ export interface RunCommandOptions {
   batchSizes?: number[];
   shard?: { index: number; count: number };
   peaks?: boolean;
+  coldStarts?: number;
 }
 
 /**
@@ -65,16 +66,17 @@ export interface RunCommandOptions {
  *   budget-limited only where the recipe would take more than 30 minutes.
  * - smoke: one short epoch and tiny windows, for tests of the harness.
  * Training runs in windows of sliceSeconds, the backends taking turns; inference in rounds of one
- * window per batch size per backend.
+ * window per batch size per backend; then coldStartProcesses fresh processes per backend time the
+ * cold start (quick: 3, medians without intervals; full: 6, with; smoke: none unless --cold-starts).
  */
 export const PROFILES = {
-  quick: { epochs: 10, stopAtTarget: true, trainSeconds: 150, maxProjectedSeconds: 120, fallbackTrainSeconds: 20, sliceSeconds: 2, evalPerEpoch: 4, evalImages: 2000, inferenceRounds: 6, inferenceSeconds: 3, agreementImages: 500 },
-  full: { epochs: 10, stopAtTarget: false, trainSeconds: null, maxProjectedSeconds: 30 * 60, fallbackTrainSeconds: 120, sliceSeconds: 5, evalPerEpoch: 1, evalImages: null, inferenceRounds: 10, inferenceSeconds: 10, agreementImages: 1000 },
-  smoke: { epochs: 1, stopAtTarget: false, trainSeconds: 20, maxProjectedSeconds: null, fallbackTrainSeconds: null, sliceSeconds: 0.5, evalPerEpoch: 1, evalImages: 500, inferenceRounds: 6, inferenceSeconds: 0.3, agreementImages: 100 },
+  quick: { epochs: 10, stopAtTarget: true, trainSeconds: 150, maxProjectedSeconds: 120, fallbackTrainSeconds: 20, sliceSeconds: 2, evalPerEpoch: 4, evalImages: 2000, inferenceRounds: 6, inferenceSeconds: 3, agreementImages: 500, coldStartProcesses: 3 },
+  full: { epochs: 10, stopAtTarget: false, trainSeconds: null, maxProjectedSeconds: 30 * 60, fallbackTrainSeconds: 120, sliceSeconds: 5, evalPerEpoch: 1, evalImages: null, inferenceRounds: 10, inferenceSeconds: 10, agreementImages: 1000, coldStartProcesses: 6 },
+  smoke: { epochs: 1, stopAtTarget: false, trainSeconds: 20, maxProjectedSeconds: null, fallbackTrainSeconds: null, sliceSeconds: 0.5, evalPerEpoch: 1, evalImages: 500, inferenceRounds: 6, inferenceSeconds: 0.3, agreementImages: 100, coldStartProcesses: 0 },
 } as const;
 
 /** Flags that define the run; --resume takes them from the stored report instead. */
-const CONFIG_FLAGS = ['backends', 'model', 'dataset', 'profile', 'epochs', 'seed', 'threads', 'out', 'torch', 'targetAccuracy', 'limit', 'trainSteps', 'trainSeconds', 'trainWindowSeconds', 'inferenceSeconds', 'inferenceRounds', 'agreementImages', 'evalImages', 'batchSizes', 'shard', 'peaks'];
+const CONFIG_FLAGS = ['backends', 'model', 'dataset', 'profile', 'epochs', 'seed', 'threads', 'out', 'torch', 'targetAccuracy', 'limit', 'trainSteps', 'trainSeconds', 'trainWindowSeconds', 'inferenceSeconds', 'inferenceRounds', 'agreementImages', 'evalImages', 'batchSizes', 'shard', 'peaks', 'coldStarts'];
 
 export function backendList(value: string): string[] {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -239,6 +241,7 @@ async function runLocked(opts: RunCommandOptions, cmd: Command, onLock: (lock: F
       shard: opts.shard ?? null,
       torchEnv,
       peaks: opts.peaks !== false,
+      coldStartProcesses: opts.coldStarts ?? profile.coldStartProcesses,
       torch,
       skipped,
     };

@@ -328,3 +328,44 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
     view.finalize();
   }
 }
+
+/** Cold start: per backend, the median phases stacked in order (import, session, first predict, first step), in ms. */
+export function coldStartChart(report: Report): Chart | null {
+  const rs = report.results.filter((r) => r.coldStart);
+  if (!rs.length) return null;
+  const phases = ['import', 'createSession', 'first predict', 'first train step'] as const;
+  const data = rs.flatMap((r) => {
+    const c = r.coldStart!;
+    const ms = [c.importMs.estimate, c.sessionMs.estimate, c.firstPredictMs.estimate, c.firstStepMs?.estimate ?? 0];
+    return phases.map((phase, i) => ({ backend: label(r), phase, order: i, ms: ms[i]! }));
+  });
+  const totals = rs.map((r) => {
+    const c = r.coldStart!;
+    const total = c.toFirstPredictionMs.estimate + (c.firstStepMs?.estimate ?? 0);
+    const fmt = (v: number) => (v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(1)} s`);
+    return { backend: label(r), total, text: `first prediction ${fmt(c.toFirstPredictionMs.estimate)}${c.firstStepMs ? ` · + first step ${fmt(c.firstStepMs.estimate)}` : ''}` };
+  });
+  const order = rs.map(label);
+  return {
+    id: 'cold-start',
+    title: `Cold start in a fresh process (medians of ${[...new Set(rs.map((r) => r.coldStart!.processes))].join('/')} processes, ms): import, createSession, first predict, first training step`,
+    spec: {
+      ...base,
+      height: Math.max(60, rs.length * 28),
+      encoding: { y: { field: 'backend', type: 'nominal', title: null, sort: order } },
+      layer: [
+        {
+          data: { values: data },
+          mark: { type: 'bar' },
+          encoding: {
+            x: { field: 'ms', type: 'quantitative', title: 'ms since the import began', stack: 'zero' },
+            // Legend below: the labels at the bars' ends reach past the plot on the right.
+            color: { field: 'phase', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'horizontal' }, scale: { domain: [...phases], range: ['#4c78a8', '#f58518', '#54a24b', '#b279a2'] } },
+            order: { field: 'order', type: 'quantitative' },
+          },
+        },
+        { data: { values: totals }, mark: { type: 'text', align: 'left', dx: 6, fontSize: 11 }, encoding: { x: { field: 'total', type: 'quantitative' }, text: { field: 'text' } } },
+      ],
+    } as TopLevelSpec,
+  };
+}

@@ -1,7 +1,7 @@
 /** report.html: one self-contained offline page (inline CSS and SVG charts, no scripts, no links out). */
 import type { Report } from '../run/types.js';
-import { buildCharts, renderSvg } from './charts.js';
-import { allTables, environmentLines, headerWarnings, indistinguishable, label, type Table } from './tables.js';
+import { buildCharts, coldStartChart, renderSvg } from './charts.js';
+import { allTables, coldStartTable, environmentLines, headerWarnings, indistinguishable, label, type Table } from './tables.js';
 
 export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -70,6 +70,7 @@ ${headerWarnings(report).map((w) => `<p class="warning"><strong>Warning:</strong
 ${charts.join('\n')}
 </div></section>
 ${tables.join('\n')}
+${await coldStartSection(report)}
 ${confusionSection(report)}
 ${(() => {
     const same = indistinguishable(report);
@@ -80,4 +81,13 @@ ${report.notes.length ? `<section id="notes"><h2>Notes</h2><ul>${report.notes.ma
 </body>
 </html>
 `;
+}
+
+/** The cold-start table and its chart (empty when the run did not measure it). */
+async function coldStartSection(report: Report): Promise<string> {
+  const t = coldStartTable(report);
+  const chart = coldStartChart(report);
+  if (!t) return '';
+  const figure = chart?.spec ? `<figure class="chart" id="chart-${chart.id}" data-chart="${chart.id}"><figcaption>${esc(chart.title)}</figcaption>${await renderSvg(chart.spec)}</figure>` : '';
+  return htmlTable(t, 'cold-start').replace(/<\/section>$/, `${figure}</section>`);
 }

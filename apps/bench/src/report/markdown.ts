@@ -1,6 +1,6 @@
 /** report.md: tables a reader can paste into an issue. */
 import type { Report } from '../run/types.js';
-import { allTables, environmentLines, headerWarnings, indistinguishable, type Table } from './tables.js';
+import { allTables, coldStartTable, environmentLines, headerWarnings, indistinguishable, type Table } from './tables.js';
 
 /**
  * Text from the run (backend, model and file names, error messages, notes) is escaped for
@@ -39,9 +39,16 @@ export function renderMarkdown(report: Report): string {
     if (t.caption) out.push(escMd(t.caption), '');
     out.push(t.rows.length ? markdownTable(t, { html: true }) : '_(no rows)_', '');
   }
+  out.push(...coldStartMarkdown(report));
   const same = indistinguishable(report);
   if (same.length) out.push('## Not distinguishable', '', 'These pairs cannot be ranked from this run (their 95% intervals overlap):', '', ...same.map((n) => `- ${escMd(n)}`), '');
   if (report.notes.length) out.push('## Notes', '', ...report.notes.map((n) => `- ${escMd(n)}`), '');
   out.push('Numbers from one run on one shared machine: compare ratios, not absolute values across machines.', '');
   return out.join('\n');
+}
+
+/** The cold-start section (empty when the run did not measure it). */
+function coldStartMarkdown(report: Report): string[] {
+  const t = coldStartTable(report);
+  return t ? [`## ${escMd(t.title)}`, '', escMd(t.caption ?? ''), '', markdownTable(t, { html: true }), ''] : [];
 }

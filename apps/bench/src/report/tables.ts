@@ -399,3 +399,29 @@ export function rooflineTable(report: Report): Table | null {
     rows,
   };
 }
+
+/**
+ * Cold start (report field BackendResult.coldStart): per backend, medians over fresh processes of
+ * import (package + runtime), createSession, the first batch-1 predict, their sum (the time until
+ * a user has a first answer) and the first training step. Null when no row has one.
+ */
+export function coldStartTable(report: Report): Table | null {
+  const rs = report.results.filter((r) => r.coldStart);
+  if (!rs.length) return null;
+  const quickest = best(rs.map((r) => r.coldStart!.toFirstPredictionMs.estimate), 'min');
+  const processes = [...new Set(rs.map((r) => r.coldStart!.processes))].join('/');
+  const ms = (iv: Interval | null) => (iv ? formatInterval(iv, iv.estimate < 10 ? 1 : 0) : dash);
+  return {
+    title: 'Cold start',
+    caption:
+      `Fresh Node processes per backend (${processes}; the backends took turns), each timing: import() of the backend package and its runtime (our packages load TF.js, ONNX Runtime, jax-js and the wasm kernels on first use), ` +
+      `createSession on the seeded init, the first batch-1 predict, and the first training step at batch ${report.config.batchSize} (jit compilation, graph building and wasm warm-up land here). ` +
+      'Medians in ms; 95% intervals from 6 processes up. Node\'s own start-up is not included (report.json has, per process, when each phase ended).',
+    header: ['backend', 'import ms', 'session ms', 'first predict ms', 'to first prediction ms', 'vs quickest', 'first train step ms'],
+    numeric: [false, true, true, true, true, true, true],
+    rows: rs.map((r) => {
+      const c = r.coldStart!;
+      return [label(r), ms(c.importMs), ms(c.sessionMs), ms(c.firstPredictMs), ms(c.toFirstPredictionMs), ratio(c.toFirstPredictionMs.estimate, quickest), ms(c.firstStepMs)];
+    }),
+  };
+}

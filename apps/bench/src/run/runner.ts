@@ -11,7 +11,9 @@
  *      target accuracy (quick profile), at the end of the recipe, or at its time budget;
  *   2. the first backend's final weights become the shared weights: float64 reference logits;
  *   3. every cell runs the shared weights: agreement logits, evaluation of inference-only cells;
- *   4. inference: inferenceRounds rounds, one window per batch size per backend per round.
+ *   4. inference: inferenceRounds rounds, one window per batch size per backend per round;
+ *   5. cold start: coldStartProcesses fresh processes per backend cell, taking turns, each timing
+ *      import, createSession, the first predict and the first training step (cold-start.ts).
  * Cell files are written when a cell's training ends and when it is complete, and report.json/md/
  * html after every step of the run, so a crash, a kill or Ctrl-C never loses finished work and
  * `--resume DIR` continues where the run stopped.
@@ -32,6 +34,7 @@ import { writeFileAtomicSync } from '../safety/write.js';
 import { validateReport } from '../report/schema.js';
 import { onStopSignal } from '../safety/signals.js';
 import { CellProcess, CellProcessError } from './cell-process.js';
+import { measureColdStarts } from './cold-start.js';
 import { NoiseMonitor } from './noise.js';
 import { computeComparisons, inferenceResult, trainingThroughput } from './results.js';
 import { medianInterval } from '../stats/intervals.js';
@@ -275,6 +278,10 @@ export function oneLineSummary(cell: BackendResult): string {
   if (cell.inference) parts.push(`b1 p50 ${cell.inference.batch1.p50Ms.toFixed(3)} ms, b256 ${int(cell.inference.batch256.imagesPerSecond)} img/s`);
   if (cell.agreement) parts.push(`max|Δlogit| ${cell.agreement.maxAbsLogitDiff === null ? 'non-finite' : cell.agreement.maxAbsLogitDiff.toExponential(1)}`);
   if (cell.peakRssMB !== null) parts.push(`RSS ${Math.round(cell.peakRssMB)} MB`);
+  if (cell.coldStart) {
+    const ms = cell.coldStart.toFirstPredictionMs.estimate;
+    parts.push(`cold start to first prediction ${ms < 1000 ? `${Math.round(ms)} ms` : duration(ms / 1000)}`);
+  }
   return `${cell.backend}: ${parts.join(', ')} (${duration(cell.wallSeconds)})`;
 }
 
@@ -294,6 +301,7 @@ const TIMEOUT = { init: 600, finish: 900, prepare: 900 } as const;
 
 interface Live {
   id: string;
+  job: ChildJob;
   proc: CellProcess;
   cell: BackendResult;
   t0: number;
@@ -337,17 +345,19 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
 
   const live: Live[] = [];
   let interrupted = false;
+  let coldStartProcess: CellProcess | null = null;
   const onSigint = () => {
     if (interrupted) return;
     interrupted = true;
     say('\ninterrupted: stopping the backends; finished cells are kept (lenet-bench run --resume DIR continues)');
     for (const l of live) l.proc.kill();
+    coldStartProcess?.kill();
   };
   // First Ctrl-C stops gracefully; a second one or SIGTERM exits at once (safety/signals.ts).
   const offStop = onStopSignal({
     graceful: onSigint,
     kill: (how) => {
-      live.forEach((l) => l.proc.kill());
+      [...live.map((l) => l.proc), ...(coldStartProcess ? [coldStartProcess] : [])].forEach((p) => p.kill());
       writeInterruptedReportSync(ctx, cells, shared?.info ?? null, startedAt, noiseSamples(), how);
     },
   });
@@ -546,7 +556,11 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
     }
     if (interrupted) throw new Interrupted();
 
-    // 6. Close the processes, finish the rows.
+    // 6. Cold start: fresh processes per backend cell, taking turns (cold-start.ts).
+    await coldStartPhase(ctx, live.filter(ok), say, () => interrupted, (p) => (coldStartProcess = p));
+    if (interrupted) throw new Interrupted();
+
+    // 7. Close the processes, finish the rows.
     for (const l of live) {
       if (ok(l) && l.inferWindows.length) {
         l.cell.inference = inferenceResult(l.inferWindows, l.samples, l.cell.kind === 'reference' ? 'perf_counter windows (torch.no_grad)' : 'tinybench windows');
@@ -591,6 +605,30 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
 }
 
 class Interrupted extends Error {}
+
+/** Phase 6: measures the cold start of every live backend cell and puts it into its row. */
+async function coldStartPhase(ctx: RunContext, cells: Live[], say: (s: string) => void, stopped: () => boolean, onProcess: (p: CellProcess | null) => void): Promise<void> {
+  const processes = ctx.config.coldStartProcesses ?? 0;
+  const todo = cells.filter((l) => l.cell.kind === 'backend' && l.cell.package);
+  if (processes < 1 || !todo.length) return;
+  say(`cold start: ${processes} fresh process${processes > 1 ? 'es' : ''} per backend, taking turns (import, session, first predict, first step)`);
+  const results = await measureColdStarts({
+    cells: todo.map((l) => ({ id: l.id, backend: l.job.backend, packageName: l.cell.package!, threads: l.job.threads, canTrain: l.canTrain })),
+    processes,
+    config: ctx.config,
+    train: ctx.train,
+    logPath: (id) => logFile(ctx.dir, id),
+    say,
+    stopped,
+    onProcess,
+  });
+  for (const l of todo) {
+    const r = results.get(l.id);
+    if (!r) continue;
+    l.cell.coldStart = r.result;
+    if (r.error) ctx.notes.push(`${l.id}: ${r.error}`);
+  }
+}
 
 /** Test images for a cell's final evaluation: the full split unless that would take long on this backend. */
 function finalEvalImages(ctx: RunContext, l: Live): number {

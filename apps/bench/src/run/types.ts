@@ -90,6 +90,8 @@ export interface RunConfig {
   windowSeconds?: number;
   /** Inference batch sizes (always including 1 and 256). */
   batchSizes?: number[];
+  /** Cold start: fresh processes per backend cell (0: not measured; absent in older reports). */
+  coldStartProcesses?: number;
   /** Cells in run order: backend names, then "pytorch" when the reference runs. */
   backends: string[];
   torch: boolean;
@@ -246,6 +248,13 @@ export interface ColdStartSample {
   firstPredictMs: number;
   /** The first training step (recipe batch size); null for inference-only backends. */
   firstStepMs: number | null;
+  /** The fresh process's pid (each sample comes from its own process). */
+  pid?: number;
+  /**
+   * When each phase ended, in ms since that process started (performance.now()), so the phases'
+   * order and the time before the first import (Node's own start-up, the parent's command) show.
+   */
+  endsMs?: { import: number; session: number; firstPredict: number; firstStep: number | null };
 }
 
 /**
@@ -343,6 +352,22 @@ export interface ChildJob extends JobConfig {
   minTrainWindows: number;
 }
 
+/** What one cold-start process does: the backend, its package, and the work of its first calls. */
+export interface ColdStartJob {
+  backend: string;
+  /** The package to import (the cell's BackendResult.package). */
+  packageName: string;
+  spec: ModelSpec;
+  seed: number;
+  threads: number | null;
+  /** The first training batch (NCHW pixels/255, labels) and the lr of the recipe; the first image is the prediction's. */
+  x: Float32Array;
+  y: Int32Array;
+  n: number;
+  lr: number;
+  train: boolean;
+}
+
 /**
  * The parent drives every cell process with commands, one at a time, and waits for the answer
  * before it lets the next backend run: only one backend works at any moment, and the backends
@@ -360,6 +385,8 @@ export type ParentCommand =
   | { type: 'infer'; batchSize: number; seconds: number; round: number }
   /** The peaks process (peaks-child.ts): one window of a machine-peak probe (answer: 'peakWindow'). */
   | { type: 'peak'; kind: 'native' | 'wasm'; seconds: number; round: number; threads: number | null }
+  /** A fresh cold-start process (cold-start-child.ts): time import, session, first predict, first step (answer: 'coldStart'). */
+  | { type: 'coldStart'; job: ColdStartJob }
   | { type: 'exit' };
 
 export interface ChildInfo {
@@ -388,5 +415,6 @@ export type ChildMessage =
   | { type: 'prepared' }
   | { type: 'window'; window: InferenceWindow; samplesMs: number[] }
   | { type: 'peakWindow'; kind: 'native' | 'wasm'; round: number; gflops: number[]; detail: string | null; unavailable: string | null }
+  | { type: 'coldStart'; sample: ColdStartSample }
   | { type: 'done'; peakRssMB: number }
   | { type: 'error'; phase: Phase; message: string; peakRssMB: number };
