@@ -14,7 +14,7 @@
  */
 import type * as Jax from '@jax-js/jax';
 import type { Backend, BackendInfo, BackendSession, SessionOptions } from '@lenet/core';
-import { checkPredictInput, checkSessionInput, checkTrainInput } from '@lenet/core';
+import { checkPredictInput, checkSessionInput, checkThreads, checkTrainInput } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { numClasses, paramInfos } from '@lenet/model';
 
@@ -200,7 +200,8 @@ export function createJaxBackend(options: JaxBackendOptions = {}): Backend {
         threads: 1,
       };
     },
-    async createSession(spec: ModelSpec, weights: Weights, _options: SessionOptions = {}): Promise<BackendSession> {
+    async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<BackendSession> {
+      checkThreads(name, options.threads); // one thread in Node whatever is asked, but a bad value is an error
       const valid = checkSessionInput(spec, weights, name);
       const jax = await ready();
       // The canonical layouts are jax-js's own (NCHW activations, OIHW kernels, dense [out, in]).

@@ -24,7 +24,7 @@
  */
 import type * as Tf from '@tensorflow/tfjs';
 import type { Backend, BackendInfo, BackendSession, SessionOptions } from '@lenet/core';
-import { BackendInputError, checkPredictInput, checkSessionInput, checkTrainInput } from '@lenet/core';
+import { BackendInputError, checkPredictInput, checkSessionInput, checkThreads, checkTrainInput } from '@lenet/core';
 import type { LayerSpec, ModelSpec, Weights } from '@lenet/model';
 import { inferShapes, numClasses, paramInfos } from '@lenet/model';
 import { activate, nodeWasmDir } from './backend.js';
@@ -225,7 +225,8 @@ function defineTfjsLayersBackend(def: LayersBackendDefinition): Backend {
         threads: 1,
       };
     },
-    async createSession(spec: ModelSpec, weights: Weights, _options: SessionOptions = {}): Promise<BackendSession> {
+    async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<BackendSession> {
+      checkThreads(def.name, options.threads); // tf.layers trains on one thread, but a bad value is an error
       const valid = checkSessionInput(spec, weights, def.name);
       const tf = await ready();
       let layers: Tf.layers.Layer[];
