@@ -70,7 +70,7 @@ export interface RunCommandOptions {
  * cold start (quick: 3, medians without intervals; full: 6, with; smoke: none unless --cold-starts).
  */
 export const PROFILES = {
-  quick: { epochs: 10, stopAtTarget: true, trainSeconds: 150, maxProjectedSeconds: 120, fallbackTrainSeconds: 20, sliceSeconds: 2, evalPerEpoch: 4, evalImages: 2000, inferenceRounds: 6, inferenceSeconds: 3, agreementImages: 500, coldStartProcesses: 3 },
+  quick: { epochs: 10, stopAtTarget: true, trainSeconds: 150, maxProjectedSeconds: 80, fallbackTrainSeconds: 15, sliceSeconds: 2, evalPerEpoch: 4, evalImages: 2000, inferenceRounds: 6, inferenceSeconds: 3, agreementImages: 500, coldStartProcesses: 3 },
   full: { epochs: 10, stopAtTarget: false, trainSeconds: null, maxProjectedSeconds: 30 * 60, fallbackTrainSeconds: 120, sliceSeconds: 5, evalPerEpoch: 1, evalImages: null, inferenceRounds: 10, inferenceSeconds: 10, agreementImages: 1000, coldStartProcesses: 6 },
   smoke: { epochs: 1, stopAtTarget: false, trainSeconds: 20, maxProjectedSeconds: null, fallbackTrainSeconds: null, sliceSeconds: 0.5, evalPerEpoch: 1, evalImages: 500, inferenceRounds: 6, inferenceSeconds: 0.3, agreementImages: 100, coldStartProcesses: 0 },
 } as const;

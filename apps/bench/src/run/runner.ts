@@ -429,7 +429,10 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
         if (!end) {
           // Budget: a backend that would need far longer than the profile allows for the recipe is cut.
           // The reference is never cut (every ratio is to it); the first window (warm-up) is not used.
-          if (!l.projectionChecked && c.maxProjectedSeconds !== null && l.windows >= 3 && l.warmSeconds > 0 && l.cell.kind !== 'reference') {
+          // Checked after 3 windows, or after 2 when one window already outlasts the fallback budget
+          // (a backend whose single step takes longer than a window would overshoot it by a window).
+          const measured = l.windows >= 3 || (l.windows >= 2 && c.fallbackTrainSeconds !== null && l.trained >= c.fallbackTrainSeconds);
+          if (!l.projectionChecked && c.maxProjectedSeconds !== null && measured && l.warmSeconds > 0 && l.cell.kind !== 'reference') {
             l.projectionChecked = true;
             const ips = l.warmImages / l.warmSeconds;
             const projected = (c.epochs * c.trainCount) / Math.max(ips, 1e-9);
