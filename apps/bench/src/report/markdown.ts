@@ -1,5 +1,6 @@
 /** report.md: tables a reader can paste into an issue. */
 import type { Report } from '../run/types.js';
+import { buildVerdict, verdictColumns } from './verdict.js';
 import { allTables, environmentLines, headerWarnings, indistinguishable, type Table } from './tables.js';
 
 /**
@@ -19,6 +20,14 @@ export function markdownTable(t: Table, opts: { html?: boolean } = {}): string {
   return [head, sep, ...rows].join('\n');
 }
 
+/** The verdict first: one row per backend and the sentences computed from it. */
+function verdictMarkdown(report: Report): string[] {
+  const v = buildVerdict(report);
+  const cols = verdictColumns(v);
+  const table: Table = { title: 'Verdict', header: cols.map((c) => c.header), numeric: cols.map((c) => c.numeric), rows: v.rows.map((_, i) => cols.map((c) => c.cells[i]!)) };
+  return ['## Verdict', '', ...v.sentences.map((x) => `- ${escMd(x)}`), '', v.rows.length ? markdownTable(table, { html: true }) : '_(no rows)_', ''];
+}
+
 export function renderMarkdown(report: Report): string {
   const c = report.config;
   const out: string[] = [
@@ -28,6 +37,9 @@ export function renderMarkdown(report: Report): string {
       `${escMd(report.tool.name)} ${escMd(report.tool.version)} · report schema ${report.schema} v${report.schemaVersion}`,
     '',
     ...headerWarnings(report).map((w) => `> **Warning:** ${escMd(w)}\n`),
+    ...verdictMarkdown(report),
+    '## Machine, versions and method',
+    '',
     ...environmentLines(report).map((l) => `- ${escMd(l)}`),
     '',
   ];

@@ -7,6 +7,8 @@ import { inferShapes, type ModelSpec } from '@lenet/model';
 import { describeTorchBuild, torchBuildWarning, type TorchBuild } from '../torch/build-info.js';
 import { BUSY_MACHINE_PCT, othersDuringRun } from '../run/noise.js';
 import { comparisonFor } from '../run/results.js';
+import { isNearChance, chanceReason } from './verdict.js';
+import { numClasses } from '@lenet/model';
 import { formatInterval, formatRatio, overlaps, type Interval } from '../stats/intervals.js';
 
 export interface Table {
@@ -29,6 +31,12 @@ export const seconds = (s: number | null | undefined) => {
   if (s < 3600) return `${(s / 60).toFixed(1)} min`;
   return `${(s / 3600).toFixed(1)} h`;
 };
+/** An accuracy cell; near chance (1 / classes) it says so and why, so 10% never reads as a broken backend. */
+export function accuracyCell(report: Report, r: BackendResult, acc: number | null | undefined): string {
+  const text = pctS(acc, 2);
+  if (acc === null || acc === undefined || r.status !== 'ok' || !isNearChance(acc, numClasses(report.config.modelSpec))) return text;
+  return `${text} = chance (${chanceReason(report, r).reason})`;
+}
 const sci = (n: number | null | undefined) => (n === null || n === undefined ? 'non-finite' : n === 0 ? '0' : n.toExponential(2));
 
 export function label(r: BackendResult): string {
@@ -92,7 +100,7 @@ export function trainingTable(report: Report): Table {
         v2 ? vsReference(report, r, 'train') : ratio(t.imagesPerSecond, torch),
         seconds(t.epochSeconds) + mark,
         seconds(t.recipeSeconds) + mark,
-        pctS(last?.accuracy ?? lastEpoch?.valAccuracy, 2),
+        accuracyCell(report, r, last?.accuracy ?? lastEpoch?.valAccuracy),
         num(last?.loss ?? lastEpoch?.valLoss, 4),
         t.timeToTarget ? `${seconds(t.timeToTarget.seconds)} (epoch ${t.timeToTarget.epoch})` : 'not reached',
         t.budget.reason,
@@ -155,7 +163,7 @@ export function evaluationTable(report: Report): Table {
     numeric: [false, true, true, true, true],
     rows: report.results.filter((r) => r.evaluation).map((r) => {
       const e = r.evaluation!;
-      return [label(r), num(e.count), pctS(e.accuracy, 2), num(e.loss, 4), seconds(e.seconds)];
+      return [label(r), num(e.count), accuracyCell(report, r, e.accuracy), num(e.loss, 4), seconds(e.seconds)];
     }),
   };
 }
@@ -261,9 +269,10 @@ export function environmentLines(report: Report): string[] {
   for (const m of report.machines ?? []) lines.push(`Merged source: ${m.label}: ${m.environment.cpuModel}, ${m.environment.cores} cores, Node ${m.environment.node} (${m.file}).`);
   if (c.shard) lines.push(`Shard ${c.shard.index} of ${c.shard.count}: every ${c.shard.count}th cell (and the reference); join the shards with lenet-bench merge.`);
   if (c.stopAtTarget) lines.push(`Training stops when the learning curve reaches ${pctS(c.targetAccuracy, 0)} (time to accuracy)${(c.minTrainWindows ?? 1) > 1 ? `, but not before ${c.minTrainWindows} training windows (the warm-up and ${c.minTrainWindows! - 1} for a 95% interval of its throughput)` : ''}; a backend whose ${c.epochs}-epoch recipe would take more than ${seconds(c.maxProjectedSeconds)} trains for ${c.fallbackTrainSeconds} s instead (budget-limited); at most ${seconds(c.trainSeconds)} per backend.`);
-  if (e.python) lines.push(`PyTorch: ${e.python.note}.`);
+  // One PyTorch line: the build read from the running process says more than the pre-run check.
   const torchBuild = report.results.find((r) => r.kind === 'reference')?.build;
-  if (torchBuild) lines.push(`PyTorch build (read from the running process): ${describeBuild(torchBuild)}.`);
+  if (torchBuild) lines.push(`PyTorch (read from the running process): ${describeBuild(torchBuild)}.`);
+  else if (e.python) lines.push(`PyTorch: ${e.python.note}.`);
   const noise = report.noise ?? [];
   if (noise.length) {
     const range = (xs: (number | null)[], unit: string, d = 1) => {
@@ -278,7 +287,7 @@ export function environmentLines(report: Report): string[] {
     );
   }
   const runtimes = report.results.filter((r) => r.runtime).map((r) => `${r.backend}: ${r.runtime}${Object.keys(r.versions).length ? ` (${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
-  if (runtimes.length) lines.push(`Runtimes: ${runtimes.join('; ')}.`);
+  for (const rt of runtimes) lines.push(`Runtime ${rt}.`);
   const gpus = report.results.filter((r) => r.adapter).map((r) => `${r.backend}: ${r.adapter}${r.softwareFallback ? ` (software fallback ${FALLBACK_MARK}: timings not representative)` : ''}`);
   if (gpus.length) lines.push(`GPU adapters: ${gpus.join('; ')}.`);
   return lines;
