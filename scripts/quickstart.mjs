@@ -21,7 +21,9 @@ const pnpm = has('pnpm', ['--version']) ? ['pnpm'] : ['npx', '--yes', 'pnpm@10']
 function run(args, { allowFail = false } = {}) {
   const [cmd, ...rest] = [...pnpm, ...args];
   console.error(`\n> ${[cmd, ...rest].join(' ')}`);
-  const r = spawnSync(cmd, rest, { cwd: root, stdio: 'inherit', env: process.env });
+  // LENET_NODE_VERSION is in turbo.json's globalEnv: a build or test cached on another Node
+  // version is not reused (CI runs the tests on two Nodes in one checkout).
+  const r = spawnSync(cmd, rest, { cwd: root, stdio: 'inherit', env: { ...process.env, LENET_NODE_VERSION: process.version } });
   if (r.error) {
     console.error(`could not run ${cmd}: ${r.error.message}`);
     process.exit(1);

@@ -22,6 +22,7 @@ import { compareCommand, mergeCommand, reportCommand } from './commands/report.j
 import { parseSeeds, reproduceCommand, trainBackendList } from './commands/reproduce.js';
 import { browserCommand } from './browser/command.js';
 import { setAllowLargeModel } from './weights.js';
+import { enableChildWasmFeaturesHere } from './run/node-runtime.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -215,6 +216,8 @@ async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   const debug = argv.includes('--debug');
   setAllowLargeModel(argv.includes('--allow-large-model'));
+  // In-process commands (backends, train, eval) get the engine features the run's children get.
+  enableChildWasmFeaturesHere();
   try {
     if (argv.length <= 2) {
       program.outputHelp({ error: true });

@@ -139,7 +139,7 @@ describe('an outside user installs the packed packages with plain npm', () => {
     await run(process.execPath, [join(project, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit']);
     await run(process.execPath, [join(project, 'node_modules', 'typescript', 'bin', 'tsc')]);
     const out = await run(process.execPath, [join(project, 'build', 'typed.js')]);
-    expect(out).toContain('kernels: wasm-simd');
+    expect(out).toMatch(/kernels: wasm-(relaxed-)?simd/); // relaxed on Node >= 21 (typed.js runs with no V8 flag)
   }, 600_000);
 
   it('bundles the installed packages for the browser (esbuild, no flags) and the bundle runs in Chromium', async () => {

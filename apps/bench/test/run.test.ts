@@ -158,6 +158,20 @@ describe('a run with a failing backend and a killed child, then --resume', () =>
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/); // offline, self-contained
   });
 
+  it('names the runtime it ran on: Node/V8, end of life, wasm features, and plain\'s kernel tier', async () => {
+    const e = firstReport.environment;
+    expect(e.node).toBe(process.version);
+    expect(e.nodeSupport!.major).toBe(Number(process.versions.node.split('.')[0]));
+    // Children get --experimental-wasm-relaxed-simd on Node 20 and need nothing on Node >= 21.
+    expect(e.wasm).toMatchObject({ simd: true, relaxedSimd: true, threads: true });
+    const md = readFileSync(join(dir, 'report.md'), 'utf8');
+    expect(md).toContain(`Node ${e.node} (V8 ${e.v8}`);
+    expect(md).toMatch(/; wasm SIMD, relaxed SIMD[^;]*, threads;/);
+    if (e.nodeSupport!.pastEndOfLife) expect(md).toContain(`; end of life since ${e.nodeSupport!.endOfLife})`);
+    else expect(md).not.toContain('end of life since');
+    expect(firstReport.results.find((r) => r.backend === 'plain')!.runtime).toContain('WebAssembly relaxed-SIMD kernels');
+  });
+
   it('compare prints both reports side by side with ratios', async () => {
     const r = await run(['compare', 'run-a', join(dir, 'report.json')]);
     expect(r.code, r.stderr).toBe(0);

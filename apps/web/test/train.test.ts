@@ -103,7 +103,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`training in the page in Chromium (needs 
       }
       const plain = (await page.evaluate(() => window.lenetBench.lastTraining()))!;
       expect(plain.where).toBe('web worker');
-      expect(plain.runtime).toContain('WebAssembly SIMD kernels, 2 threads');
+      expect(plain.runtime).toContain('WebAssembly relaxed-SIMD kernels (f32x4.relaxed_madd), 2 threads'); // Chromium >= 114
 
       // Download (the button) and evaluate with the CLI on the same 500 test images.
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('#train-download')]);

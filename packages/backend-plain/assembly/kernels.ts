@@ -2,8 +2,30 @@
 // "build:wasm"). Pointers are byte addresses into the (imported) memory; strides are in
 // float32 elements. Semantics equal the JS gemm in src/kernels.ts:
 //   C[c + (i*N + j)] (=|+=) sum_k A[a + i*sAi + k*sAk] * B[b + k*sBk + j*sBj]
-// The sum over k runs in float32 without FMA (WebAssembly SIMD has none); the JS tier sums in
-// float64, so the tiers agree to float32 rounding, not bit for bit.
+// The sum over k runs in float32; the JS tier sums in float64, so the tiers agree to float32
+// rounding, not bit for bit.
+//
+// Two modules are built from this file (package.json "build:wasm"): the SIMD128 tier, where
+// every multiply-accumulate of the GEMM/conv tiles is f32x4.mul + f32x4.add (two roundings), and
+// the relaxed-SIMD tier (--enable relaxed-simd), where it is one f32x4.relaxed_madd: a fused
+// multiply-add (one rounding) on CPUs with FMA, which the engine picks once per process, so
+// results are deterministic within a tier on one machine. The switch is madd() below.
+// Activations, pooling and bias sums use no madd: they are the same code in both tiers.
+
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  // ASC_FEATURE_RELAXED_SIMD is a compile-time constant: the untaken branch is not emitted.
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
+// @ts-ignore: decorator
+@inline function smadd(a: f32, b: f32, c: f32): f32 {
+  // The scalar edges of the tiles round like their vector lanes, so a sum's bits do not depend on
+  // whether it landed in a tile or an edge (wasm has no scalar FMA: one lane of relaxed_madd).
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.extract_lane(f32x4.relaxed_madd(f32x4.splat(a), f32x4.splat(b), f32x4.splat(c)), 0);
+  return c + a * b;
+}
 
 // @ts-ignore: decorator
 @inline function st(c: usize, v: f32, acc: i32): void {
@@ -48,13 +70,13 @@ function gemmVecJ(M: i32, N: i32, K: i32, a: usize, sAi: i32, sAk: i32, b: usize
         const b0 = v128.load(pb);
         const b1 = v128.load(pb, 16);
         let av = v128.load32_splat(pa);
-        c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
+        c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
         av = v128.load32_splat(pa + sAi4);
-        c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
+        c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
         av = v128.load32_splat(pa + 2 * sAi4);
-        c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
+        c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
         av = v128.load32_splat(pa + 3 * sAi4);
-        c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
+        c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
         pa += sAk4;
         pb += sBk4;
       }
@@ -70,10 +92,10 @@ function gemmVecJ(M: i32, N: i32, K: i32, a: usize, sAi: i32, sAk: i32, b: usize
       let pb = b + (<usize>j << 2);
       for (let k = 0; k < K; k++) {
         const b0 = v128.load(pb);
-        c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
-        c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + sAi4), b0));
-        c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa + 2 * sAi4), b0));
-        c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa + 3 * sAi4), b0));
+        c0 = madd(v128.load32_splat(pa), b0, c0);
+        c1 = madd(v128.load32_splat(pa + sAi4), b0, c1);
+        c2 = madd(v128.load32_splat(pa + 2 * sAi4), b0, c2);
+        c3 = madd(v128.load32_splat(pa + 3 * sAi4), b0, c3);
         pa += sAk4;
         pb += sBk4;
       }
@@ -86,10 +108,10 @@ function gemmVecJ(M: i32, N: i32, K: i32, a: usize, sAi: i32, sAk: i32, b: usize
       let pb = b + (<usize>j << 2);
       for (let k = 0; k < K; k++) {
         const bv = load<f32>(pb);
-        s0 += load<f32>(pa) * bv;
-        s1 += load<f32>(pa + sAi4) * bv;
-        s2 += load<f32>(pa + 2 * sAi4) * bv;
-        s3 += load<f32>(pa + 3 * sAi4) * bv;
+        s0 = smadd(load<f32>(pa), bv, s0);
+        s1 = smadd(load<f32>(pa + sAi4), bv, s1);
+        s2 = smadd(load<f32>(pa + 2 * sAi4), bv, s2);
+        s3 = smadd(load<f32>(pa + 3 * sAi4), bv, s3);
         pa += sAk4;
         pb += sBk4;
       }
@@ -112,8 +134,8 @@ function gemmVecJ(M: i32, N: i32, K: i32, a: usize, sAi: i32, sAk: i32, b: usize
         const b1 = v128.load(pb, 16);
         const a0 = v128.load32_splat(pa);
         const a1 = v128.load32_splat(pa + sAi4);
-        c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-        c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+        c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
+        c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
         pa += sAk4;
         pb += sBk4;
       }
@@ -149,17 +171,17 @@ function gemmVecJ6(N: i32, K: i32, ra: usize, sAi4: usize, sAk4: usize, b: usize
       const b0 = v128.load(pb);
       const b1 = v128.load(pb, 16);
       let av = v128.load32_splat(pa);
-      c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
+      c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
       av = v128.load32_splat(pa + sAi4);
-      c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
+      c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
       av = v128.load32_splat(pa + 2 * sAi4);
-      c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
+      c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
       av = v128.load32_splat(pa + 3 * sAi4);
-      c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
+      c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
       av = v128.load32_splat(pa + 4 * sAi4);
-      c40 = f32x4.add(c40, f32x4.mul(av, b0)); c41 = f32x4.add(c41, f32x4.mul(av, b1));
+      c40 = madd(av, b0, c40); c41 = madd(av, b1, c41);
       av = v128.load32_splat(pa + 5 * sAi4);
-      c50 = f32x4.add(c50, f32x4.mul(av, b0)); c51 = f32x4.add(c51, f32x4.mul(av, b1));
+      c50 = madd(av, b0, c50); c51 = madd(av, b1, c51);
       pa += sAk4;
       pb += sBk4;
     }
@@ -178,12 +200,12 @@ function gemmVecJ6(N: i32, K: i32, ra: usize, sAi4: usize, sAk4: usize, b: usize
     let pb = b + (<usize>j << 2);
     for (let k = 0; k < K; k++) {
       const b0 = v128.load(pb);
-      c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
-      c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + sAi4), b0));
-      c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa + 2 * sAi4), b0));
-      c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa + 3 * sAi4), b0));
-      c4 = f32x4.add(c4, f32x4.mul(v128.load32_splat(pa + 4 * sAi4), b0));
-      c5 = f32x4.add(c5, f32x4.mul(v128.load32_splat(pa + 5 * sAi4), b0));
+      c0 = madd(v128.load32_splat(pa), b0, c0);
+      c1 = madd(v128.load32_splat(pa + sAi4), b0, c1);
+      c2 = madd(v128.load32_splat(pa + 2 * sAi4), b0, c2);
+      c3 = madd(v128.load32_splat(pa + 3 * sAi4), b0, c3);
+      c4 = madd(v128.load32_splat(pa + 4 * sAi4), b0, c4);
+      c5 = madd(v128.load32_splat(pa + 5 * sAi4), b0, c5);
       pa += sAk4;
       pb += sBk4;
     }
@@ -197,12 +219,12 @@ function gemmVecJ6(N: i32, K: i32, ra: usize, sAi4: usize, sAk4: usize, b: usize
     let pb = b + (<usize>j << 2);
     for (let k = 0; k < K; k++) {
       const bv = load<f32>(pb);
-      s0 += load<f32>(pa) * bv;
-      s1 += load<f32>(pa + sAi4) * bv;
-      s2 += load<f32>(pa + 2 * sAi4) * bv;
-      s3 += load<f32>(pa + 3 * sAi4) * bv;
-      s4 += load<f32>(pa + 4 * sAi4) * bv;
-      s5 += load<f32>(pa + 5 * sAi4) * bv;
+      s0 = smadd(load<f32>(pa), bv, s0);
+      s1 = smadd(load<f32>(pa + sAi4), bv, s1);
+      s2 = smadd(load<f32>(pa + 2 * sAi4), bv, s2);
+      s3 = smadd(load<f32>(pa + 3 * sAi4), bv, s3);
+      s4 = smadd(load<f32>(pa + 4 * sAi4), bv, s4);
+      s5 = smadd(load<f32>(pa + 5 * sAi4), bv, s5);
       pa += sAk4;
       pb += sBk4;
     }
@@ -223,10 +245,10 @@ function gemmVecJ6(N: i32, K: i32, ra: usize, sAi4: usize, sAk4: usize, b: usize
       let pb = b + (<usize>j << 2);
       for (let k = 0; k < K; k++) {
         const av = v128.load32_splat(pa);
-        c0 = f32x4.add(c0, f32x4.mul(av, v128.load(pb)));
-        c1 = f32x4.add(c1, f32x4.mul(av, v128.load(pb, 16)));
-        c2 = f32x4.add(c2, f32x4.mul(av, v128.load(pb, 32)));
-        c3 = f32x4.add(c3, f32x4.mul(av, v128.load(pb, 48)));
+        c0 = madd(av, v128.load(pb), c0);
+        c1 = madd(av, v128.load(pb, 16), c1);
+        c2 = madd(av, v128.load(pb, 32), c2);
+        c3 = madd(av, v128.load(pb, 48), c3);
         pa += sAk4;
         pb += sBk4;
       }
@@ -238,7 +260,7 @@ function gemmVecJ6(N: i32, K: i32, ra: usize, sAi4: usize, sAk4: usize, b: usize
       let pa = ra;
       let pb = b + (<usize>j << 2);
       for (let k = 0; k < K; k++) {
-        c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), v128.load(pb)));
+        c0 = madd(v128.load32_splat(pa), v128.load(pb), c0);
         pa += sAk4;
         pb += sBk4;
       }
@@ -249,7 +271,7 @@ function gemmVecJ6(N: i32, K: i32, ra: usize, sAi4: usize, sAk4: usize, b: usize
       let pa = ra;
       let pb = b + (<usize>j << 2);
       for (let k = 0; k < K; k++) {
-        s += load<f32>(pa) * load<f32>(pb);
+        s = smadd(load<f32>(pa), load<f32>(pb), s);
         pa += sAk4;
         pb += sBk4;
       }
@@ -279,13 +301,13 @@ function gemmVecK(M: i32, N: i32, K: i32, a: usize, sAi: i32, b: usize, sBj: i32
         const a0 = v128.load(ra + o);
         const a1 = v128.load(ra + sAi4 + o);
         let bv = v128.load(rb + o);
-        c00 = f32x4.add(c00, f32x4.mul(a0, bv)); c10 = f32x4.add(c10, f32x4.mul(a1, bv));
+        c00 = madd(a0, bv, c00); c10 = madd(a1, bv, c10);
         bv = v128.load(rb + sBj4 + o);
-        c01 = f32x4.add(c01, f32x4.mul(a0, bv)); c11 = f32x4.add(c11, f32x4.mul(a1, bv));
+        c01 = madd(a0, bv, c01); c11 = madd(a1, bv, c11);
         bv = v128.load(rb + 2 * sBj4 + o);
-        c02 = f32x4.add(c02, f32x4.mul(a0, bv)); c12 = f32x4.add(c12, f32x4.mul(a1, bv));
+        c02 = madd(a0, bv, c02); c12 = madd(a1, bv, c12);
         bv = v128.load(rb + 3 * sBj4 + o);
-        c03 = f32x4.add(c03, f32x4.mul(a0, bv)); c13 = f32x4.add(c13, f32x4.mul(a1, bv));
+        c03 = madd(a0, bv, c03); c13 = madd(a1, bv, c13);
       }
       const p = rc + (<usize>j << 2);
       if (k == K) {
@@ -302,8 +324,8 @@ function gemmVecK(M: i32, N: i32, K: i32, a: usize, sAi: i32, b: usize, sBj: i32
         const a0 = load<f32>(ra + o), a1 = load<f32>(ra + sAi4 + o);
         const b0 = load<f32>(rb + o), b1 = load<f32>(rb + sBj4 + o);
         const b2 = load<f32>(rb + 2 * sBj4 + o), b3 = load<f32>(rb + 3 * sBj4 + o);
-        s00 += a0 * b0; s01 += a0 * b1; s02 += a0 * b2; s03 += a0 * b3;
-        s10 += a1 * b0; s11 += a1 * b1; s12 += a1 * b2; s13 += a1 * b3;
+        s00 = smadd(a0, b0, s00); s01 = smadd(a0, b1, s01); s02 = smadd(a0, b2, s02); s03 = smadd(a0, b3, s03);
+        s10 = smadd(a1, b0, s10); s11 = smadd(a1, b1, s11); s12 = smadd(a1, b2, s12); s13 = smadd(a1, b3, s13);
       }
       st(p, s00, acc); st(p + 4, s01, acc); st(p + 8, s02, acc); st(p + 12, s03, acc);
       st(p + N4, s10, acc); st(p + N4 + 4, s11, acc); st(p + N4 + 8, s12, acc); st(p + N4 + 12, s13, acc);
@@ -328,10 +350,10 @@ function gemmVecK(M: i32, N: i32, K: i32, a: usize, sAi: i32, b: usize, sBj: i32
       for (; k < K4; k += 4) {
         const o = <usize>k << 2;
         const av = v128.load(ra + o);
-        c0 = f32x4.add(c0, f32x4.mul(av, v128.load(rb + o)));
-        c1 = f32x4.add(c1, f32x4.mul(av, v128.load(rb + sBj4 + o)));
-        c2 = f32x4.add(c2, f32x4.mul(av, v128.load(rb + 2 * sBj4 + o)));
-        c3 = f32x4.add(c3, f32x4.mul(av, v128.load(rb + 3 * sBj4 + o)));
+        c0 = madd(av, v128.load(rb + o), c0);
+        c1 = madd(av, v128.load(rb + sBj4 + o), c1);
+        c2 = madd(av, v128.load(rb + 2 * sBj4 + o), c2);
+        c3 = madd(av, v128.load(rb + 3 * sBj4 + o), c3);
       }
       const p = rc + (<usize>j << 2);
       if (k == K) {
@@ -342,10 +364,10 @@ function gemmVecK(M: i32, N: i32, K: i32, a: usize, sAi: i32, b: usize, sBj: i32
       for (; k < K; k++) {
         const o = <usize>k << 2;
         const av = load<f32>(ra + o);
-        s0 += av * load<f32>(rb + o);
-        s1 += av * load<f32>(rb + sBj4 + o);
-        s2 += av * load<f32>(rb + 2 * sBj4 + o);
-        s3 += av * load<f32>(rb + 3 * sBj4 + o);
+        s0 = smadd(av, load<f32>(rb + o), s0);
+        s1 = smadd(av, load<f32>(rb + sBj4 + o), s1);
+        s2 = smadd(av, load<f32>(rb + 2 * sBj4 + o), s2);
+        s3 = smadd(av, load<f32>(rb + 3 * sBj4 + o), s3);
       }
       st(p, s0, acc); st(p + 4, s1, acc); st(p + 8, s2, acc); st(p + 12, s3, acc);
     }
@@ -361,12 +383,12 @@ function gemmVecK(M: i32, N: i32, K: i32, a: usize, sAi: i32, b: usize, sBj: i32
   let k = 0;
   for (; k < K4; k += 4) {
     const o = <usize>k << 2;
-    v = f32x4.add(v, f32x4.mul(v128.load(pa + o), v128.load(pb + o)));
+    v = madd(v128.load(pa + o), v128.load(pb + o), v);
   }
   let s = hsum(v);
   for (; k < K; k++) {
     const o = <usize>k << 2;
-    s += load<f32>(pa + o) * load<f32>(pb + o);
+    s = smadd(load<f32>(pa + o), load<f32>(pb + o), s);
   }
   return s;
 }
@@ -391,7 +413,7 @@ function gemmScalar(M: i32, N: i32, K: i32, a: usize, sAi: i32, sAk: i32, b: usi
       let pa = a + (<usize>(i * sAi) << 2);
       let pb = b + (<usize>(j * sBj) << 2);
       for (let k = 0; k < K; k++) {
-        s += load<f32>(pa) * load<f32>(pb);
+        s = smadd(load<f32>(pa), load<f32>(pb), s);
         pa += <usize>sAk << 2;
         pb += <usize>sBk << 2;
       }
@@ -548,11 +570,11 @@ function padInput(cin: i32, h: i32, w: i32, pad: i32, x: usize, xp: usize): void
         const b0 = v128.load(q);
         const b1 = v128.load(q, 16);
         let av = v128.load32_splat(pa);
-        c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
+        c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
         av = v128.load32_splat(pa + qb);
-        c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
+        c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
         av = v128.load32_splat(pa + 2 * qb);
-        c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
+        c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
         pa += 4;
         q += 4;
       }
@@ -578,9 +600,9 @@ function padInput(cin: i32, h: i32, w: i32, pad: i32, x: usize, xp: usize): void
       let q = pr;
       for (let kx = 0; kx < k; kx++) {
         const b0 = v128.load(q);
-        c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
-        c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + qb), b0));
-        c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa + 2 * qb), b0));
+        c0 = madd(v128.load32_splat(pa), b0, c0);
+        c1 = madd(v128.load32_splat(pa + qb), b0, c1);
+        c2 = madd(v128.load32_splat(pa + 2 * qb), b0, c2);
         pa += 4;
         q += 4;
       }
@@ -608,13 +630,13 @@ function padInput(cin: i32, h: i32, w: i32, pad: i32, x: usize, xp: usize): void
         const b0 = v128.load(q);
         const b1 = v128.load(q, 16);
         let av = v128.load32_splat(pa);
-        c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
+        c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
         av = v128.load32_splat(pa + qb);
-        c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
+        c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
         av = v128.load32_splat(pa + 2 * qb);
-        c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
+        c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
         av = v128.load32_splat(pa + 3 * qb);
-        c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
+        c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
         pa += 4;
         q += 4;
       }
@@ -647,10 +669,10 @@ function padInput(cin: i32, h: i32, w: i32, pad: i32, x: usize, xp: usize): void
       let q = pr;
       for (let kx = 0; kx < k; kx++) {
         const b0 = v128.load64_lane(q + wp4, v128.load64_zero(q), 1);
-        c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
-        c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + qb), b0));
-        c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa + 2 * qb), b0));
-        c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa + 3 * qb), b0));
+        c0 = madd(v128.load32_splat(pa), b0, c0);
+        c1 = madd(v128.load32_splat(pa + qb), b0, c1);
+        c2 = madd(v128.load32_splat(pa + 2 * qb), b0, c2);
+        c3 = madd(v128.load32_splat(pa + 3 * qb), b0, c3);
         pa += 4;
         q += 4;
       }
@@ -678,10 +700,10 @@ function padInput(cin: i32, h: i32, w: i32, pad: i32, x: usize, xp: usize): void
       let q = pr;
       for (let kx = 0; kx < k; kx++) {
         const b0 = v128.load(q);
-        c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
-        c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + qb), b0));
-        c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa + 2 * qb), b0));
-        c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa + 3 * qb), b0));
+        c0 = madd(v128.load32_splat(pa), b0, c0);
+        c1 = madd(v128.load32_splat(pa + qb), b0, c1);
+        c2 = madd(v128.load32_splat(pa + 2 * qb), b0, c2);
+        c3 = madd(v128.load32_splat(pa + 3 * qb), b0, c3);
         pa += 4;
         q += 4;
       }
@@ -703,7 +725,7 @@ function padInput(cin: i32, h: i32, w: i32, pad: i32, x: usize, xp: usize): void
     for (let ky = 0; ky < k; ky++) {
       let q = pr;
       for (let kx = 0; kx < k; kx++) {
-        c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), v128.load(q)));
+        c0 = madd(v128.load32_splat(pa), v128.load(q), c0);
         pa += 4;
         q += 4;
       }
@@ -832,13 +854,13 @@ function filterTile2x4(d0: usize, P4: usize, x0: usize, x1: usize, x2: usize, x3
       const a0 = v128.load(pd + o);
       const a1 = v128.load(pd + P4 + o);
       let bv = v128.load(x0 + o);
-      c00 = f32x4.add(c00, f32x4.mul(a0, bv)); c10 = f32x4.add(c10, f32x4.mul(a1, bv));
+      c00 = madd(a0, bv, c00); c10 = madd(a1, bv, c10);
       bv = v128.load(x1 + o);
-      c01 = f32x4.add(c01, f32x4.mul(a0, bv)); c11 = f32x4.add(c11, f32x4.mul(a1, bv));
+      c01 = madd(a0, bv, c01); c11 = madd(a1, bv, c11);
       bv = v128.load(x2 + o);
-      c02 = f32x4.add(c02, f32x4.mul(a0, bv)); c12 = f32x4.add(c12, f32x4.mul(a1, bv));
+      c02 = madd(a0, bv, c02); c12 = madd(a1, bv, c12);
       bv = v128.load(x3 + o);
-      c03 = f32x4.add(c03, f32x4.mul(a0, bv)); c13 = f32x4.add(c13, f32x4.mul(a1, bv));
+      c03 = madd(a0, bv, c03); c13 = madd(a1, bv, c13);
     }
     pd += ow4;
     x0 += wp4;
@@ -862,12 +884,12 @@ function filterTile6x1(d0: usize, P4: usize, x0: usize, oh: i32, ow4: usize, wp4
     for (let o: usize = 0; o < ow4; o += 16) {
       const bv = v128.load(x0 + o);
       const a = pd + o;
-      c0 = f32x4.add(c0, f32x4.mul(v128.load(a), bv));
-      c1 = f32x4.add(c1, f32x4.mul(v128.load(a + P4), bv));
-      c2 = f32x4.add(c2, f32x4.mul(v128.load(a + 2 * P4), bv));
-      c3 = f32x4.add(c3, f32x4.mul(v128.load(a + 3 * P4), bv));
-      c4 = f32x4.add(c4, f32x4.mul(v128.load(a + 4 * P4), bv));
-      c5 = f32x4.add(c5, f32x4.mul(v128.load(a + 5 * P4), bv));
+      c0 = madd(v128.load(a), bv, c0);
+      c1 = madd(v128.load(a + P4), bv, c1);
+      c2 = madd(v128.load(a + 2 * P4), bv, c2);
+      c3 = madd(v128.load(a + 3 * P4), bv, c3);
+      c4 = madd(v128.load(a + 4 * P4), bv, c4);
+      c5 = madd(v128.load(a + 5 * P4), bv, c5);
     }
     pd += ow4;
     x0 += wp4;
@@ -880,7 +902,7 @@ function filterTile6x1(d0: usize, P4: usize, x0: usize, oh: i32, ow4: usize, wp4
 function filterDot(pd: usize, px: usize, oh: i32, ow4: usize, wp4: usize, p: usize): void {
   let v = f32x4.splat(0);
   for (let oy = 0; oy < oh; oy++) {
-    for (let o: usize = 0; o < ow4; o += 16) v = f32x4.add(v, f32x4.mul(v128.load(pd + o), v128.load(px + o)));
+    for (let o: usize = 0; o < ow4; o += 16) v = madd(v128.load(pd + o), v128.load(px + o), v);
     pd += ow4;
     px += wp4;
   }
@@ -910,26 +932,26 @@ function filterTile2x4Pairs(d0: usize, P4: usize, x0: usize, x1: usize, x2: usiz
       const a0 = v128.load(pd);
       const a1 = v128.load(pd + P4);
       let bv = v128.load(x0 + o);
-      c00 = f32x4.add(c00, f32x4.mul(a0, bv)); c10 = f32x4.add(c10, f32x4.mul(a1, bv));
+      c00 = madd(a0, bv, c00); c10 = madd(a1, bv, c10);
       bv = v128.load(x1 + o);
-      c01 = f32x4.add(c01, f32x4.mul(a0, bv)); c11 = f32x4.add(c11, f32x4.mul(a1, bv));
+      c01 = madd(a0, bv, c01); c11 = madd(a1, bv, c11);
       bv = v128.load(x2 + o);
-      c02 = f32x4.add(c02, f32x4.mul(a0, bv)); c12 = f32x4.add(c12, f32x4.mul(a1, bv));
+      c02 = madd(a0, bv, c02); c12 = madd(a1, bv, c12);
       bv = v128.load(x3 + o);
-      c03 = f32x4.add(c03, f32x4.mul(a0, bv)); c13 = f32x4.add(c13, f32x4.mul(a1, bv));
+      c03 = madd(a0, bv, c03); c13 = madd(a1, bv, c13);
       pd += 16;
     }
     {
       const a0 = v128.load(pd);
       const a1 = v128.load(pd + P4);
       let bv = straddle(x0, m4, wp4);
-      c00 = f32x4.add(c00, f32x4.mul(a0, bv)); c10 = f32x4.add(c10, f32x4.mul(a1, bv));
+      c00 = madd(a0, bv, c00); c10 = madd(a1, bv, c10);
       bv = straddle(x1, m4, wp4);
-      c01 = f32x4.add(c01, f32x4.mul(a0, bv)); c11 = f32x4.add(c11, f32x4.mul(a1, bv));
+      c01 = madd(a0, bv, c01); c11 = madd(a1, bv, c11);
       bv = straddle(x2, m4, wp4);
-      c02 = f32x4.add(c02, f32x4.mul(a0, bv)); c12 = f32x4.add(c12, f32x4.mul(a1, bv));
+      c02 = madd(a0, bv, c02); c12 = madd(a1, bv, c12);
       bv = straddle(x3, m4, wp4);
-      c03 = f32x4.add(c03, f32x4.mul(a0, bv)); c13 = f32x4.add(c13, f32x4.mul(a1, bv));
+      c03 = madd(a0, bv, c03); c13 = madd(a1, bv, c13);
       pd += 16;
     }
     x0 += wp4;
@@ -940,13 +962,13 @@ function filterTile2x4Pairs(d0: usize, P4: usize, x0: usize, x1: usize, x2: usiz
       const a0 = v128.load(pd);
       const a1 = v128.load(pd + P4);
       let bv = v128.load(x0 + o);
-      c00 = f32x4.add(c00, f32x4.mul(a0, bv)); c10 = f32x4.add(c10, f32x4.mul(a1, bv));
+      c00 = madd(a0, bv, c00); c10 = madd(a1, bv, c10);
       bv = v128.load(x1 + o);
-      c01 = f32x4.add(c01, f32x4.mul(a0, bv)); c11 = f32x4.add(c11, f32x4.mul(a1, bv));
+      c01 = madd(a0, bv, c01); c11 = madd(a1, bv, c11);
       bv = v128.load(x2 + o);
-      c02 = f32x4.add(c02, f32x4.mul(a0, bv)); c12 = f32x4.add(c12, f32x4.mul(a1, bv));
+      c02 = madd(a0, bv, c02); c12 = madd(a1, bv, c12);
       bv = v128.load(x3 + o);
-      c03 = f32x4.add(c03, f32x4.mul(a0, bv)); c13 = f32x4.add(c13, f32x4.mul(a1, bv));
+      c03 = madd(a0, bv, c03); c13 = madd(a1, bv, c13);
       pd += 16;
     }
     x0 += wp4;
@@ -969,25 +991,25 @@ function filterTile4x1Pairs(d0: usize, P4: usize, x0: usize, oh: i32, ow4: usize
   for (let oy = 0; oy < oh; oy += 2) {
     for (let o: usize = 0; o < m4; o += 16) {
       const bv = v128.load(x0 + o);
-      c0 = f32x4.add(c0, f32x4.mul(v128.load(pd), bv));
-      c1 = f32x4.add(c1, f32x4.mul(v128.load(pd + P4), bv));
-      c2 = f32x4.add(c2, f32x4.mul(v128.load(pd + 2 * P4), bv));
-      c3 = f32x4.add(c3, f32x4.mul(v128.load(pd + 3 * P4), bv));
+      c0 = madd(v128.load(pd), bv, c0);
+      c1 = madd(v128.load(pd + P4), bv, c1);
+      c2 = madd(v128.load(pd + 2 * P4), bv, c2);
+      c3 = madd(v128.load(pd + 3 * P4), bv, c3);
       pd += 16;
     }
     const sv = straddle(x0, m4, wp4);
-    c0 = f32x4.add(c0, f32x4.mul(v128.load(pd), sv));
-    c1 = f32x4.add(c1, f32x4.mul(v128.load(pd + P4), sv));
-    c2 = f32x4.add(c2, f32x4.mul(v128.load(pd + 2 * P4), sv));
-    c3 = f32x4.add(c3, f32x4.mul(v128.load(pd + 3 * P4), sv));
+    c0 = madd(v128.load(pd), sv, c0);
+    c1 = madd(v128.load(pd + P4), sv, c1);
+    c2 = madd(v128.load(pd + 2 * P4), sv, c2);
+    c3 = madd(v128.load(pd + 3 * P4), sv, c3);
     pd += 16;
     x0 += wp4;
     for (let o: usize = 8; o < ow4; o += 16) {
       const bv = v128.load(x0 + o);
-      c0 = f32x4.add(c0, f32x4.mul(v128.load(pd), bv));
-      c1 = f32x4.add(c1, f32x4.mul(v128.load(pd + P4), bv));
-      c2 = f32x4.add(c2, f32x4.mul(v128.load(pd + 2 * P4), bv));
-      c3 = f32x4.add(c3, f32x4.mul(v128.load(pd + 3 * P4), bv));
+      c0 = madd(v128.load(pd), bv, c0);
+      c1 = madd(v128.load(pd + P4), bv, c1);
+      c2 = madd(v128.load(pd + 2 * P4), bv, c2);
+      c3 = madd(v128.load(pd + 3 * P4), bv, c3);
       pd += 16;
     }
     x0 += wp4;
@@ -1001,12 +1023,12 @@ function filterDotPairs(pd: usize, x0: usize, oh: i32, ow4: usize, wp4: usize, p
   const m4 = ow4 - 8;
   for (let oy = 0; oy < oh; oy += 2) {
     for (let o: usize = 0; o <= m4; o += 16) {
-      v = f32x4.add(v, f32x4.mul(v128.load(pd), o == m4 ? straddle(x0, m4, wp4) : v128.load(x0 + o)));
+      v = madd(v128.load(pd), o == m4 ? straddle(x0, m4, wp4) : v128.load(x0 + o), v);
       pd += 16;
     }
     x0 += wp4;
     for (let o: usize = 8; o < ow4; o += 16) {
-      v = f32x4.add(v, f32x4.mul(v128.load(pd), v128.load(x0 + o)));
+      v = madd(v128.load(pd), v128.load(x0 + o), v);
       pd += 16;
     }
     x0 += wp4;
@@ -1543,19 +1565,24 @@ export function simdPeak(iters: i32, out: usize): void {
   let a4 = f32x4.splat(0.5), a5 = f32x4.splat(0.6), a6 = f32x4.splat(0.7), a7 = f32x4.splat(0.8);
   let a8 = f32x4.splat(0.9), a9 = f32x4.splat(1.0), a10 = f32x4.splat(1.1), a11 = f32x4.splat(1.2);
   for (let i = 0; i < iters; i++) {
-    a0 = f32x4.add(f32x4.mul(a0, m), c);
-    a1 = f32x4.add(f32x4.mul(a1, m), c);
-    a2 = f32x4.add(f32x4.mul(a2, m), c);
-    a3 = f32x4.add(f32x4.mul(a3, m), c);
-    a4 = f32x4.add(f32x4.mul(a4, m), c);
-    a5 = f32x4.add(f32x4.mul(a5, m), c);
-    a6 = f32x4.add(f32x4.mul(a6, m), c);
-    a7 = f32x4.add(f32x4.mul(a7, m), c);
-    a8 = f32x4.add(f32x4.mul(a8, m), c);
-    a9 = f32x4.add(f32x4.mul(a9, m), c);
-    a10 = f32x4.add(f32x4.mul(a10, m), c);
-    a11 = f32x4.add(f32x4.mul(a11, m), c);
+    a0 = madd(a0, m, c);
+    a1 = madd(a1, m, c);
+    a2 = madd(a2, m, c);
+    a3 = madd(a3, m, c);
+    a4 = madd(a4, m, c);
+    a5 = madd(a5, m, c);
+    a6 = madd(a6, m, c);
+    a7 = madd(a7, m, c);
+    a8 = madd(a8, m, c);
+    a9 = madd(a9, m, c);
+    a10 = madd(a10, m, c);
+    a11 = madd(a11, m, c);
   }
   const s = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7)), f32x4.add(f32x4.add(a8, a9), f32x4.add(a10, a11))));
   store<f32>(out, hsum(s));
+}
+
+/** Which tier this module was built as: 1 = relaxed SIMD (madd fused), 0 = SIMD128 (mul + add). */
+export function kernelTier(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }

@@ -29,5 +29,5 @@ console.log('plain   ', wasm.map((l) => l.toFixed(4)).join(' '));
 console.log('plain-js', js.map((l) => l.toFixed(4)).join(' '));
 
 const session: PlainSession = await plainBackend.createSession(spec, weights, { threads: 1 });
-console.log('kernels:', session.kernelName); // "wasm-simd", or "js" after a warning saying why
+console.log('kernels:', session.kernelName); // "wasm-relaxed-simd" (Node >= 21), "wasm-simd", or "js" after a warning saying why
 await session.dispose();

@@ -2,7 +2,7 @@
  * The API both entries export (index.ts for Node, index.browser.ts for browsers).
  * @lenet/backend-plain — a LeNet backend with no ML framework underneath: forward, backward
  * and SGD for every layer a @lenet/model spec allows, in TypeScript (tier "plain-js") or with
- * WebAssembly SIMD GEMM kernels (tier "plain"), data-parallel over worker threads.
+ * WebAssembly SIMD GEMM kernels (tier "plain": relaxed-SIMD FMA or SIMD128), data-parallel over worker threads.
  */
 export { plainBackend, plainJsBackend, backends, PlainBackend, VERSION } from './backend.js';
 export { PlainSession } from './session.js';
@@ -15,8 +15,11 @@ export type { OpTimer } from './engine.js';
 export { jsKernels } from './kernels.js';
 export { gemm } from './gemm.js';
 export type { Kernels, FloatArray } from './kernels.js';
-export { loadWasmModule, instantiateWasm, wasmKernelBytes, measureWasmSimdPeak } from './wasm.js';
-export type { WasmArena, WasmSimdPeakOptions } from './wasm.js';
+export {
+  loadWasmModule, loadWasmKernels, instantiateWasm, wasmKernelBytes, measureWasmSimdPeak, relaxedSimdSupported,
+  wasmTierFromEnv, WASM_TIER_ENV, WASM_TIER_LABEL,
+} from './wasm.js';
+export type { WasmArena, WasmSimdPeakOptions, WasmTier, WasmTierChoice, WasmKernelModule } from './wasm.js';
 export { CHUNK } from './runner.js';
 export { platform } from './platform.js';
 export type { Platform, PlatformWorker } from './platform.js';

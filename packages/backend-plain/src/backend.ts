@@ -1,11 +1,12 @@
 /**
- * The two plain backends: "plain" (fastest tier available: WebAssembly SIMD kernels when they
- * load, else TypeScript) and "plain-js" (TypeScript kernels only, the reference tier).
+ * The two plain backends: "plain" (fastest tier available: WebAssembly relaxed-SIMD kernels when
+ * the engine accepts them, else WebAssembly SIMD128, else TypeScript) and "plain-js" (TypeScript
+ * kernels only, the reference tier).
  */
 import type { Backend, BackendInfo, SessionOptions } from '@lenet/core';
 import { BackendInputError, checkSessionInput } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
-import { loadWasmModule } from './wasm.js';
+import { loadWasmKernels, wasmTierFromEnv, WASM_TIER_ENV, WASM_TIER_LABEL, type WasmKernelModule, type WasmTierChoice } from './wasm.js';
 import { PlainSession } from './session.js';
 import { platform } from './platform.js';
 
@@ -51,25 +52,40 @@ function warnJsFallback(name: string, reason: string): void {
 export class PlainBackend implements Backend {
   readonly canTrain = true;
 
+  /**
+   * @param wasmTier which WebAssembly tier to use: 'auto' (default: LENET_PLAIN_WASM_TIER if
+   *   set, else relaxed SIMD when the engine accepts it, else SIMD128) or one tier, forced.
+   */
   constructor(
     readonly name: string,
     readonly description: string,
     private readonly useWasm: boolean,
+    private readonly wasmTier: WasmTierChoice = 'auto',
   ) {}
 
   async available(): Promise<true | string> {
     return true;
   }
 
-  /** The compiled SIMD module, or the reason why this backend runs the JS kernels. */
-  private async module(): Promise<WebAssembly.Module | string> {
-    return this.useWasm ? loadWasmModule() : 'plain-js uses the TypeScript kernels';
+  /** The tier asked for: the constructor's, else the environment's. */
+  private tierChoice(): WasmTierChoice {
+    if (this.wasmTier !== 'auto') return this.wasmTier;
+    try {
+      return wasmTierFromEnv();
+    } catch (e) {
+      throw new BackendInputError(`${this.name}: ${(e as Error).message}`);
+    }
+  }
+
+  /** The compiled kernel module and its tier, or the reason why this backend runs the JS kernels. */
+  private async module(): Promise<WasmKernelModule | string> {
+    return this.useWasm ? loadWasmKernels(this.tierChoice()) : 'plain-js uses the TypeScript kernels';
   }
 
   async info(options?: SessionOptions): Promise<BackendInfo> {
     const threads = await resolveThreads(this.name, options);
     const m = await this.module();
-    const tier = typeof m === 'string' ? (this.useWasm ? `TypeScript kernels (WebAssembly SIMD unavailable: ${m})` : 'TypeScript kernels') : 'WebAssembly SIMD kernels';
+    const tier = typeof m === 'string' ? (this.useWasm ? `TypeScript kernels (WebAssembly SIMD unavailable: ${m})` : 'TypeScript kernels') : WASM_TIER_LABEL[m.tier];
     return {
       runtime: `${this.name} ${VERSION}: ${tier}, ${threads} thread${threads === 1 ? '' : 's'}`,
       versions: { '@lenet/backend-plain': VERSION, node: nodeVersion() },
@@ -82,12 +98,18 @@ export class PlainBackend implements Backend {
     const threads = await resolveThreads(this.name, options);
     const maxBatchSize = resolveMaxBatch(this.name, options);
     const m = await this.module();
-    if (typeof m === 'string' && this.useWasm) warnJsFallback(this.name, m);
+    if (typeof m === 'string' && this.useWasm) {
+      // A tier that was asked for by name is never replaced by a slower one behind the caller's back.
+      if (this.tierChoice() !== 'auto') {
+        throw new BackendInputError(`${this.name}: ${m}${this.wasmTier === 'auto' ? ` (set by ${WASM_TIER_ENV})` : ''}`);
+      }
+      warnJsFallback(this.name, m);
+    }
     return PlainSession.create({
       backendName: this.name,
       spec: valid,
       weights,
-      module: typeof m === 'string' ? null : m,
+      module: typeof m === 'string' ? null : m.module,
       threads,
       maxBatchSize,
     });
@@ -96,7 +118,7 @@ export class PlainBackend implements Backend {
 
 export const plainBackend: PlainBackend = new PlainBackend(
   'plain',
-  'Pure TypeScript LeNet with WebAssembly SIMD GEMM kernels (falls back to plain-js), worker-thread data parallelism',
+  'Pure TypeScript LeNet with WebAssembly SIMD GEMM kernels (relaxed-SIMD FMA tier when the engine has it, else SIMD128; falls back to plain-js), worker-thread data parallelism',
   true,
 );
 

@@ -17,7 +17,7 @@ import { pool2dBackward, pool2dForward, type PoolGeometry } from './layers/pool2
 export type FloatArray = Float32Array | Float64Array;
 
 export interface Kernels<F extends FloatArray = FloatArray> {
-  readonly name: 'js' | 'wasm-simd';
+  readonly name: 'js' | 'wasm-simd' | 'wasm-relaxed-simd';
   /**
    * General strided matrix product into a row-major C:
    *   C[cOff + i*N + j] (=|+=) sum_k A[aOff + i*sAi + k*sAk] * B[bOff + k*sBk + j*sBj]

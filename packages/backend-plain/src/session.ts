@@ -75,7 +75,7 @@ export class PlainSession implements BackendSession {
     return this.workers.length;
   }
 
-  /** The kernel tier actually running ("js" or "wasm-simd"). */
+  /** The kernel tier actually running ("js", "wasm-simd" or "wasm-relaxed-simd"). */
   get kernelName(): string {
     return this.engine.kernels.name;
   }

@@ -1,14 +1,53 @@
 /**
- * Loads the WebAssembly SIMD kernels (built from assembly/kernels.ts) and wraps them as a
- * Kernels<Float32Array> whose arrays are views of the instance's memory. The module's bytes
- * are inlined as base64 at build time (src/generated/kernels-wasm.ts), so no file is read or
- * fetched: Node, esbuild, Vite and webpack bundles all get them with no asset handling.
+ * Loads the WebAssembly kernels (built from assembly/kernels.ts) and wraps them as a
+ * Kernels<Float32Array> whose arrays are views of the instance's memory. Two modules are built
+ * from the same source: the relaxed-SIMD tier (the GEMM/conv tiles' multiply-accumulates are
+ * `f32x4.relaxed_madd`, fused on CPUs with FMA) and the SIMD128 tier (`f32x4.mul` + `f32x4.add`).
+ * The relaxed tier is chosen when this engine validates it (Node >= 21, Chrome >= 114; Node 20
+ * with --experimental-wasm-relaxed-simd), the SIMD128 tier otherwise. Their bytes are inlined as
+ * base64 at build time (src/generated/kernels-wasm.ts), so no file is read or fetched: Node,
+ * esbuild, Vite and webpack bundles all get them with no asset handling.
  */
 import type { ActivationFn } from '@lenet/model';
 import type { Kernels } from './kernels.js';
-import { KERNELS_WASM_BASE64 } from './generated/kernels-wasm.js';
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from './generated/kernels-wasm.js';
 
-let modulePromise: Promise<WebAssembly.Module | string> | undefined;
+/** A WebAssembly kernel tier: fused multiply-add (relaxed SIMD) or mul + add (SIMD128). */
+export type WasmTier = 'relaxed-simd' | 'simd128';
+/** What to load: the best tier this engine accepts ('auto'), or one tier, forced. */
+export type WasmTierChoice = WasmTier | 'auto';
+
+/** Environment variable that forces a tier in Node (for tests and A/B runs): auto | relaxed-simd | simd128. */
+export const WASM_TIER_ENV = 'LENET_PLAIN_WASM_TIER';
+
+const TIER_CHOICES: readonly WasmTierChoice[] = ['auto', 'relaxed-simd', 'simd128'];
+
+/** Human-readable name of a tier, as info().runtime and the report show it. */
+export const WASM_TIER_LABEL: Record<WasmTier, string> = {
+  'relaxed-simd': 'WebAssembly relaxed-SIMD kernels (f32x4.relaxed_madd)',
+  simd128: 'WebAssembly SIMD128 kernels (f32x4 mul+add)',
+};
+
+/**
+ * The tier asked for by LENET_PLAIN_WASM_TIER (Node; 'auto' when unset or in a browser).
+ * Throws a one-line error naming the variable on any other value.
+ */
+export function wasmTierFromEnv(): WasmTierChoice {
+  const env = typeof process !== 'undefined' ? process.env?.[WASM_TIER_ENV] : undefined;
+  if (env === undefined || env === '') return 'auto';
+  if (!(TIER_CHOICES as readonly string[]).includes(env)) {
+    throw new Error(`${WASM_TIER_ENV}=${env}: expected one of ${TIER_CHOICES.join(', ')}`);
+  }
+  return env as WasmTierChoice;
+}
+
+/** A compiled kernel module and the tier it implements. */
+export interface WasmKernelModule {
+  module: WebAssembly.Module;
+  tier: WasmTier;
+}
+
+const modulePromises = new Map<WasmTier, Promise<WebAssembly.Module | string>>();
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   const bin = atob(b64);
@@ -17,28 +56,61 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** The kernel module's bytes (a fresh copy). */
-export function wasmKernelBytes(): Uint8Array<ArrayBuffer> {
-  return decodeBase64(KERNELS_WASM_BASE64);
+/** A kernel module's bytes (a fresh copy); the SIMD128 tier unless asked otherwise. */
+export function wasmKernelBytes(tier: WasmTier = 'simd128'): Uint8Array<ArrayBuffer> {
+  return decodeBase64(tier === 'relaxed-simd' ? KERNELS_RELAXED_WASM_BASE64 : KERNELS_WASM_BASE64);
+}
+
+/** Whether this engine accepts the relaxed-SIMD kernel module (validation only, no compile). */
+export function relaxedSimdSupported(): boolean {
+  return typeof WebAssembly === 'object' && WebAssembly.validate(wasmKernelBytes('relaxed-simd'));
+}
+
+/** Compiles one tier's module once per process; resolves to it or to the reason it cannot load. */
+function compileTier(tier: WasmTier): Promise<WebAssembly.Module | string> {
+  let p = modulePromises.get(tier);
+  if (!p) {
+    p = (async () => {
+      try {
+        if (typeof WebAssembly !== 'object') return 'WebAssembly is not available';
+        const bytes = wasmKernelBytes(tier);
+        if (!WebAssembly.validate(bytes)) {
+          return tier === 'relaxed-simd'
+            ? 'this engine rejects WebAssembly relaxed SIMD (Node >= 21 and Chrome >= 114 have it; Node 20 needs --experimental-wasm-relaxed-simd)'
+            : 'the kernel module does not validate (no WebAssembly SIMD support?)';
+        }
+        return await WebAssembly.compile(bytes);
+      } catch (e) {
+        return `compiling the WebAssembly kernels failed: ${(e as Error).message}`;
+      }
+    })();
+    modulePromises.set(tier, p);
+  }
+  return p;
 }
 
 /**
- * Compiles the kernel module once per process. Resolves to the module, or to a reason string
- * when WebAssembly (SIMD) is unavailable (never rejects). Callers that fall back to the JS
+ * The kernel module for `choice` (default: LENET_PLAIN_WASM_TIER, else 'auto'): with 'auto' the
+ * relaxed-SIMD tier when this engine validates it, else SIMD128; with a forced tier that one or
+ * the reason it cannot load. Resolves to a reason string when no WebAssembly kernels can be used
+ * (never rejects, except for a bad LENET_PLAIN_WASM_TIER). Callers that fall back to the JS
  * kernels report that reason (info().runtime, a console warning), never silently.
  */
-export function loadWasmModule(): Promise<WebAssembly.Module | string> {
-  modulePromise ??= (async () => {
-    try {
-      if (typeof WebAssembly !== 'object') return 'WebAssembly is not available';
-      const bytes = wasmKernelBytes();
-      if (!WebAssembly.validate(bytes)) return 'the kernel module does not validate (no WebAssembly SIMD support?)';
-      return await WebAssembly.compile(bytes);
-    } catch (e) {
-      return `compiling the WebAssembly kernels failed: ${(e as Error).message}`;
-    }
-  })();
-  return modulePromise;
+export async function loadWasmKernels(choice: WasmTierChoice = wasmTierFromEnv()): Promise<WasmKernelModule | string> {
+  if (choice !== 'auto') {
+    const m = await compileTier(choice);
+    return typeof m === 'string' ? `${choice} tier forced but unavailable: ${m}` : { module: m, tier: choice };
+  }
+  const relaxed = await compileTier('relaxed-simd');
+  if (typeof relaxed !== 'string') return { module: relaxed, tier: 'relaxed-simd' };
+  const simd = await compileTier('simd128');
+  return typeof simd === 'string' ? simd : { module: simd, tier: 'simd128' };
+}
+
+/** The compiled module of loadWasmKernels(choice), or the reason string (kept for callers of 0.1). */
+export async function loadWasmModule(choice?: WasmTierChoice): Promise<WebAssembly.Module | string> {
+  const k = await loadWasmKernels(choice);
+  return typeof k === 'string' ? k : k.module;
 }
 
 interface KernelExports {
@@ -55,12 +127,15 @@ interface KernelExports {
   poolBackward(mode: number, planes: number, h: number, w: number, k: number, s: number, oh: number, ow: number, x: number, dy: number, dx: number): void;
   sumRows(M: number, N: number, a: number, out: number): void;
   fillRows(M: number, N: number, b: number, y: number): void;
+  kernelTier(): number;
 }
 
 const FN_CODE: Record<ActivationFn, number> = { sigmoid: 0, relu: 1, tanh: 2 };
 
 export interface WasmArena {
   kernels: Kernels<Float32Array>;
+  /** The tier the module implements (read from the module itself, so workers know it too). */
+  tier: WasmTier;
   /** Float32 view of the whole instance memory (arena starts at element 0). */
   mem: Float32Array;
 }
@@ -72,9 +147,10 @@ export function instantiateWasm(module: WebAssembly.Module, floats: number): Was
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const ex = instance.exports as unknown as KernelExports;
   const mem = new Float32Array(memory.buffer);
+  const tier: WasmTier = ex.kernelTier() === 1 ? 'relaxed-simd' : 'simd128';
   // Arrays passed in must be views of `mem`: element offsets become byte addresses.
   const kernels: Kernels<Float32Array> = {
-    name: 'wasm-simd',
+    name: tier === 'relaxed-simd' ? 'wasm-relaxed-simd' : 'wasm-simd',
     gemm(M, N, K, A, aOff, sAi, sAk, B, bOff, sBk, sBj, C, cOff, accumulate) {
       ex.gemm(M, N, K, A.byteOffset + aOff * 4, sAi, sAk, B.byteOffset + bOff * 4, sBk, sBj, C.byteOffset + cOff * 4, accumulate ? 1 : 0);
     },
@@ -112,7 +188,7 @@ export function instantiateWasm(module: WebAssembly.Module, floats: number): Was
       ex.fillRows(M, N, b.byteOffset + bOff * 4, y.byteOffset + yOff * 4);
     },
   };
-  return { kernels, mem };
+  return { kernels, tier, mem };
 }
 
 export interface WasmSimdPeakOptions {
@@ -120,24 +196,36 @@ export interface WasmSimdPeakOptions {
   seconds?: number;
   /** Number of equal windows the time is split into, one GFLOP/s figure each (default 5). */
   windows?: number;
+  /** Which tier's peak kernel to run (default: the tier loadWasmKernels() picks). */
+  tier?: WasmTierChoice;
 }
 
-/** Flops per round of the `simdPeak` kernel: 12 accumulators x 4 lanes x (mul + add). */
+/**
+ * Flops per round of the `simdPeak` kernel: 12 accumulators x 4 lanes x 2 (a multiply and an
+ * add: two instructions in the SIMD128 tier, one relaxed_madd in the relaxed tier).
+ */
 const SIMD_PEAK_FLOPS_PER_ITER = 12 * 4 * 2;
 
+const PEAK_KERNEL_LABEL: Record<WasmTier, string> = {
+  'relaxed-simd': 'wasm relaxed SIMD f32x4.relaxed_madd (FMA: 2 flops/lane per instruction)',
+  simd128: 'wasm SIMD128 f32x4 mul+add (no FMA: 2 flops/lane per instruction pair)',
+};
+
 /**
- * Single-thread WebAssembly SIMD peak of this engine and machine: runs the `simdPeak` kernel
- * (register-resident f32x4 mul+add chains, 12 independent accumulators; wasm SIMD has no FMA,
- * so mul + add = 2 flops per lane) and reports GFLOP/s per window. A roofline ceiling for the
- * wasm tiers, not a benchmark of LeNet. Rejects when the SIMD module cannot be loaded.
+ * Single-thread WebAssembly SIMD peak of this engine and machine for one kernel tier: runs the
+ * tier's `simdPeak` kernel (register-resident f32x4 multiply-add chains, 12 independent
+ * accumulators: relaxed_madd in the relaxed tier, mul + add in SIMD128; 2 flops per lane either
+ * way) and reports GFLOP/s per window. A roofline ceiling for the wasm tiers, not a benchmark of
+ * LeNet. Rejects when the module cannot be loaded.
  */
-export async function measureWasmSimdPeak(options: WasmSimdPeakOptions = {}): Promise<{ gflops: number[]; kernel: string }> {
+export async function measureWasmSimdPeak(options: WasmSimdPeakOptions = {}): Promise<{ gflops: number[]; kernel: string; tier: WasmTier }> {
   const seconds = options.seconds ?? 1;
   const windows = options.windows ?? 5;
   if (!(seconds > 0) || !Number.isFinite(seconds)) throw new RangeError(`measureWasmSimdPeak: seconds must be a positive number, got ${String(seconds)}`);
   if (!Number.isInteger(windows) || windows < 1) throw new RangeError(`measureWasmSimdPeak: windows must be a positive integer, got ${String(windows)}`);
-  const module = await loadWasmModule();
-  if (typeof module === 'string') throw new Error(`measureWasmSimdPeak: ${module}`);
+  const loaded = await loadWasmKernels(options.tier);
+  if (typeof loaded === 'string') throw new Error(`measureWasmSimdPeak: ${loaded}`);
+  const { module, tier } = loaded;
   const memory = new WebAssembly.Memory({ initial: 1 });
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const ex = instance.exports as unknown as { simdPeak(iters: number, out: number): void };
@@ -169,5 +257,5 @@ export async function measureWasmSimdPeak(options: WasmSimdPeakOptions = {}): Pr
     await new Promise((r) => setTimeout(r, 0)); // let the event loop breathe between windows
   }
   if (!Number.isFinite(sink[0])) throw new Error('measureWasmSimdPeak: kernel produced a non-finite value');
-  return { gflops, kernel: 'wasm SIMD f32x4 mul+add (no FMA: 2 flops/lane), 12 independent register accumulators, 1 thread' };
+  return { gflops, tier, kernel: `${PEAK_KERNEL_LABEL[tier]}, 12 independent register accumulators, 1 thread` };
 }

@@ -1,18 +1,20 @@
 /**
- * Same seed => bit-identical weights after N steps, for any thread count: gradients are
- * computed per fixed 16-sample micro-chunk and summed in chunk order, whichever thread
- * computed them. Also checks capacity growth and that dispose() stops the workers.
+ * Same seed => bit-identical weights after N steps, for any thread count, on every kernel tier
+ * (TypeScript, WebAssembly SIMD128, WebAssembly relaxed SIMD): gradients are computed per fixed
+ * 16-sample micro-chunk and summed in chunk order, whichever thread computed them. Also checks
+ * capacity growth and that dispose() stops the workers.
  */
 import { describe, expect, it } from 'vitest';
 import { randomImages, randomLabels } from '@lenet/core';
 import { getPreset, initWeights, type Weights } from '@lenet/model';
-import { plainBackend, plainJsBackend, PlainSession } from '../dist/index.js';
+import { plainBackend, plainJsBackend, PlainSession, type PlainBackend } from '../dist/index.js';
+import { TIERS } from './tiers.js';
 
 function bits(w: Weights): Map<string, Uint32Array> {
   return new Map([...w].map(([k, t]) => [k, new Uint32Array(t.data.buffer.slice(0))]));
 }
 
-async function trainRun(backend: typeof plainBackend, threads: number, maxBatchSize?: number) {
+async function trainRun(backend: PlainBackend, threads: number, maxBatchSize?: number) {
   const spec = getPreset('lenet5');
   const s = await backend.createSession(spec, initWeights(spec, 0), { threads, maxBatchSize });
   const n = 100; // 7 micro-chunks, the last one partial
@@ -27,9 +29,15 @@ async function trainRun(backend: typeof plainBackend, threads: number, maxBatchS
   return { w, losses };
 }
 
-for (const backend of [plainJsBackend, plainBackend]) {
-  describe(`${backend.name} determinism`, () => {
-    it('weights after 4 steps are bit-identical for 1, 2 and 3 threads and across runs', async () => {
+const tiers = [
+  { label: 'plain-js', backend: plainJsBackend, unavailable: null as string | null },
+  ...TIERS.map((t) => ({ label: `plain [${t.tier}]`, backend: t.backend, unavailable: t.unavailable })),
+];
+
+for (const { label, backend, unavailable } of tiers) {
+  describe(`${label} determinism`, () => {
+    it('weights after 4 steps are bit-identical for 1, 2 and 3 threads and across runs', async (ctx) => {
+      if (unavailable) ctx.skip(unavailable);
       const base = await trainRun(backend, 1);
       for (const threads of [2, 3, 2]) {
         const r = await trainRun(backend, threads);
@@ -40,7 +48,8 @@ for (const backend of [plainJsBackend, plainBackend]) {
       }
     });
 
-    it('grows past maxBatchSize (restarting its workers) without changing results', async () => {
+    it('grows past maxBatchSize (restarting its workers) without changing results', async (ctx) => {
+      if (unavailable) ctx.skip(unavailable);
       const base = await trainRun(backend, 2);
       const grown = await trainRun(backend, 2, 8);
       for (const [name, b] of base.w) expect(grown.w.get(name)!.every((v, i) => v === b[i]), name).toBe(true);

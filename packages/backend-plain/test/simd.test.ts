@@ -1,15 +1,18 @@
 /**
- * The WebAssembly SIMD tier against the plain-js reference tier: every kernel on random data
- * (odd sizes, all transpose layouts, strides, padding), then whole sessions. The tiers differ
- * only by float32 rounding (SIMD sums in float32 without FMA, JS in float64; SIMD exp is a
- * polynomial), so the bounds are tight.
+ * Both WebAssembly tiers (SIMD128: mul + add; relaxed SIMD: relaxed_madd, fused on FMA CPUs)
+ * against the plain-js reference tier: every kernel on random data (odd sizes, all transpose
+ * layouts, strides, padding), then whole sessions. The tiers differ only by float32 rounding
+ * (wasm sums in float32, JS in float64; wasm exp is a polynomial), so the bounds are tight; the
+ * bit-for-bit identities between kernel paths hold within each wasm tier.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CONFORMANCE_VARIANT, conformanceWeights, randomImages, randomLabels } from '@lenet/core';
 import { flattenWeights, getPreset, initWeights, type ActivationFn, type ModelSpec } from '@lenet/model';
 import {
-  jsKernels, loadWasmModule, instantiateWasm, plainBackend, plainJsBackend, type Kernels, type WasmArena,
+  jsKernels, loadWasmKernels, loadWasmModule, instantiateWasm, plainBackend, plainJsBackend, relaxedSimdSupported,
+  type Kernels, type WasmArena,
 } from '../dist/index.js';
+import { TIERS } from './tiers.js';
 import { convGeometry, colSize, convKeepsCols, directConvApplies, directConvPays, directFilterApplies } from '../src/layers/conv2d.js';
 import { buildPlan } from '../src/plan.js';
 import { Engine } from '../src/engine.js';
@@ -18,12 +21,6 @@ import { randomF32 } from './helpers.js';
 
 const js = jsKernels as Kernels<Float32Array>;
 let arena: WasmArena;
-
-beforeAll(async () => {
-  const m = await loadWasmModule();
-  if (typeof m === 'string') throw new Error(`the SIMD kernels must load in this environment: ${m}`);
-  arena = instantiateWasm(m, 1 << 20);
-});
 
 function close(what: string, got: Float32Array, want: Float32Array, rtol = 2e-5, atol = 1e-6): void {
   expect(got.length, what).toBe(want.length);
@@ -50,7 +47,18 @@ function place(...arrays: Float32Array[]): number[] {
   });
 }
 
-describe('SIMD kernels equal the JS kernels', () => {
+for (const { tier, unavailable } of TIERS) describe(`${tier} kernels equal the JS kernels`, () => {
+  beforeAll(async () => {
+    if (unavailable) return;
+    const m = await loadWasmKernels(tier);
+    if (typeof m === 'string') throw new Error(`the ${tier} kernels must load in this environment: ${m}`);
+    arena = instantiateWasm(m.module, 1 << 20);
+    expect(arena.tier).toBe(tier);
+  });
+  beforeEach((ctx) => {
+    if (unavailable) ctx.skip(unavailable);
+  });
+
   it('gemm: all transpose layouts, edge sizes and accumulate', () => {
     const sizes = [[1, 1, 1], [3, 5, 2], [4, 8, 4], [6, 784, 25], [16, 150, 100], [16, 120, 400], [7, 13, 19], [5, 17, 33]];
     for (const [M, N, K] of sizes) {
@@ -277,12 +285,15 @@ describe('SIMD kernels equal the JS kernels', () => {
   });
 });
 
-describe('plain (SIMD) sessions equal plain-js sessions', () => {
+for (const { tier, backend, unavailable } of TIERS) describe(`plain [${tier}] sessions equal plain-js sessions`, () => {
+  beforeEach((ctx) => {
+    if (unavailable) ctx.skip(unavailable);
+  });
   const specs: [string, ModelSpec][] = [['lenet5', getPreset('lenet5')], ['lenet5-modern', getPreset('lenet5-modern')], ['variant', CONFORMANCE_VARIANT]];
   for (const [name, spec] of specs) {
     it(`${name}: logits, losses and weights after 3 SGD steps`, async () => {
       const w = conformanceWeights(spec, 5);
-      const [a, b] = await Promise.all([plainBackend.createSession(spec, w, { threads: 1 }), plainJsBackend.createSession(spec, w, { threads: 1 })]);
+      const [a, b] = await Promise.all([backend.createSession(spec, w, { threads: 1 }), plainJsBackend.createSession(spec, w, { threads: 1 })]);
       const n = 40;
       const x = randomImages(6, n, 784);
       close('logits', await a.predict(x, n), await b.predict(x, n), 1e-5, 1e-5);
@@ -298,9 +309,55 @@ describe('plain (SIMD) sessions equal plain-js sessions', () => {
     });
   }
 
-  it('plain reports the SIMD tier in info()', async () => {
-    const info = await plainBackend.info({ threads: 2 });
-    expect(info.runtime).toMatch(/WebAssembly SIMD/);
+  it('names its tier in info() and in the session', async () => {
+    const info = await backend.info({ threads: 2 });
+    expect(info.runtime).toMatch(tier === 'relaxed-simd' ? /WebAssembly relaxed-SIMD kernels/ : /WebAssembly SIMD128 kernels/);
     expect(info.threads).toBe(2);
+    const spec = getPreset('lenet5');
+    const s = await backend.createSession(spec, initWeights(spec, 0), { threads: 1 });
+    expect(s.kernelName).toBe(tier === 'relaxed-simd' ? 'wasm-relaxed-simd' : 'wasm-simd');
+    await s.dispose();
+  });
+});
+
+describe('tier selection', () => {
+  it('plain picks relaxed SIMD when the engine validates it, SIMD128 otherwise', async () => {
+    const m = await loadWasmKernels('auto');
+    if (typeof m === 'string') throw new Error(m);
+    expect(m.tier).toBe(relaxedSimdSupported() ? 'relaxed-simd' : 'simd128');
+    const info = await plainBackend.info({ threads: 1 });
+    expect(info.runtime).toContain(relaxedSimdSupported() ? 'relaxed-SIMD' : 'SIMD128');
+    // loadWasmModule (the 0.1 API) hands out the same module.
+    expect(await loadWasmModule('auto')).toBe(m.module);
+  });
+
+  it('LENET_PLAIN_WASM_TIER forces a tier and rejects unknown values in one line', async () => {
+    const saved = process.env.LENET_PLAIN_WASM_TIER;
+    try {
+      process.env.LENET_PLAIN_WASM_TIER = 'simd128';
+      expect((await plainBackend.info({ threads: 1 })).runtime).toContain('SIMD128');
+      const spec = getPreset('lenet5');
+      const s = await plainBackend.createSession(spec, initWeights(spec, 0), { threads: 1 });
+      expect(s.kernelName).toBe('wasm-simd');
+      await s.dispose();
+      process.env.LENET_PLAIN_WASM_TIER = 'avx512';
+      await expect(plainBackend.createSession(spec, initWeights(spec, 0), { threads: 1 }))
+        .rejects.toThrow(/^plain: LENET_PLAIN_WASM_TIER=avx512: expected one of auto, relaxed-simd, simd128$/);
+    } finally {
+      if (saved === undefined) delete process.env.LENET_PLAIN_WASM_TIER;
+      else process.env.LENET_PLAIN_WASM_TIER = saved;
+    }
+  });
+
+  it('the two tiers are different modules that agree to float32 rounding on a whole forward pass', async (ctx) => {
+    if (!relaxedSimdSupported()) ctx.skip('this engine rejects WebAssembly relaxed SIMD');
+    const spec = getPreset('lenet5-modern');
+    const w = conformanceWeights(spec, 9);
+    const [a, b] = await Promise.all(TIERS.map((t) => t.backend.createSession(spec, w, { threads: 1 })));
+    const n = 32;
+    const x = randomImages(11, n, 784);
+    const [la, lb] = [await a.predict(x, n), await b.predict(x, n)];
+    close('relaxed vs simd128 logits', la, lb, 1e-5, 1e-5);
+    await Promise.all([a.dispose(), b.dispose()]);
   });
 });

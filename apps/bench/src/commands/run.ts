@@ -168,7 +168,7 @@ async function runLocked(opts: RunCommandOptions, cmd: Command, onLock: (lock: F
     }
     const data = await loadData(opts.dataset, { dataDir: opts.dataDir, limit: opts.limit, quiet: json });
     const threadCounts = opts.threads && opts.threads.length > 1 ? opts.threads : null;
-    const environment = collectEnvironment(opts.threads?.length === 1 ? opts.threads[0]! : null);
+    const environment = await collectEnvironment(opts.threads?.length === 1 ? opts.threads[0]! : null);
     const notes: string[] = skipped.map((s) => `${s.backend} not run: ${s.reason}`);
     // Trainable backends first: the first one to finish training provides the shared weights
     // that every later cell (and the inference-only ones) evaluates for the agreement check.

@@ -2,7 +2,7 @@
  * The report's tables as plain data (header + rows), shared by the Markdown and HTML renderers so
  * both always show the same numbers. Ratios compare backends measured in the same run.
  */
-import type { BackendResult, Report } from '../run/types.js';
+import type { BackendResult, Environment, Report } from '../run/types.js';
 import { inferShapes, type ModelSpec } from '@lenet/model';
 import { describeTorchBuild, torchBuildWarning, type TorchBuild } from '../torch/build-info.js';
 import { BUSY_MACHINE_PCT, othersDuringRun } from '../run/noise.js';
@@ -258,11 +258,26 @@ export function errorsTable(report: Report): Table {
   };
 }
 
+/** ", end of life since 2026-04-30" for a Node line past its end of life (reports since issue 27). */
+export function nodeEndOfLifeNote(e: Environment): string {
+  const s = e.nodeSupport;
+  return s?.pastEndOfLife && s.endOfLife ? `; end of life since ${s.endOfLife}` : '';
+}
+
+/** "; wasm SIMD, relaxed SIMD, threads" — the WebAssembly features the run's children had. */
+export function wasmFeaturesNote(e: Environment): string {
+  const w = e.wasm;
+  if (!w) return '';
+  const on = [w.simd && 'SIMD', w.relaxedSimd && `relaxed SIMD${w.childV8Flags.includes('--experimental-wasm-relaxed-simd') ? ' (via --experimental-wasm-relaxed-simd)' : ''}`, w.threads && 'threads']
+    .filter((x): x is string => typeof x === 'string');
+  return `; wasm ${on.length ? on.join(', ') : 'without SIMD or threads'}`;
+}
+
 export function environmentLines(report: Report): string[] {
   const e = report.environment;
   const c = report.config;
   const lines = [
-    `Machine: ${e.cpuModel}, ${e.cores} cores (${e.availableParallelism} available), ${Math.round(e.totalMemoryMB / 1024)} GiB RAM, ${e.os.platform} ${e.os.release} ${e.os.arch}; Node ${e.node} (V8 ${e.v8}); load average at start ${e.loadAverage.join(' / ')}.`,
+    `Machine: ${e.cpuModel}, ${e.cores} cores (${e.availableParallelism} available), ${Math.round(e.totalMemoryMB / 1024)} GiB RAM, ${e.os.platform} ${e.os.release} ${e.os.arch}; Node ${e.node} (V8 ${e.v8}${nodeEndOfLifeNote(e)})${wasmFeaturesNote(e)}; load average at start ${e.loadAverage.join(' / ')}.`,
     `Threads: ${e.threads ?? 'each backend\u2019s default'}. Data: ${c.dataset} (${c.dataSource.kind} ${c.dataSource.dir}, ${c.trainCount.toLocaleString('en-US')} train / ${c.testCount.toLocaleString('en-US')} test images${c.limit ? `, --limit ${c.limit}` : ''}).`,
     `Profile ${c.profile}: ${c.epochs} epoch(s), ${c.trainSeconds !== null ? `at most ${c.trainSeconds} s of training per backend` : c.maxProjectedSeconds !== null ? `full recipe unless projected over ${seconds(c.maxProjectedSeconds)} (then ${c.fallbackTrainSeconds} s)` : 'no budget'}${c.maxStepsPerEpoch ? `, at most ${c.maxStepsPerEpoch} steps per epoch` : ''}; batch ${c.batchSize}, lr ${c.lr}, seed ${c.seed}.`,
   ];

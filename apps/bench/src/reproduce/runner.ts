@@ -12,6 +12,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EpochMetrics } from '@lenet/core';
 import { writeFileAtomic } from '../run/store.js';
+import { childExecArgv } from '../run/node-runtime.js';
 import { CliError } from '../errors.js';
 import { fixed, int, jsonLine, pct } from '../format.js';
 import type { Recipe } from './recipes.js';
@@ -145,7 +146,7 @@ export async function runSeed(o: RunSeedOptions): Promise<SeedRun> {
       return run;
     }
   } else {
-    child = fork(REPRODUCE_CHILD, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+    child = fork(REPRODUCE_CHILD, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', execArgv: childExecArgv() });
     child.send(job);
   }
   let killedByUs = false;

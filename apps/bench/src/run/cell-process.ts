@@ -6,6 +6,7 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { childExecArgv } from './node-runtime.js';
 import type { ChildMessage, ParentCommand, Phase } from './types.js';
 
 export class CellProcessError extends Error {
@@ -86,7 +87,8 @@ export class CellProcess {
   }
 
   static fork(script: string, logPath: string, label: string, onMessage: (m: ChildMessage) => void): CellProcess {
-    const child = fork(script, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
+    // childExecArgv: on Node 20, the V8 flag that turns on WebAssembly relaxed SIMD (plain's FMA tier).
+    const child = fork(script, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced', execArgv: childExecArgv() });
     return new CellProcess(child, 'backend', logPath, label, onMessage);
   }
 

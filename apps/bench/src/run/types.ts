@@ -30,6 +30,10 @@ export interface Environment {
   threads: number | null;
   /** Schema 2: the machine's host name (labels rows of merged reports). */
   hostname?: string;
+  /** Schema 2 (since issue 27): Node's release line and its end of life (node-runtime.ts). */
+  nodeSupport?: { major: number; endOfLife: string | null; pastEndOfLife: boolean | null };
+  /** Schema 2 (since issue 27): WebAssembly features as the run's Node children have them. */
+  wasm?: { simd: boolean; relaxedSimd: boolean; threads: boolean; childV8Flags: string[] };
   python?: { executable: string; version: string | null; torch: string | null; note: string } | undefined;
 }
 
