@@ -35,7 +35,7 @@ export const seconds = (s: number | null | undefined) => {
 export function accuracyCell(report: Report, r: BackendResult, acc: number | null | undefined): string {
   const text = pctS(acc, 2);
   if (acc === null || acc === undefined || r.status !== 'ok' || !isNearChance(acc, numClasses(report.config.modelSpec))) return text;
-  return `${text} = chance (${chanceReason(report, r).reason})`;
+  return `${text} = chance (${chanceReason(report, r).short})`;
 }
 const sci = (n: number | null | undefined) => (n === null || n === undefined ? 'non-finite' : n === 0 ? '0' : n.toExponential(2));
 

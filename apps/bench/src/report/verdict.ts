@@ -19,6 +19,8 @@ export interface ChanceFlag {
   kind: 'budget' | 'plateau' | 'untrained' | 'not learning';
   /** e.g. "budget-limited after 20.0 s (0.12 epochs), on d2l's sigmoid plateau". */
   reason: string;
+  /** The same in a few words, for table cells: e.g. "budget-limited after 20.0 s (0.12 epochs)". */
+  short: string;
 }
 
 export interface VerdictRow {
@@ -83,16 +85,16 @@ export function chanceReason(report: Report, r: BackendResult): ChanceFlag {
     const source = report.results.find((x) => x.training?.weightsFile && x.kind === 'backend' && x !== r);
     if (source) {
       const inner = chanceReason(report, source);
-      return { kind: inner.kind, reason: `shared weights of ${source.backend}: ${inner.reason}` };
+      return { kind: inner.kind, reason: `shared weights of ${source.backend}: ${inner.reason}`, short: `weights of ${source.backend}: ${inner.short}` };
     }
-    return { kind: 'untrained', reason: 'untrained weights' };
+    return { kind: 'untrained', reason: 'untrained weights', short: 'untrained weights' };
   }
-  if (t.totalSteps === 0) return { kind: 'untrained', reason: 'untrained weights (0 steps)' };
+  if (t.totalSteps === 0) return { kind: 'untrained', reason: 'untrained weights (0 steps)', short: 'untrained weights' };
   const e = epochsTrained(report, r) ?? 0;
   const plateau = sigmoid && e < SIGMOID_PLATEAU_EPOCHS + 1 ? `, still on d2l's sigmoid LeNet plateau (chance for ~${SIGMOID_PLATEAU_EPOCHS} epochs)` : '';
-  if (t.stoppedBy === 'budget') return { kind: 'budget', reason: `budget-limited after ${secs(t.trainSeconds)} (${epochsText(e)})${plateau}` };
-  if (plateau) return { kind: 'plateau', reason: `recipe plateau: ${epochsText(e)} trained; d2l's sigmoid LeNet sits at chance for ~${SIGMOID_PLATEAU_EPOCHS} epochs` };
-  return { kind: 'not learning', reason: `at chance after ${epochsText(e)}: training did not learn` };
+  if (t.stoppedBy === 'budget') return { kind: 'budget', reason: `budget-limited after ${secs(t.trainSeconds)} (${epochsText(e)})${plateau}`, short: `budget-limited after ${secs(t.trainSeconds)} (${epochsText(e)})` };
+  if (plateau) return { kind: 'plateau', reason: `recipe plateau: ${epochsText(e)} trained; d2l's sigmoid LeNet sits at chance for ~${SIGMOID_PLATEAU_EPOCHS} epochs`, short: `d2l recipe plateau, ${epochsText(e)}` };
+  return { kind: 'not learning', reason: `at chance after ${epochsText(e)}: training did not learn`, short: `did not learn in ${epochsText(e)}` };
 }
 
 const batch = (r: BackendResult, n: number) => r.inference?.batches?.find((b) => b.batchSize === n);
@@ -106,7 +108,12 @@ export function verdictRow(report: Report, r: BackendResult): VerdictRow {
   const reached = t?.timeToTarget ? t.timeToTarget.seconds : (t?.curve?.find((p) => p.accuracy >= target)?.seconds ?? null);
   const e = epochsTrained(report, r);
   const budgetCut = t?.stoppedBy === 'budget' && reached === null;
-  const note = budgetCut ? `not comparable: trained ${secs(t!.trainSeconds)} (${epochsText(e ?? 0)})${chance ? ', at chance' : ''}${chance && isSigmoidRecipe(report.config.modelSpec) && (e ?? 0) < SIGMOID_PLATEAU_EPOCHS + 1 ? ' (d2l plateau)' : ''}` : chance ? `chance: ${chance.reason}` : null;
+  const onPlateau = isSigmoidRecipe(report.config.modelSpec) && (e ?? 0) < SIGMOID_PLATEAU_EPOCHS + 1;
+  const note = budgetCut
+    ? `not comparable: trained ${secs(t!.trainSeconds)} (${epochsText(e ?? 0)})${chance ? (onPlateau ? ', still at the d2l plateau (= chance)' : ', at chance') : ''}`
+    : chance
+      ? `= chance (${chance.short})`
+      : null;
   const g = r.agreement;
   return {
     backend: r.kind === 'reference' ? `${r.backend} (reference)` : r.backend,
@@ -160,7 +167,8 @@ function figureSentence(rows: VerdictRow[], what: string, get: (r: VerdictRow) =
     s = `${what}: ${list(l.best.map(value))}, not distinguishable (95% intervals overlap)`;
   }
   const last = l.rest.at(-1);
-  if (last && last !== l.rest[0]) {
+  // The runner-up is already named after a single leader; after a tie it is not.
+  if (last && (l.best.length > 1 || last !== l.rest[0])) {
     const f = get(l.best[0]!)!.estimate / get(last)!.estimate;
     const ratio = better === 'higher' ? f : 1 / f;
     s += `; slowest ${last.backend} (${ratio >= 10 ? ratio.toFixed(0) : ratio.toFixed(1)}× behind)`;
@@ -190,14 +198,14 @@ export function buildVerdict(report: Report): Verdict {
   }
   const cut = trainers.filter((r) => !r.comparable);
   if (cut.length) {
-    const atChance = cut.filter((r) => r.chance);
-    const agreeing = cut.filter((r) => r.agreement?.agrees);
-    sentences.push(
-      `Trained too little to compare accuracy: ${list(cut.map((r) => `${r.backend} (${r.chance ? r.chance.reason : (r.note ?? '').replace(/^not comparable: /, '')})`))}` +
-        (atChance.length ? `; ${pct(chanceLevel, 0)} is chance (1 in ${Math.round(1 / chanceLevel)} classes)` : '') +
-        (agreeing.length ? `; ${list(agreeing.map((r) => r.backend))} ${agreeing.length > 1 ? 'agree' : 'agrees'} with the float64 reference, so the forward pass is right` : '') +
-        '.',
-    );
+    // Rows with the same reason are named together ("plain and ort-node (recipe plateau: ...)").
+    const byReason = new Map<string, string[]>();
+    for (const r of cut) {
+      const why = r.chance ? r.chance.reason : (r.note ?? '').replace(/^not comparable: /, '');
+      byReason.set(why, [...(byReason.get(why) ?? []), r.backend]);
+    }
+    const groups = [...byReason].map(([why, names]) => `${list(names)} (${why})`);
+    sentences.push(`Trained too little to compare accuracy: ${groups.join('; ')}${cut.some((r) => r.chance) ? `; ${pct(chanceLevel, 0)} is chance (1 in ${Math.round(1 / chanceLevel)} classes)` : ''}.`);
   }
   const checked = rows.filter((r) => r.agreement);
   const wrong = checked.filter((r) => !r.agreement!.agrees);
@@ -205,7 +213,8 @@ export function buildVerdict(report: Report): Verdict {
   const tail: string[] = [];
   if (checked.length && !wrong.length) {
     const max = Math.max(...checked.map((r) => r.agreement!.maxAbsLogitDiff ?? 0));
-    tail.push(`All ${checked.length} checked backends agree with the float64 reference (max |Δlogit| ${max.toExponential(1)}, identical predictions)`);
+    const low = cut.length ? ', so low accuracy comes from the training time, not a wrong forward pass' : '';
+    tail.push(`${checked.length > 1 ? `All ${checked.length} checked backends agree` : `${checked[0]!.backend} agrees`} with the float64 reference (max |Δlogit| ${max.toExponential(1)}, identical predictions)${low}`);
   } else if (wrong.length) tail.push(`${list(wrong.map((r) => r.backend))} ${wrong.length > 1 ? 'disagree' : 'disagrees'} with the float64 reference (not ranked)`);
   if (failed.length) tail.push(`${list(failed.map((r) => r.backend))} failed (see Errors)`);
   if (tail.length) sentences.push(`${tail.join('; ')}.`);
@@ -231,7 +240,7 @@ const est = (x: Interval | null, d = 0) => (x ? x.estimate.toLocaleString('en-US
 export function verdictColumns(v: Verdict): VerdictColumn[] {
   const rows = v.rows;
   const ci = (get: (r: VerdictRow) => Interval | null) => (rows.some((r) => has(get(r))) ? ' [95% CI]' : '');
-  const accFull = (r: VerdictRow) => (!r.ok ? `error (${r.error?.split(':')[0] ?? '?'})` : r.accuracy === null ? dash : `${pct(r.accuracy, 2)}${r.note ? ` — ${r.note}` : ''}`);
+  const accFull = (r: VerdictRow) => (!r.ok ? `error (${r.error?.split(':')[0] ?? '?'})` : r.accuracy === null ? dash : `${pct(r.accuracy, 2)}${r.note ? `${r.note.startsWith('=') ? ' ' : ' — '}${r.note}` : ''}`);
   const accShort = (r: VerdictRow) => (!r.ok ? 'error' : r.accuracy === null ? dash : `${pct(r.accuracy)}${r.chance ? ' chance' : !r.comparable ? ' (cut)' : ''}`);
   const agree = (r: VerdictRow) => (!r.agreement ? dash : `${r.agreement.agrees ? '✓' : '✗'} ${r.agreement.maxAbsLogitDiff === null ? 'non-finite' : r.agreement.maxAbsLogitDiff.toExponential(0)}`);
   const cols: VerdictColumn[] = [
