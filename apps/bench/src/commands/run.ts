@@ -14,7 +14,7 @@ import { jsonLine } from '../format.js';
 import { userPath } from '../paths.js';
 import { progressMode } from '../progress.js';
 import { loadRegistry } from '../registry.js';
-import { terminalVerdict } from '../report/verdict.js';
+import { terminalVerdict, wrapText } from '../report/verdict.js';
 import { readReport } from '../report/schema.js';
 import { headerWarnings } from '../report/tables.js';
 import { collectEnvironment } from '../run/environment.js';
@@ -279,7 +279,7 @@ async function runLocked(opts: RunCommandOptions, cmd: Command, onLock: (lock: F
   else {
     // The verdict, fitted to the terminal (cells are never wrapped); the detail is in the report files.
     process.stdout.write(`\n${terminalVerdict(report, terminalColumns())}\n\n`);
-    for (const w of headerWarnings(report)) process.stderr.write(`warning: ${w}\n`);
+    for (const w of headerWarnings(report)) process.stderr.write(`${wrapText(`warning: ${w}`, terminalColumns(), '  ')}\n`);
     if (report.errors.length) process.stdout.write(`${report.errors.length} backend(s) failed: ${report.errors.map((e) => e.backend).join(', ')} (see the Errors table)\n`);
     process.stdout.write(`report (${report.status}): ${files.html}\n  also ${files.md} and ${files.json}\n`);
     if (report.status !== 'complete') process.stdout.write(`continue with: lenet-bench run --resume ${shellQuote(shown)}\n`);

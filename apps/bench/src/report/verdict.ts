@@ -194,7 +194,8 @@ export function buildVerdict(report: Report): Verdict {
   if (hit.length) sentences.push(`Reached the ${pct(target, 0)} target: ${list(hit.map((r) => `${r.backend} in ${secs(r.timeToTarget!)}`))}.`);
   else if (trainers.length) {
     const bestAcc = [...trainers].filter((r) => r.accuracy !== null).sort((a, b) => b.accuracy! - a.accuracy!)[0];
-    sentences.push(`No backend reached the ${pct(target, 0)} target in this run${bestAcc ? ` (best: ${bestAcc.backend} at ${pct(bestAcc.accuracy!)})` : ''}.`);
+    const best = !bestAcc ? '' : bestAcc.chance ? ' (all at chance)' : ` (best: ${bestAcc.backend} at ${pct(bestAcc.accuracy!)})`;
+    sentences.push(`No backend reached the ${pct(target, 0)} target in this run${best}.`);
   }
   const cut = trainers.filter((r) => !r.comparable);
   if (cut.length) {
