@@ -112,11 +112,14 @@ describe('report.html first screen (screenshots)', () => {
     try {
       mkdirSync(artifacts, { recursive: true });
       for (const [width, height] of [[1400, 900], [390, 844]] as const) {
-        const page = await browser.newPage({ viewport: { width, height } });
+        const page = await browser.newPage();
+        await page.setViewportSize({ width, height }); // a persistent context ignores newPage's viewport
         await page.goto(`file://${html}`);
         const verdict = await page.locator('#verdict table').boundingBox();
         expect(verdict, `${width}px`).not.toBeNull();
-        expect(verdict!.y, `${width}px: the verdict table starts on the first screen`).toBeLessThan(height * 0.8);
+        expect(verdict!.y, `${width}px: the verdict table starts on the first screen`).toBeLessThan(height - 40);
+        const first = await page.locator('#verdict li').first().boundingBox();
+        expect(first!.y + first!.height, `${width}px: the first sentence is on the first screen`).toBeLessThan(height / 2);
         expect(await page.locator('#verdict li').count()).toBeGreaterThanOrEqual(3);
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         expect(overflow, `${width}px: the page scrolls sideways by ${overflow} px`).toBeLessThanOrEqual(0);

@@ -36,8 +36,9 @@ export function renderMarkdown(report: Report): string {
     `Status: **${report.status}**${report.pending.length ? ` (pending: ${escMd(report.pending.join(', '))})` : ''} · ${report.updatedAt} · ` +
       `${escMd(report.tool.name)} ${escMd(report.tool.version)} · report schema ${report.schema} v${report.schemaVersion}`,
     '',
-    ...headerWarnings(report).map((w) => `> **Warning:** ${escMd(w)}\n`),
+    // The answer first; the warnings that qualify it right below it.
     ...verdictMarkdown(report),
+    ...headerWarnings(report).map((w) => `> **Warning:** ${escMd(w)}\n`),
     '## Machine, versions and method',
     '',
     ...environmentLines(report).map((l) => `- ${escMd(l)}`),

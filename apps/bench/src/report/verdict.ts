@@ -215,7 +215,7 @@ export function buildVerdict(report: Report): Verdict {
   if (checked.length && !wrong.length) {
     const max = Math.max(...checked.map((r) => r.agreement!.maxAbsLogitDiff ?? 0));
     const low = cut.length ? ', so low accuracy comes from the training time, not a wrong forward pass' : '';
-    tail.push(`${checked.length > 1 ? `All ${checked.length} checked backends agree` : `${checked[0]!.backend} agrees`} with the float64 reference (max |Δlogit| ${max.toExponential(1)}, identical predictions)${low}`);
+    tail.push(`${checked.length > 1 ? `${checked.length === 2 ? 'Both' : `All ${checked.length}`} checked backends agree` : `${checked[0]!.backend} agrees`} with the float64 reference (max |Δlogit| ${max.toExponential(1)}, identical predictions)${low}`);
   } else if (wrong.length) tail.push(`${list(wrong.map((r) => r.backend))} ${wrong.length > 1 ? 'disagree' : 'disagrees'} with the float64 reference (not ranked)`);
   if (failed.length) tail.push(`${list(failed.map((r) => r.backend))} failed (see Errors)`);
   if (tail.length) sentences.push(`${tail.join('; ')}.`);
@@ -231,6 +231,8 @@ export interface VerdictColumn {
   shortCells: string[];
   /** Lower = dropped first when the terminal is narrow. */
   priority: number;
+  /** Long prose cells (accuracy and why): HTML may wrap them; every other cell stays on one line. */
+  prose?: boolean;
 }
 
 const dash = '–';
@@ -246,7 +248,7 @@ export function verdictColumns(v: Verdict): VerdictColumn[] {
   const agree = (r: VerdictRow) => (!r.agreement ? dash : `${r.agreement.agrees ? '✓' : '✗'} ${r.agreement.maxAbsLogitDiff === null ? 'non-finite' : r.agreement.maxAbsLogitDiff.toExponential(0)}`);
   const cols: VerdictColumn[] = [
     { header: 'backend', shortHeader: 'backend', numeric: false, cells: rows.map((r) => r.backend), shortCells: rows.map((r) => r.backend), priority: 100 },
-    { header: 'accuracy', shortHeader: 'acc', numeric: false, cells: rows.map(accFull), shortCells: rows.map(accShort), priority: 90 },
+    { header: 'accuracy', shortHeader: 'acc', numeric: false, cells: rows.map(accFull), shortCells: rows.map(accShort), priority: 90, prose: true },
     { header: `train img/s${ci((r) => r.train)}`, shortHeader: 'train img/s', numeric: true, cells: rows.map((r) => iv(r.train)), shortCells: rows.map((r) => est(r.train)), priority: 80 },
     { header: `×${v.reference ?? 'reference'}${ci((r) => r.trainVsReference)}`, shortHeader: `×${v.reference === 'pytorch' ? 'torch' : (v.reference ?? 'ref')}`, numeric: true, cells: rows.map((r) => (r.backend.endsWith('(reference)') ? '1.00×' : r.trainVsReference ? formatRatio(r.trainVsReference) : dash)), shortCells: rows.map((r) => (r.backend.endsWith('(reference)') ? '1.00×' : r.trainVsReference ? `${r.trainVsReference.estimate.toFixed(2)}×` : dash)), priority: 40 },
     { header: `time to ${pct(v.target, 0)}`, shortHeader: `to ${pct(v.target, 0)}`, numeric: true, cells: rows.map((r) => (r.timeToTarget !== null ? secs(r.timeToTarget) : r.train ? 'not reached' : dash)), shortCells: rows.map((r) => (r.timeToTarget !== null ? secs(r.timeToTarget) : r.train ? 'no' : dash)), priority: 60 },
