@@ -192,10 +192,11 @@ export function buildCharts(report: Report): Chart[] {
         data: { values: rows },
         layer: [
           {
-            encoding: { y: { field: 'backend', type: 'nominal', title: null }, yOffset: { field: 'metric', type: 'nominal' }, color: { field: 'metric', type: 'nominal', title: 'figure' } },
+            // Colour = backend (as in every chart); the figure is the marker's shape.
+            encoding: { y: { field: 'backend', type: 'nominal', title: null }, yOffset: { field: 'metric', type: 'nominal' }, color: { ...barColor, scale: { domain: order, range: colours } } },
             layer: [
               { mark: { type: 'rule', strokeWidth: 2 }, encoding: { x: { field: 'lo', type: 'quantitative', scale: { type: 'log', domain: axis.domain, nice: false }, axis: { values: axis.ticks, format: '~g', labelExpr: "datum.label + '×'" }, title: `ratio to ${report.comparisons!.reference}` }, x2: { field: 'hi' } } },
-              { mark: { type: 'point', filled: true, size: 40 }, encoding: { x: { field: 'ratio', type: 'quantitative' }, tooltip: [{ field: 'backend' }, { field: 'metric' }, { field: 'ratio', format: '.2f' }, { field: 'verdict' }] } },
+              { mark: { type: 'point', filled: true, size: 50 }, encoding: { x: { field: 'ratio', type: 'quantitative' }, shape: { field: 'metric', type: 'nominal', title: 'figure', scale: { domain: [...new Set(rows.map((r) => r.metric))] } }, tooltip: [{ field: 'backend' }, { field: 'metric' }, { field: 'ratio', format: '.2f' }, { field: 'verdict' }] } },
             ],
           },
           { data: { values: [{ one: 1 }] }, mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { x: { field: 'one', type: 'quantitative' } } },
