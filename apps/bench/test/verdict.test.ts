@@ -114,9 +114,9 @@ describe('verdict sentences follow from the intervals', () => {
     expect(cut.comparable).toBe(false);
     expect(cut.chance?.kind).toBe('budget');
     const s = sentence(r, 'Trained too little');
-    expect(s).toContain('cut (budget-limited after 20.0 s (0.12 epochs)');
-    expect(s).toContain("d2l's sigmoid LeNet plateau");
-    expect(s).toContain('10% is chance');
+    expect(s).toContain('cut (budget-limited after 20.0 s, 0.12 epochs)');
+    expect(s).toContain("it is still on d2l's sigmoid-LeNet plateau");
+    expect(s).toContain('at chance (10% for 10 classes)');
     expect(s).not.toContain('quick');
     expect(sentence(r, 'Reached the 70% target')).toBe('Reached the 70% target: quick in 25.0 s.');
     // The table cell says it too, where the accuracy is.

@@ -17,6 +17,12 @@ function htmlTable(t: Table, id?: string): string {
   ].join('\n');
 }
 
+/** "10.00% — not comparable: …": the figure in bold, the reason in small type under it. */
+const proseCell = (text: string) => {
+  const m = /^(\S+)\s+(?:— )?(.+)$/.exec(text);
+  return m ? `<strong>${esc(m[1]!)}</strong><br><span class="why">${esc(m[2]!)}</span>` : esc(text);
+};
+
 /** The verdict: sentences computed from the intervals, then one row per backend. */
 function verdictSection(report: Report): string {
   const v = buildVerdict(report);
@@ -24,7 +30,7 @@ function verdictSection(report: Report): string {
   const head = cols.map((c) => `<th class="${c.numeric ? 'n' : ''}">${esc(c.header)}</th>`).join('');
   const cls = (c: (typeof cols)[number]) => (c.numeric ? 'n' : c.prose ? 'prose' : '');
   const rows = v.rows
-    .map((r, i) => `<tr class="${r.comparable ? '' : 'flag'}">${cols.map((c) => `<td class="${cls(c)}">${esc(c.cells[i]!)}</td>`).join('')}</tr>`)
+    .map((r, i) => `<tr class="${r.comparable ? '' : 'flag'}">${cols.map((c) => `<td class="${cls(c)}">${c.prose ? proseCell(c.cells[i]!) : esc(c.cells[i]!)}</td>`).join('')}</tr>`)
     .join('\n');
   return [
     '<section id="verdict"><h2>Verdict</h2>',
@@ -54,7 +60,7 @@ const CSS = `
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px auto; max-width: 1400px; padding: 0 16px; color: #222; overflow-wrap: anywhere; }
 .scroll { overflow-x: auto; max-width: 100%; } .scroll table { overflow-wrap: normal; }
 ul.sentences { padding-left: 18px; margin: 6px 0 10px; font-size: 15px; } ul.sentences li { margin: 3px 0; }
-table.verdict td, table.verdict th { white-space: nowrap; } table.verdict td.prose { white-space: normal; min-width: 11em; max-width: 30em; } tr.flag td { background: #fff8e6; }
+table.verdict td { white-space: nowrap; } table.verdict th { vertical-align: bottom; } table.verdict .why { color: #8a5a00; font-size: 12px; } table.verdict td.prose { white-space: normal; min-width: 11em; max-width: 30em; } tr.flag td { background: #fff8e6; }
 details.env > summary { cursor: pointer; font-weight: 600; margin: 18px 0 4px; }
 h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin: 28px 0 6px; border-bottom: 1px solid #ddd; padding-bottom: 3px; }
 .status { color: #555; } .caption { color: #555; margin: 4px 0 8px; } .empty { color: #888; font-style: italic; }

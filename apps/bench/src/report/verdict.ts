@@ -31,6 +31,8 @@ export interface VerdictRow {
   chance: ChanceFlag | null;
   /** False when training was cut by the budget before the target: its accuracy says nothing about the backend. */
   comparable: boolean;
+  /** At chance while d2l's sigmoid recipe is still on its plateau (explained once in the sentences). */
+  onPlateau: boolean;
   /** Why not comparable (or why at chance), for the table cell and the sentences. */
   note: string | null;
   epochs: number | null;
@@ -92,7 +94,7 @@ export function chanceReason(report: Report, r: BackendResult): ChanceFlag {
   if (t.totalSteps === 0) return { kind: 'untrained', reason: 'untrained weights (0 steps)', short: 'untrained weights' };
   const e = epochsTrained(report, r) ?? 0;
   const plateau = sigmoid && e < SIGMOID_PLATEAU_EPOCHS + 1 ? `, still on d2l's sigmoid LeNet plateau (chance for ~${SIGMOID_PLATEAU_EPOCHS} epochs)` : '';
-  if (t.stoppedBy === 'budget') return { kind: 'budget', reason: `budget-limited after ${secs(t.trainSeconds)} (${epochsText(e)})${plateau}`, short: `budget-limited after ${secs(t.trainSeconds)} (${epochsText(e)})` };
+  if (t.stoppedBy === 'budget') return { kind: 'budget', reason: `budget-limited after ${secs(t.trainSeconds)} (${epochsText(e)})${plateau}`, short: `budget-limited after ${secs(t.trainSeconds)}, ${epochsText(e)}` };
   if (plateau) return { kind: 'plateau', reason: `recipe plateau: ${epochsText(e)} trained; d2l's sigmoid LeNet sits at chance for ~${SIGMOID_PLATEAU_EPOCHS} epochs`, short: `d2l recipe plateau, ${epochsText(e)}` };
   return { kind: 'not learning', reason: `at chance after ${epochsText(e)}: training did not learn`, short: `did not learn in ${epochsText(e)}` };
 }
@@ -121,6 +123,7 @@ export function verdictRow(report: Report, r: BackendResult): VerdictRow {
     accuracy,
     chance,
     comparable: !budgetCut && !chance,
+    onPlateau: !!chance && onPlateau,
     note,
     epochs: e,
     trainSeconds: t?.trainSeconds ?? null,
@@ -199,14 +202,22 @@ export function buildVerdict(report: Report): Verdict {
   }
   const cut = trainers.filter((r) => !r.comparable);
   if (cut.length) {
-    // Rows with the same reason are named together ("plain and ort-node (recipe plateau: ...)").
+    // Rows with the same reason are named together ("plain and ort-node (d2l recipe plateau, 1.0 epoch)").
     const byReason = new Map<string, string[]>();
     for (const r of cut) {
-      const why = r.chance ? r.chance.reason : (r.note ?? '').replace(/^not comparable: /, '');
+      const why = r.chance ? r.chance.short : (r.note ?? '').replace(/^not comparable: /, '');
       byReason.set(why, [...(byReason.get(why) ?? []), r.backend]);
     }
     const groups = [...byReason].map(([why, names]) => `${list(names)} (${why})`);
-    sentences.push(`Trained too little to compare accuracy: ${groups.join('; ')}${cut.some((r) => r.chance) ? `; ${pct(chanceLevel, 0)} is chance (1 in ${Math.round(1 / chanceLevel)} classes)` : ''}.`);
+    const plateau = cut.filter((r) => r.onPlateau);
+    const chanceText = `${pct(chanceLevel, 0)} = chance for ${Math.round(1 / chanceLevel)} classes`;
+    const subject = plateau.length === cut.length ? (cut.length > 2 ? 'all are' : cut.length === 2 ? 'both are' : 'it is') : `${list(plateau.map((r) => r.backend))} ${plateau.length > 1 ? 'are' : 'is'}`;
+    const why = plateau.length
+      ? `; ${subject} still on d2l's sigmoid-LeNet plateau, where accuracy stays at chance (${pct(chanceLevel, 0)} for ${Math.round(1 / chanceLevel)} classes) for about ${SIGMOID_PLATEAU_EPOCHS} epochs`
+      : cut.some((r) => r.chance)
+        ? ` (${chanceText})`
+        : '';
+    sentences.push(`Trained too little to compare accuracy: ${list(groups)}${why}.`);
   }
   const checked = rows.filter((r) => r.agreement);
   const wrong = checked.filter((r) => !r.agreement!.agrees);
@@ -250,7 +261,7 @@ export function verdictColumns(v: Verdict): VerdictColumn[] {
     { header: 'backend', shortHeader: 'backend', numeric: false, cells: rows.map((r) => r.backend), shortCells: rows.map((r) => r.backend), priority: 100 },
     { header: 'accuracy', shortHeader: 'acc', numeric: false, cells: rows.map(accFull), shortCells: rows.map(accShort), priority: 90, prose: true },
     { header: `train img/s${ci((r) => r.train)}`, shortHeader: 'train img/s', numeric: true, cells: rows.map((r) => iv(r.train)), shortCells: rows.map((r) => est(r.train)), priority: 80 },
-    { header: `×${v.reference ?? 'reference'}${ci((r) => r.trainVsReference)}`, shortHeader: `×${v.reference === 'pytorch' ? 'torch' : (v.reference ?? 'ref')}`, numeric: true, cells: rows.map((r) => (r.backend.endsWith('(reference)') ? '1.00×' : r.trainVsReference ? formatRatio(r.trainVsReference) : dash)), shortCells: rows.map((r) => (r.backend.endsWith('(reference)') ? '1.00×' : r.trainVsReference ? `${r.trainVsReference.estimate.toFixed(2)}×` : dash)), priority: 40 },
+    { header: `×${v.reference ?? 'reference'}${ci((r) => r.trainVsReference)}`, shortHeader: `×${v.reference === 'pytorch' ? 'torch' : (v.reference ?? 'ref')}`, numeric: true, cells: rows.map((r) => (r.backend.endsWith('(reference)') ? '1.00×' : r.trainVsReference ? formatRatio(r.trainVsReference) : dash)), shortCells: rows.map((r) => (r.backend.endsWith('(reference)') ? '1.00×' : r.trainVsReference ? formatRatio(point(r.trainVsReference.estimate)) : dash)), priority: 40 },
     { header: `time to ${pct(v.target, 0)}`, shortHeader: `to ${pct(v.target, 0)}`, numeric: true, cells: rows.map((r) => (r.timeToTarget !== null ? secs(r.timeToTarget) : r.train ? 'not reached' : dash)), shortCells: rows.map((r) => (r.timeToTarget !== null ? secs(r.timeToTarget) : r.train ? 'no' : dash)), priority: 60 },
     { header: `b1 p50 ms${ci((r) => r.b1P50Ms)}`, shortHeader: 'b1 ms', numeric: true, cells: rows.map((r) => iv(r.b1P50Ms, 3)), shortCells: rows.map((r) => est(r.b1P50Ms, 3)), priority: 70 },
     { header: `b256 img/s${ci((r) => r.b256)}`, shortHeader: 'b256 img/s', numeric: true, cells: rows.map((r) => iv(r.b256)), shortCells: rows.map((r) => est(r.b256)), priority: 75 },
@@ -274,7 +285,9 @@ export function fitVerdictTable(v: Verdict, columns: number): string {
   const colWidth = (c: (typeof cols)[number]) => Math.max(width(c.short ? c.shortHeader : c.header), ...(c.short ? c.shortCells : c.cells).map(width));
   const total = () => cols.reduce((a, c) => a + colWidth(c), 0) + 2 * (cols.length - 1);
   const byPriority = [...cols].sort((a, b) => a.priority - b.priority);
-  for (const c of byPriority) {
+  // The accuracy's long reason goes first (the sentences give it), then the intervals, least important first.
+  const prose = cols.filter((c) => c.prose);
+  for (const c of [...prose, ...byPriority.filter((x) => !x.prose)]) {
     if (total() <= columns) break;
     c.short = true;
   }
