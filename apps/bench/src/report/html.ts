@@ -2,7 +2,7 @@
 import type { Report } from '../run/types.js';
 import { buildCharts, renderSvg } from './charts.js';
 import { buildVerdict, verdictColumns } from './verdict.js';
-import { allTables, environmentLines, headerWarnings, indistinguishable, label, type Table } from './tables.js';
+import { allTables, environmentGroups, headerWarnings, indistinguishable, label, type Table } from './tables.js';
 
 export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -61,7 +61,7 @@ body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin:
 .scroll { overflow-x: auto; max-width: 100%; } .scroll table { overflow-wrap: normal; }
 ul.sentences { padding-left: 18px; margin: 6px 0 10px; font-size: 15px; } ul.sentences li { margin: 3px 0; }
 table.verdict td { white-space: nowrap; } table.verdict th { vertical-align: bottom; } table.verdict .why { color: #8a5a00; font-size: 12px; } table.verdict td.prose { white-space: normal; min-width: 11em; max-width: 30em; } tr.flag td { background: #fff8e6; }
-details.env > summary { cursor: pointer; font-weight: 600; margin: 18px 0 4px; }
+details.env > summary { cursor: pointer; font-weight: 600; margin: 18px 0 4px; } details.env h3 { font-size: 14px; margin: 10px 0 2px; }
 h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin: 28px 0 6px; border-bottom: 1px solid #ddd; padding-bottom: 3px; }
 .status { color: #555; } .caption { color: #555; margin: 4px 0 8px; } .empty { color: #888; font-style: italic; }
 table { border-collapse: collapse; font-size: 13px; margin: 6px 0; } th, td { border: 1px solid #ddd; padding: 3px 8px; } th { background: #f4f4f4; }
@@ -97,7 +97,7 @@ export async function renderHtml(report: Report): Promise<string> {
 <p class="status">Status: <strong>${esc(report.status)}</strong>${report.pending.length ? ` (pending: ${esc(report.pending.join(', '))})` : ''} · updated ${esc(report.updatedAt)} · ${esc(report.tool.name)} ${esc(report.tool.version)} · schema ${esc(report.schema)} v${report.schemaVersion}</p>
 ${verdictSection(report)}
 ${headerWarnings(report).map((w) => `<p class="warning"><strong>Warning:</strong> ${esc(w)}</p>`).join('\n')}
-<details class="env"><summary>Machine, versions, noise and method</summary><ul class="env">${environmentLines(report).map((l) => `<li>${esc(l)}</li>`).join('')}</ul></details>
+<details class="env"><summary>Machine, method, noise and versions</summary>${environmentGroups(report).map((g) => `<h3>${esc(g.title)}</h3><ul class="env">${g.lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`).join('')}</details>
 <section id="charts"><h2>Charts</h2><div class="charts">
 ${charts.join('\n')}
 </div></section>

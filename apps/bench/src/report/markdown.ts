@@ -1,7 +1,7 @@
 /** report.md: tables a reader can paste into an issue. */
 import type { Report } from '../run/types.js';
 import { buildVerdict, verdictColumns } from './verdict.js';
-import { allTables, environmentLines, headerWarnings, indistinguishable, type Table } from './tables.js';
+import { allTables, environmentGroups, headerWarnings, indistinguishable, type Table } from './tables.js';
 
 /**
  * Text from the run (backend, model and file names, error messages, notes) is escaped for
@@ -39,10 +39,9 @@ export function renderMarkdown(report: Report): string {
     // The answer first; the warnings that qualify it right below it.
     ...verdictMarkdown(report),
     ...headerWarnings(report).map((w) => `> **Warning:** ${escMd(w)}\n`),
-    '## Machine, versions and method',
+    '## Machine, method, noise and versions',
     '',
-    ...environmentLines(report).map((l) => `- ${escMd(l)}`),
-    '',
+    ...environmentGroups(report).flatMap((g) => [`**${g.title}**`, '', ...g.lines.map((l) => `- ${escMd(l)}`), '']),
   ];
   for (const t of allTables(report)) {
     out.push(`## ${escMd(t.title)}`, '');

@@ -273,6 +273,15 @@ export function wasmFeaturesNote(e: Environment): string {
   return `; wasm ${on.length ? on.join(', ') : 'without SIMD or threads'}`;
 }
 
+/** The environment lines in groups (Machine, Method, Noise, Versions), in this order, empty groups left out. */
+export function environmentGroups(report: Report): { title: string; lines: string[] }[] {
+  const group = (l: string) =>
+    /^(Machine|Merged source)/.test(l) ? 'Machine' : /^Noise/.test(l) ? 'Noise' : /^(PyTorch|Runtime|GPU adapters)/.test(l) ? 'Versions' : 'Method';
+  const titles = ['Machine', 'Method', 'Noise', 'Versions'];
+  const lines = environmentLines(report);
+  return titles.map((title) => ({ title, lines: lines.filter((l) => group(l) === title) })).filter((g) => g.lines.length);
+}
+
 export function environmentLines(report: Report): string[] {
   const e = report.environment;
   const c = report.config;
