@@ -150,7 +150,7 @@ describe('verdict sentences follow from the intervals', () => {
   it('cold start (time to the first prediction) is a column only when a row measured it', () => {
     const r = report([{ backend: 'x' }, { backend: 'y' }]);
     expect(verdictColumns(buildVerdict(r)).some((c) => c.header.startsWith('cold start'))).toBe(false);
-    r.results[1]!.coldStart = { processes: 6, importMs: iv(100, 5), sessionMs: iv(50, 5), firstPredictMs: iv(2, 0.5), firstStepMs: null, toFirstPredictionMs: iv(152, 8), unavailable: null };
+    r.results[1]!.coldStart = { processes: 6, importMs: iv(100, 5), sessionMs: iv(50, 5), firstPredictMs: iv(2, 0.5), firstStepMs: null, toFirstPredictionMs: iv(152, 8), samples: [] };
     const col = verdictColumns(buildVerdict(r)).find((c) => c.header.startsWith('cold start'))!;
     expect(col.header).toBe('cold start ms [95% CI]');
     expect(col.cells).toEqual(['–', '152 [144–160]']);
