@@ -7,7 +7,9 @@ describe('chart axes', () => {
   it('ratio axes tick at powers of two and always include 1', () => {
     expect(ratioDomain([0.3, 3.1])).toEqual({ domain: [0.25, 4], ticks: [0.25, 0.5, 1, 2, 4] });
     expect(ratioDomain([1.1, 1.28]).ticks).toEqual([1, 2]);
-    expect(ratioDomain([1 / 118, 0.9]).ticks[0]).toBe(2 ** -7);
+    expect(ratioDomain([1 / 118, 0.9])).toEqual({ domain: [2 ** -7, 1], ticks: [2 ** -7, 2 ** -6, 2 ** -5, 2 ** -4, 0.125, 0.25, 0.5, 1] });
+    // Over more than 8 powers of two: every other one, always with 1.
+    expect(ratioDomain([1 / 300, 5]).ticks).toEqual([2 ** -8, 2 ** -6, 2 ** -4, 0.25, 1, 4]);
   });
 
   it('log axes tick at 1, 2, 5 per decade, decades only over a wide range', () => {

@@ -50,8 +50,10 @@ export function ratioDomain(values: number[]): { domain: [number, number]; ticks
   const ok = values.filter((v) => v > 0 && Number.isFinite(v));
   const lo = 2 ** Math.floor(Math.log2(Math.min(1, ...ok)));
   const hi = 2 ** Math.ceil(Math.log2(Math.max(1, ...ok)));
+  // Over a wide range every other power of two (…, 1/16, 1/4, 1, 4, 16, …) so the labels fit.
+  const step = Math.log2(hi / lo) > 8 ? 2 : 1;
   const ticks: number[] = [];
-  for (let v = lo; v <= hi * 1.0001; v *= 2) ticks.push(v);
+  for (let k = Math.log2(lo); k <= Math.log2(hi) + 1e-9; k++) if (k % step === 0) ticks.push(2 ** k);
   return { domain: [lo, hi], ticks };
 }
 
@@ -193,9 +195,9 @@ export function buildCharts(report: Report): Chart[] {
         layer: [
           {
             // Colour = backend (as in every chart); the figure is the marker's shape.
-            encoding: { y: { field: 'backend', type: 'nominal', title: null }, yOffset: { field: 'metric', type: 'nominal' }, color: { ...barColor, scale: { domain: order, range: colours } } },
+            encoding: { y: { field: 'backend', type: 'nominal', title: null, sort: order }, yOffset: { field: 'metric', type: 'nominal' }, color: { ...barColor, scale: { domain: order, range: colours } } },
             layer: [
-              { mark: { type: 'rule', strokeWidth: 2 }, encoding: { x: { field: 'lo', type: 'quantitative', scale: { type: 'log', domain: axis.domain, nice: false }, axis: { values: axis.ticks, format: '~g', labelExpr: "datum.label + '×'" }, title: `ratio to ${report.comparisons!.reference}` }, x2: { field: 'hi' } } },
+              { mark: { type: 'rule', strokeWidth: 2 }, encoding: { x: { field: 'lo', type: 'quantitative', scale: { type: 'log', domain: axis.domain, nice: false }, axis: { values: axis.ticks, labelExpr: "datum.value < 0.25 ? '1/' + round(1 / datum.value) + '×' : format(datum.value, '~g') + '×'" }, title: `ratio to ${report.comparisons!.reference}` }, x2: { field: 'hi' } } },
               { mark: { type: 'point', filled: true, size: 50 }, encoding: { x: { field: 'ratio', type: 'quantitative' }, shape: { field: 'metric', type: 'nominal', title: 'figure', scale: { domain: [...new Set(rows.map((r) => r.metric))] } }, tooltip: [{ field: 'backend' }, { field: 'metric' }, { field: 'ratio', format: '.2f' }, { field: 'verdict' }] } },
             ],
           },
