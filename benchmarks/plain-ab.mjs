@@ -13,6 +13,9 @@
 //                     [--models lenet5,lenet5-modern] [--no-torch] [--no-layers] [--json out.json]
 //   node plain-ab.mjs --kernels [--windows 201]   # only LeNet's GEMM calls and the direct convolutions, both builds
 //   node plain-ab.mjs --layers-only [--windows 31] [--models ...]   # only the per-layer breakdown
+//   node plain-ab.mjs --tiers [...]   # the current build's two WebAssembly tiers instead of two builds:
+//                                     # "before" = SIMD128 (mul+add), "after" = relaxed SIMD (relaxed_madd)
+//                                     # (Node 20 needs --experimental-wasm-relaxed-simd)
 // Make a baseline first, from the commit to compare against:
 //   cp -r packages/backend-plain/dist packages/backend-plain/.tmp/baseline-dist
 import { spawn } from 'node:child_process';
@@ -37,10 +40,18 @@ const TRAIN_STEPS = 8;
 const B256_REPS = 12;
 const B1_CALLS = 400;
 
-const impls = {
-  old: await import(pathToFileURL(resolve(BASELINE, 'index.js')).href),
-  new: await import('@lenet/backend-plain'),
-};
+/** The current build with its WebAssembly tier forced (sessions, info and the layer breakdown). */
+async function tierImpl(tier) {
+  const lib = await import('@lenet/backend-plain');
+  return { ...lib, plainBackend: new lib.PlainBackend('plain', lib.plainBackend.description, true, tier), loadWasmModule: () => lib.loadWasmModule(tier) };
+}
+const TIERS = args.includes('--tiers');
+const impls = TIERS
+  ? { old: await tierImpl('simd128'), new: await tierImpl('relaxed-simd') }
+  : {
+      old: await import(pathToFileURL(resolve(BASELINE, 'index.js')).href),
+      new: await import('@lenet/backend-plain'),
+    };
 
 const x = randomImages(1, 256, 784);
 const y = randomLabels(2, 256, 10);
@@ -352,7 +363,7 @@ const fmt = (v, d = 0) => v.toLocaleString('en-US', { minimumFractionDigits: d, 
 const out = [];
 out.push(`Interleaved A/B in one process, ${ROUNDS} rounds; per window: ${TRAIN_STEPS} train steps of 128, ${B256_REPS} predicts of 256, ${B1_CALLS} predicts of 1; random data`);
 out.push(`machine: ${cpus()[0]?.model}, ${availableParallelism()} hardware threads, shared; load ${load0.map((l) => l.toFixed(1)).join(' ')} at start, ${loadavg().map((l) => l.toFixed(1)).join(' ')} at end; node ${process.versions.node}; ${started}`);
-out.push(`- before: ${info.old} (${BASELINE})`);
+out.push(`- before: ${info.old}${TIERS ? ' (current build, tier forced)' : ` (${BASELINE})`}`);
 out.push(`- after: ${info.new}`);
 if (torch) out.push(`- PyTorch: ${torchInfo}`);
 out.push('');

@@ -9,7 +9,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { describeError, describeFsError, UsageError } from './errors.js';
-import { datasetName, fraction, positiveInt, positiveNumber, nonNegativeInt, threadCount } from './options.js';
+import { dataDirPath, datasetName, fraction, modelName, positiveInt, positiveNumber, nonNegativeInt, threadCount } from './options.js';
 import { summaryCommand } from './commands/summary.js';
 import { dataCommand } from './commands/data.js';
 import { initCommand } from './commands/init.js';
@@ -36,9 +36,9 @@ function buildProgram(): Command {
     .showHelpAfterError('(run lenet-bench --help, or lenet-bench <command> --help, for usage)')
     .configureHelp({ sortSubcommands: false });
 
-  const model = () => new Option('--model <name|spec.json>', 'model preset (lenet5, lenet5-modern) or a spec JSON file').default('lenet5');
+  const model = () => new Option('--model <name|spec.json>', 'model preset (lenet5, lenet5-modern) or a spec JSON file').argParser(modelName).default('lenet5');
   const dataset = () => new Option('--dataset <name>', 'fashion-mnist or mnist').argParser(datasetName).default('fashion-mnist');
-  const dataDir = () => new Option('--data-dir <dir>', 'folder holding the IDX files (also: LENET_DATA_DIR)');
+  const dataDir = () => new Option('--data-dir <dir>', 'folder holding the IDX files (also: LENET_DATA_DIR)').argParser(dataDirPath);
   const json = () => new Option('--json', 'machine-readable JSON lines on stdout');
   const threads = () => new Option('--threads <n>', 'threads for the backend (default: all cores; at most 4x the cores)').argParser(threadCount);
 
@@ -97,7 +97,7 @@ function buildProgram(): Command {
     .description('evaluate weights on the test split: accuracy, loss, confusion matrix')
     .option('--backend <name>', 'backend to run on', 'plain')
     .requiredOption('--weights <file>', 'weights to evaluate (.safetensors, or .onnx from export-onnx)')
-    .option('--model <name|spec.json>', 'model (default: the spec stored in the weights file, else lenet5)')
+    .addOption(new Option('--model <name|spec.json>', 'model (default: the spec stored in the weights file, else lenet5; must match the file)').argParser(modelName))
     .addOption(dataset())
     .addOption(dataDir())
     .option('--batch-size <n>', 'evaluation batch size', positiveInt, 1000)
@@ -111,7 +111,7 @@ function buildProgram(): Command {
     .description('export weights (safetensors or ONNX) as an ONNX inference model: input "input" [N,1,28,28], output "logits"')
     .requiredOption('--weights <file>', 'weights to export (.safetensors, or .onnx from this tool)')
     .requiredOption('--out <file.onnx>', 'output file (written atomically)')
-    .option('--model <name|spec.json>', 'model (default: the spec stored in the weights file, else lenet5)')
+    .addOption(new Option('--model <name|spec.json>', 'model (default: the spec stored in the weights file, else lenet5; must match the file)').argParser(modelName))
     .addOption(new Option('--opset <n>', 'ONNX opset: 13, 14 or 15').default(13).argParser((v) => {
       if (!['13', '14', '15'].includes(v)) throw new InvalidArgumentError('expected 13, 14 or 15.');
       return Number(v);

@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import type { DatasetName } from '@lenet/datasets';
+import { PRESET_NAMES } from '@lenet/model';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -48,4 +49,19 @@ export function threadCount(value: string): number {
   const max = 4 * availableParallelism();
   if (n > max) throw new InvalidArgumentError(`expected at most ${max} (4x the ${availableParallelism()} available cores), got ${n}.`);
   return n;
+}
+
+/**
+ * --model: a preset name or a spec .json file (read later). An unknown name is a usage error
+ * listing the known models, like every other bad flag value.
+ */
+export function modelName(value: string): string {
+  if ((PRESET_NAMES as readonly string[]).includes(value) || value.toLowerCase().endsWith('.json')) return value;
+  throw new InvalidArgumentError(`expected a known model (${PRESET_NAMES.join(', ')}) or a model spec .json file.`);
+}
+
+/** --data-dir: a folder; an empty value would silently fall back to another copy of the data. */
+export function dataDirPath(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('expected a folder holding the IDX files, got an empty path.');
+  return value;
 }

@@ -4,9 +4,10 @@
  * weights). The spec comes from --model, else from the file (safetensors metadata "spec" written
  * by our CLI, or the ONNX file's graph/metadata), else lenet5.
  */
-import { checkModelSize as checkSize, SpecError, validateSpec, validateWeights, type ModelSpec, type Weights } from '@lenet/model';
+import { checkModelSize as checkSize, SpecError, specDifference, validateSpec, validateWeights, type ModelSpec, type Weights } from '@lenet/model';
 import { loadWeightsFile, resolveModel } from '@lenet/model/node';
 import { readOnnxFile } from '@lenet/backend-onnxruntime/node';
+import { UsageError } from './errors.js';
 import { userPath } from './paths.js';
 
 let allowLargeModel = false;
@@ -50,7 +51,12 @@ function specFromMetadata(text: string, file: string): ModelSpec {
   return validateSpec(parsed, `${file} (metadata "spec")`);
 }
 
-export async function loadWeightsArg(fileArg: string, modelArg?: string): Promise<{ file: string; spec: ModelSpec; weights: Weights; metadata: Record<string, string> }> {
+/**
+ * Weights from --weights/--init with the spec to run them as. With `modelMustMatch` (eval,
+ * export-onnx) a --model that differs from the spec stored in the file is a usage error; train
+ * --init may start one model from another's weights (same shapes) on purpose.
+ */
+export async function loadWeightsArg(fileArg: string, modelArg?: string, { modelMustMatch = true } = {}): Promise<{ file: string; spec: ModelSpec; weights: Weights; metadata: Record<string, string> }> {
   const file = userPath(fileArg);
   let weights: Weights;
   let metadata: Record<string, string>;
@@ -64,6 +70,12 @@ export async function loadWeightsArg(fileArg: string, modelArg?: string): Promis
     if (metadata.spec) fileSpec = specFromMetadata(metadata.spec, file);
   }
   const spec = modelArg ? await modelFromArg(modelArg) : (fileSpec ?? (await modelFromArg('lenet5')));
+  // A file that says which network it holds is evaluated as that network: a --model that differs
+  // would run its weights through other layers (same shapes, wrong accuracy) without a word.
+  const differs = modelMustMatch && modelArg && fileSpec ? specDifference(fileSpec, spec) : null;
+  if (differs) {
+    throw new UsageError(`--model ${modelArg}: ${file} holds model "${fileSpec!.name}", not "${spec.name}" (${differs}); drop --model to use the file's model`);
+  }
   checkModelSize(spec, file);
   validateWeights(spec, weights, file);
   return { file, spec, weights, metadata };

@@ -69,6 +69,25 @@ beforeAll(() => {
   mkdirSync(odd);
   for (const f of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte']) symlinkSync(join(DEBIAN, `${f}.gz`), join(odd, `${f}.gz`));
   mkdirSync(join(odd, 't10k-labels-idx1-ubyte.gz'));
+  // One flipped byte in a gzip: in the trailer's CRC (the content still inflates: expected vs
+  // actual SHA-256 of it), and in the middle of the deflate stream (no content to hash).
+  for (const [name, at] of [['crc-data', -6], ['mid-data', 0.5]] as const) {
+    const d = join(tmp, name);
+    mkdirSync(d);
+    for (const f of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte']) symlinkSync(join(DEBIAN, `${f}.gz`), join(d, `${f}.gz`));
+    const gz = readFileSync(join(DEBIAN, 't10k-labels-idx1-ubyte.gz'));
+    gz[at < 0 ? gz.length + at : Math.floor(gz.length * at)] ^= 0x01;
+    writeFileSync(join(d, 't10k-labels-idx1-ubyte.gz'), gz);
+  }
+  writeFileSync(join(tmp, 'l5.safetensors'), encodeSafetensors(weights, { spec: JSON.stringify(spec) }));
+  // An ONNX file whose first conv weight is NaN (exportOnnx refuses NaN: patch the float's bytes).
+  const nanSource = initWeights(spec, 0);
+  const first = nanSource.get('conv1.weight')!.data;
+  const bytes = Buffer.from(exportOnnx(spec, nanSource));
+  const at = bytes.indexOf(Buffer.from(Float32Array.of(first[0]!, first[1]!, first[2]!).buffer));
+  if (at < 0) throw new Error('conv1.weight not found in the exported ONNX bytes');
+  bytes.writeFloatLE(Number.NaN, at);
+  writeFileSync(join(tmp, 'nan.onnx'), bytes);
 });
 
 const TINY = ['--profile', 'smoke', '--limit', '300', '--train-steps', '1', '--inference-seconds', '0.2', '--no-torch'];
@@ -89,6 +108,11 @@ const ROWS: [string, string[], number, RegExp, Record<string, string>?][] = [
   ['corrupt reproduce config.json', ['reproduce', 'd2l', '--limit', '300', '--out', 'bad-repro'], 1, /bad-repro\/config\.json: expected the JSON settings object/],
   ['--resume of a folder without a report', ['run', '--resume', 'empty-run'], 1, /empty-run\/report\.json not found/],
   ['--resume of a corrupt report', ['run', '--resume', 'corrupt-run'], 1, /corrupt-run\/report\.json is not valid JSON/],
+  ['gzip with a flipped CRC byte', ['data', '--data-dir', 'crc-data'], 1, /crc-data\/t10k-labels-idx1-ubyte\.gz\): expected SHA-256 [0-9a-f]{64}, got [0-9a-f]{64}/],
+  ['gzip with a flipped deflate byte', ['data', '--data-dir', 'mid-data'], 1, /mid-data\/t10k-labels-idx1-ubyte\.gz\): not a valid gzip stream .*expected a gzip of the content with SHA-256 [0-9a-f]{64}/],
+  ['ONNX with a NaN initializer names the file once', ['eval', '--weights', 'nan.onnx', '--limit', '10'], 1, /^error: [^/]*\/[^ ]*nan\.onnx: (?!.*nan\.onnx).*conv1\.weight.*not finite/],
+  ['eval --model other than the file\'s', ['eval', '--weights', 'l5.safetensors', '--model', 'lenet5-modern', '--limit', '10'], 2, /--model lenet5-modern: .*l5\.safetensors holds model "lenet5", not "lenet5-modern"/],
+  ['export-onnx --model other than the file\'s', ['export-onnx', '--weights', 'l5.safetensors', '--model', 'lenet5-modern', '--out', 'm.onnx'], 2, /l5\.safetensors holds model "lenet5"/],
   // flags
   ['--threads 0', ['run', '--threads', '0', ...TINY], 2, /--threads <n(\|list)?>.*expected a positive integer/],
   ['--threads far above the cores', ['train', '--threads', '4096', '--limit', '10'], 2, /--threads <n>.*expected at most \d+/],
@@ -98,6 +122,9 @@ const ROWS: [string, string[], number, RegExp, Record<string, string>?][] = [
   ['--opset 12', ['export-onnx', '--weights', 'x.safetensors', '--out', 'x.onnx', '--opset', '12'], 2, /expected 13, 14 or 15/],
   ['--resume with --seed', ['run', '--resume', 'empty-run', '--seed', '1'], 2, /do not combine it with --seed/],
   ['unknown recipe', ['reproduce', 'd3l'], 2, /d3l/],
+  ['unknown --model (run)', ['run', '--model', 'nope', ...TINY], 2, /--model <name\|spec\.json>.*'nope' is invalid\. expected a known model \(lenet5, lenet5-modern\) or a model spec \.json file/],
+  ['unknown --model (train)', ['train', '--model', 'lenet7', '--limit', '10'], 2, /expected a known model/],
+  ['empty --data-dir', ['train', '--data-dir', '', '--limit', '10'], 2, /--data-dir <dir>.*expected a folder holding the IDX files, got an empty path/],
   // output paths
   ['run --out under /proc', ['run', '--backends', 'plain', ...TINY, '--out', '/proc/x'], 2, /--out \/proc\/x\): expected a writable folder on a regular filesystem, got a path under \/proc/],
   ['run --out under /sys', ['run', '--backends', 'plain', ...TINY, '--out', '/sys/kernel/lenet'], 2, /got a path under \/sys/],
@@ -113,6 +140,10 @@ const ROWS: [string, string[], number, RegExp, Record<string, string>?][] = [
   ['export-onnx --out below /dev/null', ['export-onnx', '--weights', 'x.safetensors', '--out', '/dev/null/m.onnx'], 2, /got a path under \/dev/],
   ['train --out under /proc', ['train', '--limit', '10', '--out', '/proc/w.safetensors'], 2, /got a path under \/proc/],
   ['train --out a folder', ['train', '--limit', '10', '--out', 'a-folder'], 2, /got an existing folder/],
+  ['merge --out under /proc (it hung)', ['merge', 'corrupt-run', 'empty-run', '--out', '/proc/merged'], 2, /--out \/proc\/merged\): expected a writable folder on a regular filesystem, got a path under \/proc/],
+  ['merge --out under /sys', ['merge', 'corrupt-run', 'empty-run', '--out', '/sys/x'], 2, /got a path under \/sys/],
+  ['merge --out an existing file', ['merge', 'corrupt-run', 'empty-run', '--out', 'a-file'], 2, /a-file\): expected a writable folder .*got an existing file/],
+  ['merge of a corrupt report', ['merge', 'corrupt-run', 'empty-run', '--out', 'merged'], 1, /corrupt-run\/report\.json is not valid JSON/],
   ['browser --train-steps 0', ['browser', '--weights', 'x.safetensors', '--train-steps', '0'], 2, /--train-steps <n>.*'0' is invalid\. expected a positive integer/],
   ['browser --screenshot under /proc', ['browser', '--weights', 'x.safetensors', '--screenshot', '/proc/x.png'], 2, /--screenshot \/proc\/x\.png\)/],
 ];

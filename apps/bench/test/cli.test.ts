@@ -71,9 +71,9 @@ describe('summary', () => {
     expect(bad.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
-  it('an unknown preset lists the presets (exit 1, one line)', () => {
+  it('an unknown preset lists the presets (exit 2, one line)', () => {
     const r = run('summary', '--model', 'lenet7');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/lenet5-modern/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });

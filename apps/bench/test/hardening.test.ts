@@ -64,7 +64,7 @@ describe('1. output checks before any work; a second Ctrl-C or SIGTERM always ex
   function stuck() {
     const mod = join(here, '..', 'dist', 'safety', 'signals.js');
     const code = `import { onStopSignal } from ${JSON.stringify(mod)};
-      onStopSignal({ graceful() { console.log('graceful'); }, kill() { console.log('killed'); } });
+      onStopSignal({ graceful() { console.log('graceful'); }, kill(how) { console.log('killed: ' + how); } });
       console.log('ready'); setInterval(() => {}, 1000);`;
     const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -87,7 +87,8 @@ describe('1. output checks before any work; a second Ctrl-C or SIGTERM always ex
     await p.seen('graceful');
     p.child.kill('SIGINT');
     expect(await p.exited).toBe(130);
-    expect(p.out()).toContain('killed');
+    // What the run writes into report.json's notes (runner.ts writeInterruptedReportSync).
+    expect(p.out()).toContain('killed: interrupted by a second Ctrl-C');
   });
 
   it('SIGTERM exits 143 at once, after killing children', async () => {
@@ -95,7 +96,7 @@ describe('1. output checks before any work; a second Ctrl-C or SIGTERM always ex
     await p.seen('ready');
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(143);
-    expect(p.out()).toContain('killed');
+    expect(p.out()).toContain('killed: terminated by SIGTERM');
     expect(p.out()).not.toContain('graceful');
   });
 

@@ -9,14 +9,18 @@
  */
 import { isDatasetName, type DatasetName, type ImageSplit } from '@lenet/datasets';
 import { splitToFloat } from '@lenet/datasets';
+import { probeBackend, type Availability } from './availability.js';
 import { BACKEND_IDS, BROWSER_BACKENDS } from './backends.js';
+import { chanceWarning, isNearChance, type WeightsQuality } from './chance.js';
 import { decodeModel, loadModel, loadTestSplit, seededModel, FetchError, type LoadedModel } from './data.js';
 import { ReferenceModel } from './forward.js';
-import { mountTrainPanel, trainableIds, type TrainApi } from './train-panel.js';
+import { MODEL_CHANGE_EVENT, mountTrainPanel, trainableIds, type TrainApi } from './train-panel.js';
 import type { BrowserResult, BrowserRun, LenetBenchPage, RunOptions, TrainRequest } from './types.js';
 import { el, paintGray, renderCharts, renderGrid, renderMaps, renderProbabilities, renderTable } from './ui.js';
 
 const GRID_IMAGES = 48;
+/** Test images the reference forward scores to tell whether loaded weights learned (~0.4 s). */
+const QUALITY_IMAGES = 200;
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 class UsageError extends Error {
@@ -33,8 +37,9 @@ function parseLimit(v: string | null): number | null {
   return n;
 }
 
-function parseBackends(v: string | null): string[] {
-  if (v === null || v === '') return [...BACKEND_IDS];
+/** The backends asked for in ?backends, or null for the default (every one that can run here). */
+function parseBackends(v: string | null): string[] | null {
+  if (v === null || v === '') return null;
   const ids = v.split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = ids.filter((id) => !BACKEND_IDS.includes(id));
   if (unknown.length) throw new UsageError(`?backends: unknown backend ${unknown.join(', ')} (known: ${BACKEND_IDS.join(', ')})`);
@@ -69,7 +74,10 @@ async function browserVersions(): Promise<Record<string, string>> {
 
 interface State {
   model: LoadedModel;
+  /** Said after the model's description (e.g. why the weights are untrained). */
+  modelNote: string;
   reference: ReferenceModel;
+  quality: WeightsQuality;
   dataset: DatasetName;
   full: ImageSplit;
   split: ImageSplit;
@@ -96,10 +104,10 @@ async function loadDefaultModel(): Promise<{ model: LoadedModel; note: string }>
   }
 }
 
-function showModel(note: string): void {
+function showModel(): void {
   const { info } = state.model;
   $('model-info').textContent =
-    `${info.model}, ${info.params.toLocaleString('en-US')} parameters, ${info.format} from ${info.source}${note}. ` +
+    `${info.model}, ${info.params.toLocaleString('en-US')} parameters, ${info.format} from ${info.source}${state.modelNote}. ` +
     `Data: ${state.dataset} test split, ${state.split.count.toLocaleString('en-US')} of ${state.full.count.toLocaleString('en-US')} images${state.limit !== null ? ' (stratified subset, seed 0, as lenet-bench --limit)' : ''}.`;
 }
 
@@ -122,6 +130,59 @@ function refreshExplore(): void {
   });
   renderGrid($('grid'), state.split, n, predicted, selectImage);
   selectImage(Math.min(state.selected, n - 1));
+}
+
+/** The chance-level warnings next to the model, the grid and the canvas. */
+function showChanceWarnings(): void {
+  const text = chanceWarning(state.quality);
+  for (const p of document.querySelectorAll<HTMLElement>('.chance-warning')) {
+    p.hidden = text === null;
+    p.textContent = text ? `⚠ ${text}` : '';
+  }
+  document.body.dataset.weights = state.quality.untrained ? 'untrained' : state.quality.accuracy === null ? 'unknown' : isNearChance(state.quality.accuracy.value) ? 'near-chance' : 'learned';
+}
+
+let qualityToken = 0;
+
+/**
+ * Scores the reference forward on the first QUALITY_IMAGES test images, in chunks so that the
+ * page stays responsive; a newer model (token) discards the result.
+ */
+async function estimateQuality(): Promise<void> {
+  const token = ++qualityToken;
+  const n = Math.min(QUALITY_IMAGES, state.split.count);
+  const c = state.reference.classes;
+  let right = 0;
+  for (let start = 0; start < n; start += 50) {
+    await new Promise((r) => setTimeout(r, 0));
+    if (token !== qualityToken) return;
+    const m = Math.min(50, n - start);
+    const logits = state.reference.logits(splitToFloat(state.split, start, m), m);
+    for (let i = 0; i < m; i++) {
+      let best = 0;
+      for (let k = 1; k < c; k++) if (logits[i * c + k]! > logits[i * c + best]!) best = k;
+      if (best === state.split.labels[start + i]) right++;
+    }
+  }
+  if (token !== qualityToken || state.quality.accuracy) return;
+  state.quality.accuracy = { value: right / n, count: n, how: 'float64 reference forward' };
+  showChanceWarnings();
+}
+
+/** Makes `model` the weights of the grid, activation maps, canvas and benchmark. */
+function setModel(model: LoadedModel, note: string, accuracy: WeightsQuality['accuracy'] = null): void {
+  state.model = model;
+  state.modelNote = note;
+  state.reference = new ReferenceModel(model.spec, model.weights);
+  state.quality = { untrained: model.info.format === 'seeded-init', accuracy };
+  qualityToken++;
+  showModel();
+  refreshExplore();
+  updatePad();
+  showChanceWarnings();
+  if (!accuracy && !state.quality.untrained) void estimateQuality();
+  // The training panel's "Use these weights" button shows whether its weights are the ones in use.
+  document.dispatchEvent(new Event(MODEL_CHANGE_EVENT));
 }
 
 // ------------------------------------------------------------------ drawing pad
@@ -173,13 +234,23 @@ function setupPad(): void {
 
 // ------------------------------------------------------------------ benchmark
 
-function setupForm(selected: string[], limit: number | null, seconds: number): void {
+/**
+ * The benchmark form. Each backend is probed first (availability.ts): those that cannot run
+ * here are unticked and disabled with the reason, software-fallback GPUs unticked with theirs;
+ * `requested` (?backends) ticks exactly those of the rest.
+ */
+async function setupForm(requested: string[] | null, limit: number | null, seconds: number): Promise<void> {
   const box = $('backend-choices');
-  for (const b of BROWSER_BACKENDS) {
+  const probes: Availability[] = await Promise.all(BROWSER_BACKENDS.map((b) => probeBackend(b.id)));
+  const rank = { ready: 0, optional: 1, unavailable: 2 } as const;
+  const rows = BROWSER_BACKENDS.map((b, k) => ({ b, a: probes[k]! })).sort((x, y) => rank[x.a.state] - rank[y.a.state]);
+  for (const { b, a } of rows) {
     const input = el('input', { type: 'checkbox', value: b.id, name: 'backend' });
-    input.checked = selected.includes(b.id);
-    const label = el('label');
+    input.checked = a.state !== 'unavailable' && (requested ? requested.includes(b.id) : a.state === 'ready');
+    input.disabled = a.state === 'unavailable';
+    const label = el('label', { class: `backend-choice ${a.state}`, 'data-backend': b.id });
     label.append(input, ` ${b.label}`);
+    if (a.state !== 'ready') label.append(el('span', { class: 'backend-reason' }, `${a.state === 'unavailable' ? 'cannot run here' : 'not ticked'}: ${a.reason}`));
     box.append(label);
   }
   $<HTMLInputElement>('limit').value = String(limit ?? state.full.count);
@@ -189,6 +260,7 @@ function setupForm(selected: string[], limit: number | null, seconds: number): v
     const backends = [...box.querySelectorAll<HTMLInputElement>('input:checked')].map((i) => i.value);
     const n = Number($<HTMLInputElement>('limit').value);
     const seconds = Number($<HTMLInputElement>('seconds').value);
+    if (!backends.length) return setStatus('Backends: tick at least one backend to run', true);
     if (!Number.isInteger(n) || n < 1) return setStatus(`test images must be a positive integer, got "${$<HTMLInputElement>('limit').value}"`, true);
     if (!(seconds > 0 && seconds <= 60)) return setStatus(`timing seconds must be in (0, 60], got "${$<HTMLInputElement>('seconds').value}"`, true);
     void api.run({ backends, limit: n >= state.full.count ? null : n, inferenceSeconds: seconds }).catch((e: Error) => setStatus(e.message, true));
@@ -197,11 +269,7 @@ function setupForm(selected: string[], limit: number | null, seconds: number): v
     const file = (ev.target as HTMLInputElement).files?.[0];
     if (!file) return;
     try {
-      state.model = decodeModel(new Uint8Array(await file.arrayBuffer()), file.name);
-      state.reference = new ReferenceModel(state.model.spec, state.model.weights);
-      showModel('');
-      refreshExplore();
-      updatePad();
+      setModel(decodeModel(new Uint8Array(await file.arrayBuffer()), file.name), '');
       setStatus(`loaded ${file.name}`);
     } catch (e) {
       setStatus((e as Error).message, true);
@@ -211,6 +279,7 @@ function setupForm(selected: string[], limit: number | null, seconds: number): v
 
 async function run(options: RunOptions): Promise<BrowserRun> {
   if (state.running) throw new UsageError('a benchmark run is already in progress');
+  if (!Array.isArray(options.backends) || options.backends.length === 0) throw new UsageError('run: backends must be a non-empty list of backend ids');
   parseBackends(options.backends.join(','));
   if (options.limit !== null && !(Number.isInteger(options.limit) && options.limit >= 1)) throw new UsageError(`run: limit must be a positive integer or null, got ${options.limit}`);
   if (!(options.inferenceSeconds > 0 && options.inferenceSeconds <= 60)) throw new UsageError(`run: inferenceSeconds must be in (0, 60], got ${options.inferenceSeconds}`);
@@ -224,15 +293,20 @@ async function run(options: RunOptions): Promise<BrowserRun> {
       setStatus('loading the test split…');
       const data = await loadTestSplit(state.dataset, options.limit);
       Object.assign(state, { full: data.full, split: data.split, limit: options.limit });
-      showModel('');
+      showModel();
       refreshExplore();
     }
     const versions = await browserVersions();
     const chosen = [...new Set(options.backends)].map((id) => BROWSER_BACKENDS.find((b) => b.id === id)!); // in the order asked
     const results: BrowserResult[] = [];
     state.results = results;
-    for (const b of chosen) {
-      setStatus(`running ${b.id} on ${state.split.count} images…`);
+    const progress = $<HTMLProgressElement>('run-progress');
+    const progressText = $('run-progress-text');
+    progress.max = Math.max(1, chosen.length);
+    for (const [k, b] of chosen.entries()) {
+      progress.value = k;
+      progressText.textContent = `${k + 1} of ${chosen.length}: ${b.id}…`;
+      setStatus(`running ${b.id} (${k + 1} of ${chosen.length}) on ${state.split.count} images…`);
       const r = await b.run({ spec: state.model.spec, weights: state.model.weights, split: state.split, inferenceSeconds: options.inferenceSeconds, agreementImages: options.agreementImages ?? 0, browserVersions: versions, skipSoftwareGpu: options.skipSoftwareGpu ?? false }).catch(
         (e: Error): BrowserResult => ({
           id: b.id, family: b.family, backend: b.id, package: '', where: 'main thread', status: 'error', reason: e.message, phase: 'start',
@@ -242,7 +316,15 @@ async function run(options: RunOptions): Promise<BrowserRun> {
       results.push(r);
       renderTable(document.querySelector('#results-table tbody')!, results);
       renderCharts($('charts'), results);
+      showResultsNote(results);
+      // A benchmark evaluation on the whole test subset is a better quality figure than the
+      // reference's 200 images (an in-page training's own test accuracy is kept).
+      if (r.evaluation && (state.quality.accuracy === null || state.quality.accuracy.how === 'float64 reference forward')) {
+        state.quality.accuracy = { value: r.evaluation.accuracy, count: r.evaluation.count, how: `${r.id} in the benchmark` };
+        showChanceWarnings();
+      }
     }
+    progress.value = chosen.length;
     const out: BrowserRun = {
       browser: versions.browser ?? 'unknown',
       userAgent: navigator.userAgent,
@@ -260,7 +342,9 @@ async function run(options: RunOptions): Promise<BrowserRun> {
     state.lastRun = out;
     const ok = results.filter((r) => r.status === 'ok').length;
     const unavailable = results.filter((r) => r.status === 'unavailable').length;
-    setStatus(`done in ${out.browser}: ${ok} ran, ${unavailable} unavailable in this browser, ${results.length - ok - unavailable} failed`);
+    const summary = `${ok} ran, ${unavailable} unavailable in this browser, ${results.length - ok - unavailable} failed`;
+    progressText.textContent = `${results.length} of ${chosen.length} done: ${summary}`;
+    setStatus(`done in ${out.browser}: ${summary}`);
     return out;
   })();
   state.running = task;
@@ -270,6 +354,18 @@ async function run(options: RunOptions): Promise<BrowserRun> {
     state.running = null;
     $<HTMLButtonElement>('run').disabled = false;
   }
+}
+
+/** Under the results table: which rows are at chance level, and why. */
+function showResultsNote(results: BrowserResult[]): void {
+  const low = results.filter((r) => r.evaluation && isNearChance(r.evaluation.accuracy)).map((r) => r.id);
+  const note = $('results-note');
+  note.hidden = low.length === 0;
+  if (!low.length) return;
+  const why = state.quality.untrained
+    ? 'the weights are untrained (initial, seeded) weights'
+    : 'these weights have not learned (e.g. stopped on d2l’s two-epoch sigmoid plateau)';
+  note.textContent = `⚠ ${low.join(', ')}: accuracy near chance (10 % for 10 classes) because ${why}. The timings are still valid; train in the page and “Use these weights” for a meaningful accuracy.`;
 }
 
 let trainer: TrainApi | null = null;
@@ -300,18 +396,30 @@ api.ready = (async () => {
   const datasetArg = query.get('dataset') ?? 'fashion-mnist';
   if (!isDatasetName(datasetArg)) throw new UsageError(`?dataset must be fashion-mnist or mnist, got "${datasetArg}"`);
   const limit = parseLimit(query.get('limit'));
-  const backends = parseBackends(query.get('backends'));
+  const requested = parseBackends(query.get('backends'));
   const seconds = parseSeconds(query.get('seconds'));
   setStatus('loading weights and data…');
   const [{ model, note }, data] = await Promise.all([loadDefaultModel(), loadTestSplit(datasetArg, limit)]);
-  state = { model, reference: new ReferenceModel(model.spec, model.weights), dataset: datasetArg, full: data.full, split: data.split, limit, selected: 0, results: [], lastRun: null, running: null };
-  showModel(note);
-  refreshExplore();
+  state = {
+    model, modelNote: note, reference: new ReferenceModel(model.spec, model.weights), quality: { untrained: false, accuracy: null },
+    dataset: datasetArg, full: data.full, split: data.split, limit, selected: 0, results: [], lastRun: null, running: null,
+  };
   setupPad();
-  updatePad();
-  setupForm(backends, limit, seconds);
-  trainer = mountTrainPanel($('results'), { dataset: () => state.dataset, testSplit: () => state.full, versions: browserVersions, setStatus });
+  setModel(model, note);
+  await setupForm(requested, limit, seconds);
+  trainer = mountTrainPanel($('results'), {
+    dataset: () => state.dataset,
+    testSplit: () => state.full,
+    versions: browserVersions,
+    setStatus,
+    modelInUse: () => state.model,
+    useWeights: (m, accuracy) => {
+      setModel(m, '', accuracy);
+      setStatus(`using the weights trained in the page (${m.info.model}) for the grid, activation maps, canvas and benchmark`);
+    },
+  });
   setStatus('ready');
-  if (query.get('autorun') === '1') void run({ backends, limit, inferenceSeconds: seconds }).catch((e: Error) => setStatus(e.message, true));
+  const ticked = () => [...document.querySelectorAll<HTMLInputElement>('#backend-choices input:checked')].map((i) => i.value);
+  if (query.get('autorun') === '1') void run({ backends: requested ?? ticked(), limit, inferenceSeconds: seconds }).catch((e: Error) => setStatus(e.message, true));
 })();
 api.ready.catch((e: Error) => setStatus(`${e.name}: ${e.message}`, true));

@@ -1,6 +1,7 @@
 /** DOM rendering: results table, SVG bar charts, image grid, feature maps, probability bars. */
 import type { ImageSplit } from '@lenet/datasets';
 import type { FeatureMaps } from './forward.js';
+import { isNearChance } from './chance.js';
 import { chartLabel, fallbackFootnote, gpuNote } from './gpu-ui.js';
 import type { BrowserResult } from './types.js';
 
@@ -33,7 +34,7 @@ export function renderTable(tbody: HTMLElement, results: BrowserResult[]): void 
       [r.id, 'text'],
       [r.where, 'text'],
       [status, 'text status'],
-      [e ? fmt(e.accuracy * 100, 2) + ' %' : '–', 'accuracy'],
+      [e ? fmt(e.accuracy * 100, 2) + ' %' + (isNearChance(e.accuracy) ? ' ⚠ chance' : '') : '–', e && isNearChance(e.accuracy) ? 'accuracy near-chance' : 'accuracy'],
       [e ? fmt(e.loss, 4) : '–', ''],
       [e ? String(e.count) : '–', ''],
       [i ? fmt(i.batch1.p50Ms, 3) + ' ms' : '–', ''],
@@ -54,7 +55,8 @@ function barChart(title: string, rows: { label: string; value: number | null; no
   const rowH = 22;
   const height = rows.length * rowH + 8;
   const max = Math.max(1e-12, ...rows.map((r) => r.value ?? 0));
-  const svg = svgEl('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': title });
+  // Scales down with its container (CSS width: 100%, max-width = the drawn width).
+  const svg = svgEl('svg', { viewBox: `0 0 ${width} ${height}`, style: `max-width: ${width}px`, role: 'img', 'aria-label': title });
   rows.forEach((r, k) => {
     const y = 4 + k * rowH;
     svg.append(svgEl('text', { x: labelW - 6, y: y + 15, 'text-anchor': 'end', 'font-size': 11, fill: '#344054' }, r.label));
@@ -144,7 +146,8 @@ export function renderProbabilities(host: HTMLElement, probs: ArrayLike<number>,
   const labelW = 90;
   let best = 0;
   for (let k = 1; k < probs.length; k++) if (probs[k]! > probs[best]!) best = k;
-  const svg = svgEl('svg', { width, height: probs.length * rowH + 4, role: 'img', 'aria-label': 'class probabilities' });
+  const height = probs.length * rowH + 4;
+  const svg = svgEl('svg', { viewBox: `0 0 ${width} ${height}`, style: `max-width: ${width}px`, role: 'img', 'aria-label': 'class probabilities' });
   for (let k = 0; k < probs.length; k++) {
     const y = 2 + k * rowH;
     const w = Math.max(0.5, (width - labelW - 60) * probs[k]!);

@@ -9,7 +9,7 @@
  * supplies the model's name and must agree with the graph layer by layer.
  */
 import type { LayerSpec, ModelSpec, Tensor, Weights } from '@lenet/model';
-import { SpecError, WeightsError, paramInfos, validateSpec, validateWeights } from '@lenet/model';
+import { SpecError, WeightsError, describeLayer, paramInfos, validateSpec, validateWeights } from '@lenet/model';
 import { OnnxFormatError } from './errors.js';
 import { META_SPEC } from './export.js';
 import { onnx, rawToFloats, toNumber } from './proto.js';
@@ -240,22 +240,6 @@ function specFromGraph(
   return { spec, names, layerNodes };
 }
 
-/** A layer with its defaults filled in, as text: what metadata and graph are compared on. */
-function layerKey(l: LayerSpec): string {
-  switch (l.type) {
-    case 'conv2d':
-      return `conv2d ${l.outChannels} channels, kernel ${l.kernelSize}, stride ${l.stride ?? 1}, padding ${l.padding ?? 0}`;
-    case 'activation':
-      return `activation ${l.fn}`;
-    case 'pool2d':
-      return `pool2d ${l.mode}, kernel ${l.kernelSize}, stride ${l.stride ?? l.kernelSize}`;
-    case 'flatten':
-      return 'flatten';
-    case 'dense':
-      return `dense ${l.units} units`;
-  }
-}
-
 /** The graph decides; metadata that disagrees with it is an error naming the node. */
 function checkMetadataAgainstGraph(meta: ModelSpec, graph: ModelSpec, layerNodes: string[], source: string): void {
   const what = `metadata "${META_SPEC}" disagrees with the graph`;
@@ -266,8 +250,8 @@ function checkMetadataAgainstGraph(meta: ModelSpec, graph: ModelSpec, layerNodes
   for (let i = 0; i < n; i++) {
     const m = meta.layers[i];
     const g = graph.layers[i];
-    const mk = m ? layerKey(m) : '(no layer)';
-    const gk = g ? layerKey(g) : '(no node)';
+    const mk = m ? describeLayer(m) : '(no layer)';
+    const gk = g ? describeLayer(g) : '(no node)';
     if (mk !== gk) {
       throw new OnnxFormatError(source, `${what} at layer ${i}, ${layerNodes[i] ?? 'after the last node'}: expected ${gk} (graph), got ${mk} (metadata)`);
     }
@@ -304,7 +288,7 @@ export function importOnnx(bytes: Uint8Array, source = '<bytes>'): ImportedOnnx 
     }
     let meta: ModelSpec;
     try {
-      meta = validateSpec(parsed, `${source} metadata "${META_SPEC}"`);
+      meta = validateSpec(parsed, `metadata "${META_SPEC}"`); // OnnxFormatError adds the file
     } catch (e) {
       if (e instanceof SpecError) throw new OnnxFormatError(source, e.message, { cause: e });
       throw e;
@@ -321,7 +305,7 @@ export function importOnnx(bytes: Uint8Array, source = '<bytes>'): ImportedOnnx 
     decoded.set(p.name, floatInits.get(initName) ?? tensorOf(t, source));
   }
   try {
-    validateWeights(spec, decoded, source);
+    validateWeights(spec, decoded); // no source: OnnxFormatError names the file once
   } catch (e) {
     if (e instanceof WeightsError) throw new OnnxFormatError(source, e.message, { cause: e });
     throw e;

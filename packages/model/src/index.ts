@@ -7,7 +7,7 @@ export type { ActivationFn, PoolMode, Conv2dLayer, ActivationLayer, Pool2dLayer,
 export { SpecError, WeightsError, SafetensorsError } from './errors.js';
 export { PRESET_NAMES, getPreset, lenetVariant } from './presets.js';
 export type { PresetName, LenetVariantOptions } from './presets.js';
-export { validateSpec, frozenSpec, inferShapes, summarize, formatSummary, formatCount, paramInfos, numClasses, inputSize } from './spec.js';
+export { validateSpec, frozenSpec, inferShapes, summarize, formatSummary, formatCount, paramInfos, numClasses, inputSize, describeLayer, specDifference } from './spec.js';
 export type { LayerInfo, ModelSummary } from './spec.js';
 export { initWeights, glorotFans, glorotLimit } from './init.js';
 export { validateWeights, cloneWeights, flattenWeights, unflattenWeights, shapeSize } from './weights.js';

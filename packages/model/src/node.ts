@@ -17,6 +17,7 @@ function reason(error: unknown): string {
   if (e?.code === 'ENOENT') return 'file not found';
   if (e?.code === 'EISDIR') return 'is a directory, not a file';
   if (e?.code === 'EACCES') return 'permission denied';
+  if (e?.code === 'ENOSPC') return 'disk full, ENOSPC';
   return e?.message ?? String(error);
 }
 

@@ -351,3 +351,34 @@ export function formatSummary(s: ModelSummary): string {
     `Output: ${shapeText(s.outputShape)} logits`,
   ].join('\n');
 }
+
+/** A layer with its defaults filled in, as one line of text ("conv2d 6 channels, kernel 5, …"). */
+export function describeLayer(l: LayerSpec): string {
+  switch (l.type) {
+    case 'conv2d':
+      return `conv2d ${l.outChannels} channels, kernel ${l.kernelSize}, stride ${l.stride ?? 1}, padding ${l.padding ?? 0}`;
+    case 'activation':
+      return `activation ${l.fn}`;
+    case 'pool2d':
+      return `pool2d ${l.mode}, kernel ${l.kernelSize}, stride ${l.stride ?? l.kernelSize}`;
+    case 'flatten':
+      return 'flatten';
+    case 'dense':
+      return `dense ${l.units} units`;
+  }
+}
+
+/**
+ * The first place two specs compute differently, as text ("layer 1: activation sigmoid vs
+ * activation relu"), or null when they are the same network (names are not compared).
+ */
+export function specDifference(a: ModelSpec, b: ModelSpec): string | null {
+  if (a.inputShape.join(',') !== b.inputShape.join(',')) return `input shape: [${a.inputShape.join(', ')}] vs [${b.inputShape.join(', ')}]`;
+  const n = Math.max(a.layers.length, b.layers.length);
+  for (let i = 0; i < n; i++) {
+    const la = a.layers[i] ? describeLayer(a.layers[i]!) : '(no layer)';
+    const lb = b.layers[i] ? describeLayer(b.layers[i]!) : '(no layer)';
+    if (la !== lb) return `layer ${i}: ${la} vs ${lb}`;
+  }
+  return null;
+}

@@ -13,6 +13,7 @@ import { CliError, UsageError } from '../errors.js';
 import { fixed, int, jsonLine, pct, table } from '../format.js';
 import { userPath } from '../paths.js';
 import { checkOutputDir, checkOutputFile } from '../safety/outputs.js';
+import { installSignalHandlers } from '../safety/signals.js';
 import { statSync } from 'node:fs';
 import { renderAll } from '../report/render.js';
 import { readReport, validateReport } from '../report/schema.js';
@@ -61,6 +62,9 @@ function parseLimit(v: string | undefined, fallback: number | null): number | nu
 }
 
 export async function browserCommand(opts: BrowserCommandOptions): Promise<void> {
+  // Ctrl-C exits 130, SIGTERM 143 (Chromium is killed on exit; report.json is only ever replaced
+  // atomically after the page finished, so an interrupted merge leaves the report as it was).
+  installSignalHandlers();
   let report: Report | null = null;
   let reportFile: string | null = null;
   // Output locations first: the report folder is rewritten, the screenshot written.

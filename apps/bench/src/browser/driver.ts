@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CliError } from '../errors.js';
+import { onStopSignal } from '../safety/signals.js';
 import { chromiumArgs } from './gpu.js';
 import { checkBrowserRun, type BrowserInfo, type BrowserRun, type LenetBenchPage } from './types.js';
 
@@ -43,13 +44,30 @@ export async function runInChromium(opts: DriveOptions): Promise<{ run: BrowserR
     throw new CliError(`playwright-core could not be loaded (${(e as Error).message.split('\n')[0]}); it is a dependency of @lenet/bench: run pnpm install`);
   }
   const args = chromiumArgs(CHROMIUM_ARGS, opts.backends);
-  const profile = mkdtempSync(join(tmpdir(), 'lenet-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
+  // Chromium's own temporary files (its singleton-socket folder) go in a folder of ours; the
+  // profile is a temporary one of Playwright's (userDataDir ''), which Playwright removes after
+  // Chromium has exited, also when this process exits on a signal.
+  const chromiumTmp = mkdtempSync(join(tmpdir(), 'lenet-chromium-'));
+  const removeChromiumTmp = () => rmSync(chromiumTmp, { recursive: true, force: true });
+  // Ctrl-C and SIGTERM are ours (safety/signals.ts: exit 130/143): Playwright's own handlers would
+  // close the page under a running evaluate, and that error would win over the signal.
+  let launched = false;
+  const offStop = onStopSignal({ kill: () => (launched ? undefined : removeChromiumTmp()) });
+  const context = await chromium.launchPersistentContext('', {
     executablePath: opts.executable,
     headless: true,
     viewport: { width: 1280, height: 1000 },
     args,
+    // Unix socket paths are limited to 107 bytes: under a long TMPDIR Chromium keeps its default.
+    ...(join(chromiumTmp, 'org.chromium.Chromium.XXXXXX', 'SingletonSocket').length < 100 ? { env: { ...process.env, TMPDIR: chromiumTmp } } : {}),
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
   });
+  launched = true;
+  // Registered after Playwright's 'exit' hook (added at launch), which SIGKILLs Chromium's process
+  // group: on an exit by signal, Chromium is gone before its folder is removed.
+  process.once('exit', removeChromiumTmp);
   const pageErrors: string[] = [];
   let poll: NodeJS.Timeout | undefined;
   try {
@@ -106,6 +124,8 @@ export async function runInChromium(opts: DriveOptions): Promise<{ run: BrowserR
   } finally {
     if (poll) clearInterval(poll);
     await context.close();
-    rmSync(profile, { recursive: true, force: true });
+    removeChromiumTmp();
+    process.off('exit', removeChromiumTmp);
+    offStop();
   }
 }

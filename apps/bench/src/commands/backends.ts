@@ -1,5 +1,6 @@
 import { loadRegistry } from '../registry.js';
-import { jsonLine, table } from '../format.js';
+import { jsonLine } from '../format.js';
+import { hangingWrap, outputWidth, tableWrappingLast } from '../terminal.js';
 import { detectWasmFeatures, nodeSupport } from '../run/node-runtime.js';
 
 /** One line naming this Node, its support status and the WebAssembly features backends can use. */
@@ -34,19 +35,22 @@ export async function backendsCommand(opts: { json?: boolean }): Promise<void> {
     jsonLine({ backends: rows, failedPackages: reg.failedPackages, node: { version: process.version, v8: process.versions.v8, ...nodeSupport(process.version) }, wasm: await detectWasmFeatures() });
     return;
   }
-  // Reasons can be long (they name what is missing): listed under the table, not in it.
+  // Reasons can be long (they name what is missing): listed under the table, not in it. On a
+  // terminal every line is word-wrapped to its width with a hanging indent (never mid-word).
+  const width = outputWidth();
+  const nameWidth = Math.max(...rows.map((x) => x.name.length));
   const lines = [
-    table(
+    ...tableWrappingLast(
       ['backend', 'train', 'available', 'description'],
       rows.map((r) => [r.name, r.canTrain ? 'yes' : 'no', r.available ? 'yes' : 'no (below)', r.description]),
-      ['l', 'l', 'l', 'l'],
+      width,
     ),
-    ...rows.filter((r) => !r.available).map((r) => `${r.name}: ${r.reason}`),
+    ...rows.filter((r) => !r.available).flatMap((r) => hangingWrap(`${r.name}: ${r.reason}`, width, 4)),
     '',
-    runtime,
+    ...hangingWrap(runtime, width, 2),
     'Runs here as (default threads):',
-    ...rows.filter((r) => r.runtime).map((r) => `  ${r.name.padEnd(Math.max(...rows.map((x) => x.name.length)))}  ${r.runtime}`),
+    ...rows.filter((r) => r.runtime).flatMap((r) => hangingWrap(r.runtime!, width, nameWidth + 4, `  ${r.name.padEnd(nameWidth)}  `)),
   ];
-  for (const f of reg.failedPackages) lines.push(`(package ${f.packageName} did not load: ${f.reason})`);
+  for (const f of reg.failedPackages) lines.push(...hangingWrap(`(package ${f.packageName} did not load: ${f.reason})`, width, 2));
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -37,7 +37,7 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
   // Check where the weights go before anything is trained: a bad --out must not cost the training.
   const out = checkOutputFile(userPath(opts.out ?? `runs/${spec.name}-${opts.dataset}-${backend.name}-seed${opts.seed}.safetensors`), opts.out ? '--out' : null);
   const data = await loadData(opts.dataset, { dataDir: opts.dataDir, limit: opts.limit, quiet: opts.json });
-  const initial = opts.init ? (await loadWeightsArg(opts.init, opts.model)).weights : initWeights(spec, opts.seed);
+  const initial = opts.init ? (await loadWeightsArg(opts.init, opts.model, { modelMustMatch: false })).weights : initWeights(spec, opts.seed);
 
   const session = await backend.createSession(spec, initial, { threads: opts.threads, maxBatchSize: Math.max(opts.batchSize, 1000) });
   const info = await backend.info({ threads: opts.threads });

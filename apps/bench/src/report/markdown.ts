@@ -9,6 +9,9 @@ import { allTables, environmentGroups, headerWarnings, indistinguishable, type T
  */
 export const escMd = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
+/** Also Markdown's own syntax (emphasis, code, links), for names in running text such as the heading. */
+export const escMdText = (s: string) => escMd(s).replace(/[\\`*_[\]~|!]/g, '\\$&');
+
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** A Markdown table; `html: true` (report.md) also escapes HTML, the terminal copy does not. */
@@ -25,13 +28,13 @@ function verdictMarkdown(report: Report): string[] {
   const v = buildVerdict(report);
   const cols = verdictColumns(v);
   const table: Table = { title: 'Verdict', header: cols.map((c) => c.header), numeric: cols.map((c) => c.numeric), rows: v.rows.map((_, i) => cols.map((c) => c.cells[i]!)) };
-  return ['## Verdict', '', ...v.sentences.map((x) => `- ${escMd(x)}`), '', v.rows.length ? markdownTable(table, { html: true }) : '_(no rows)_', ''];
+  return ['## Verdict', '', ...v.sentences.map((x) => `- ${escMdText(x)}`), '', v.rows.length ? markdownTable(table, { html: true }) : '_(no rows)_', ''];
 }
 
 export function renderMarkdown(report: Report): string {
   const c = report.config;
   const out: string[] = [
-    `# lenet-bench: ${escMd(c.modelSpec.name)} on ${c.dataset} (${c.profile} profile)`,
+    `# lenet-bench: ${escMdText(c.modelSpec.name)} on ${c.dataset} (${c.profile} profile)`,
     '',
     `Status: **${report.status}**${report.pending.length ? ` (pending: ${escMd(report.pending.join(', '))})` : ''} · ${report.updatedAt} · ` +
       `${escMd(report.tool.name)} ${escMd(report.tool.version)} · report schema ${report.schema} v${report.schemaVersion}`,

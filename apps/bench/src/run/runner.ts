@@ -17,7 +17,7 @@
  * `--resume DIR` continues where the run stopped.
  */
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
@@ -27,6 +27,8 @@ import { loadWeightsFile } from '@lenet/model/node';
 import { splitToFloat, stratifiedSubset, type ImageSplit } from '@lenet/datasets';
 import { duration, int, jsonLine, pct } from '../format.js';
 import { renderAll } from '../report/render.js';
+import { renderMarkdown } from '../report/markdown.js';
+import { writeFileAtomicSync } from '../safety/write.js';
 import { validateReport } from '../report/schema.js';
 import { onStopSignal } from '../safety/signals.js';
 import { CellProcess, CellProcessError } from './cell-process.js';
@@ -167,18 +169,10 @@ export function compareLogits(ref: AgreementReference, logits: ArrayLike<number>
   };
 }
 
-/** Assembles, validates and writes report.json, report.md and report.html. */
 let peaksResult: Report['peaks'] = null;
 
-export async function writeReport(
-  ctx: RunContext,
-  cells: Map<string, BackendResult>,
-  agreement: AgreementInfo | null,
-  status: Report['status'],
-  startedAt: number,
-  noise: Report['noise'] = [],
-  render = true,
-): Promise<Report> {
+/** The report of the run as it stands, validated (NaN/Infinity already null, as in the file). */
+function assembleReport(ctx: RunContext, cells: Map<string, BackendResult>, agreement: AgreementInfo | null, status: Report['status'], startedAt: number, noise: Report['noise']): Report {
   const results = ctx.config.backends.filter((b) => cells.has(b)).map((b) => cells.get(b)!);
   const report: Report = {
     schema: REPORT_SCHEMA_ID,
@@ -203,9 +197,60 @@ export async function writeReport(
   // Round-trip through JSON first: NaN/Infinity become null exactly as in the file.
   const plain = JSON.parse(JSON.stringify(report)) as unknown;
   validateReport(plain, join(ctx.dir, 'report.json'));
+  return plain;
+}
+
+/** Assembles, validates and writes report.json, report.md and report.html. */
+export async function writeReport(
+  ctx: RunContext,
+  cells: Map<string, BackendResult>,
+  agreement: AgreementInfo | null,
+  status: Report['status'],
+  startedAt: number,
+  noise: Report['noise'] = [],
+  render = true,
+): Promise<Report> {
+  const report = assembleReport(ctx, cells, agreement, status, startedAt, noise);
   await writeFileAtomic(join(ctx.dir, 'report.json'), JSON.stringify(report, null, 1) + '\n');
-  if (render) await renderAll(ctx.dir, plain as Report);
-  return plain as Report;
+  if (render) await renderAll(ctx.dir, report);
+  return report;
+}
+
+/**
+ * report.json of a run that stopped on an error, status "interrupted". On a full disk the atomic
+ * rewrite needs room for a second copy: report.md and report.html (rendered from report.json,
+ * `lenet-bench report DIR` renders them again) are removed to make it, rather than leave a
+ * report that says "running" for a process that is gone. Best effort: the error is thrown anyway.
+ */
+async function writeStoppedReport(ctx: RunContext, inMemory: Map<string, BackendResult>, agreement: AgreementInfo | null, startedAt: number, noise: Report['noise']): Promise<void> {
+  // The rows as written to cells/ (what --resume keeps): a cell whose file could not be written
+  // is reported as pending, not as finished.
+  const cells = await readCells(ctx.dir).catch(() => inMemory);
+  try {
+    await writeReport(ctx, cells, agreement, 'interrupted', startedAt, noise, false);
+  } catch (err) {
+    if (((err as Error).cause as NodeJS.ErrnoException | undefined)?.code !== 'ENOSPC') return;
+    ctx.notes.push('report.md and report.html were removed to make room on the full disk for this report.json; lenet-bench report DIR renders them again');
+    await rm(join(ctx.dir, 'report.html'), { force: true });
+    await rm(join(ctx.dir, 'report.md'), { force: true });
+    await writeReport(ctx, cells, agreement, 'interrupted', startedAt, noise, false).catch(() => undefined);
+  }
+}
+
+/**
+ * report.json (and report.md) of a process that exits now (SIGTERM, a second Ctrl-C): status
+ * "interrupted" with a note saying how, written synchronously. report.html is re-rendered by
+ * `lenet-bench report DIR` or the next --resume. Best effort: the process exits either way.
+ */
+function writeInterruptedReportSync(ctx: RunContext, cells: Map<string, BackendResult>, agreement: AgreementInfo | null, startedAt: number, noise: Report['noise'], how: string): void {
+  try {
+    ctx.notes.push(`${how} at ${new Date().toISOString()}: the running cells were killed, finished cells are kept; lenet-bench run --resume DIR continues`);
+    const report = assembleReport(ctx, cells, agreement, 'interrupted', startedAt, noise);
+    writeFileAtomicSync(join(ctx.dir, 'report.json'), JSON.stringify(report, null, 1) + '\n');
+    writeFileAtomicSync(join(ctx.dir, 'report.md'), renderMarkdown(report));
+  } catch (err) {
+    process.stderr.write(`warning: report.json could not be marked interrupted: ${(err as Error).message}\n`);
+  }
 }
 
 /** A cell whose row is final: failed, or measured through inference. */
@@ -385,7 +430,13 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
     for (const l of live) l.proc.kill();
   };
   // First Ctrl-C stops gracefully; a second one or SIGTERM exits at once (safety/signals.ts).
-  const offStop = onStopSignal({ graceful: onSigint, kill: () => live.forEach((l) => l.proc.kill()) });
+  const offStop = onStopSignal({
+    graceful: onSigint,
+    kill: (how) => {
+      live.forEach((l) => l.proc.kill());
+      writeInterruptedReportSync(ctx, cells, shared?.info ?? null, startedAt, noiseSamples(), how);
+    },
+  });
 
   const save = async (render = true) => writeReport(ctx, cells, shared?.info ?? null, 'running', startedAt, noiseSamples(), render);
   const fail = async (l: Live, err: unknown) => {
@@ -611,12 +662,21 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
     const report = await writeReport(ctx, cells, shared?.info ?? null, status, startedAt, noiseSamples());
     return { report, interrupted: false };
   } catch (err) {
-    if (!(err instanceof Interrupted) && !interrupted) throw err;
+    if (!(err instanceof Interrupted) && !interrupted) {
+      // A run that dies (a write failed on a full disk, a bug) must not leave report.json saying
+      // "running": say it stopped and why, if the disk still takes the report (best effort).
+      for (const l of live) l.proc.kill();
+      const why = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+      ctx.notes.push(`stopped at ${new Date().toISOString()} by an error: ${why}; lenet-bench run --resume DIR continues`);
+      await writeStoppedReport(ctx, cells, shared?.info ?? null, startedAt, noiseSamples());
+      throw err;
+    }
     for (const l of live) {
       l.proc.kill();
       await l.proc.close(1).catch(() => {});
       if (l.torchDir) await cleanupTorchJob(l.torchDir);
     }
+    ctx.notes.push(`interrupted by Ctrl-C at ${new Date().toISOString()}: the running cells were stopped, finished cells are kept; lenet-bench run --resume DIR continues`);
     const report = await writeReport(ctx, cells, shared?.info ?? null, 'interrupted', startedAt, noiseSamples());
     return { report, interrupted: true };
   } finally {

@@ -1,9 +1,12 @@
 /** The run folder: atomic writes, cell files, the repo root for the default reports/ folder. */
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendResult } from './types.js';
+import { writeFileAtomic } from '../safety/write.js';
+
+export { writeFileAtomic };
 
 /** The monorepo root (folder with pnpm-workspace.yaml above this package), else the cwd. */
 export function repoRoot(): string {
@@ -19,21 +22,6 @@ export function repoRoot(): string {
 /** reports/2026-11-26T11-39-37Z style folder name (sortable, no colons). */
 export function timestampName(date = new Date()): string {
   return date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
-}
-
-let counter = 0;
-
-/** Writes via a temp file in the same folder + rename, so readers never see a half-written file. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${counter++}.tmp`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
 }
 
 export const cellsDir = (dir: string) => join(dir, 'cells');

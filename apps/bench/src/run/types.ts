@@ -226,6 +226,8 @@ export interface BackendResult {
   build?: Record<string, unknown> | null;
   /** Schema 2, merged reports: the machine this row was measured on. */
   machine?: string;
+  /** Merged reports: the source report.json of a row kept side by side with the same backend from another source. */
+  source?: string;
   /** GPU backends (browser rows): the adapter / renderer the kernels ran on. */
   adapter?: string;
   /** GPU backends: the adapter is a software rasterizer, so the timings are not representative. */

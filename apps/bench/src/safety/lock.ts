@@ -3,13 +3,16 @@
  * exclusive lock on D before touching it: DIR/.lenet-bench.lock, created atomically (the JSON is
  * written to a temp file and hard-linked into place, which fails with EEXIST if a lock exists,
  * so a reader never sees a half-written lock). The lock names its holder (pid, host, command,
- * start time). A lock whose pid is no longer running on this host is stale: it is taken over
- * with a note. The lock is removed when the command ends, also on process.exit (signals).
+ * start time) and identifies it (the process's start time in /proc/<pid>/stat and the boot id),
+ * because a pid alone is reused: a lock is stale when its pid is not running on this host, or runs
+ * a different process (another start time), or was taken before the last reboot. A stale lock is
+ * taken over with a note. The lock is removed when the command ends, also on process.exit.
  */
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CliError } from '../errors.js';
+import { writeFailed } from './write.js';
 
 export const LOCK_FILE = '.lenet-bench.lock';
 
@@ -18,6 +21,51 @@ export interface LockInfo {
   host: string;
   command: string;
   startedAt: string;
+  /** The holder's start time in clock ticks since boot (/proc/<pid>/stat field 22); absent in old locks. */
+  procStart?: string;
+  /** /proc/sys/kernel/random/boot_id when the lock was taken; absent in old locks. */
+  bootId?: string;
+}
+
+/** Field 22 (starttime) of /proc/<pid>/stat, or null (no such process, or no /proc). */
+export function processStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 2 (comm) is in parentheses and may hold spaces: count from the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function commandLine(pid: number): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return null;
+  }
+}
+
+function bootId(): string | null {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+/** Why a lock on this host no longer has a live holder, or null when its holder still runs. */
+function staleReason(holder: LockInfo): string | null {
+  if (holder.bootId && bootId() && holder.bootId !== bootId()) return 'was taken before the last reboot';
+  if (!isRunning(holder.pid)) return 'is no longer running';
+  const now = holder.procStart ? processStartTime(holder.pid) : null;
+  if (now && now !== holder.procStart) return 'is now another process (the pid was reused)';
+  // A lock without the start time (written by an older lenet-bench): a pid that runs neither
+  // node nor lenet-bench is not its holder.
+  const program = commandLine(holder.pid);
+  if (!holder.procStart && program !== null && !/node|lenet-bench/.test(program)) return `is now another program (${program.slice(0, 60)})`;
+  return null;
 }
 
 export interface FolderLock {
@@ -42,7 +90,14 @@ function readLock(file: string): LockInfo | null {
   try {
     const v = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockInfo>;
     if (typeof v.pid === 'number' && typeof v.host === 'string') {
-      return { pid: v.pid, host: v.host, command: String(v.command ?? '?'), startedAt: String(v.startedAt ?? '?') };
+      return {
+        pid: v.pid,
+        host: v.host,
+        command: String(v.command ?? '?'),
+        startedAt: String(v.startedAt ?? '?'),
+        ...(typeof v.procStart === 'string' ? { procStart: v.procStart } : {}),
+        ...(typeof v.bootId === 'string' ? { bootId: v.bootId } : {}),
+      };
     }
   } catch {
     // unreadable or not JSON: handled below
@@ -61,11 +116,23 @@ export function lockFolder(dir: string, what: string): FolderLock {
   const created = !existsSync(dir);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, LOCK_FILE);
-  const me: LockInfo = { pid: process.pid, host: hostname(), command: process.argv.slice(2).join(' '), startedAt: new Date().toISOString() };
+  const identity = { procStart: processStartTime(process.pid), bootId: bootId() };
+  const me: LockInfo = {
+    pid: process.pid,
+    host: hostname(),
+    command: process.argv.slice(2).join(' '),
+    startedAt: new Date().toISOString(),
+    ...(identity.procStart ? { procStart: identity.procStart } : {}),
+    ...(identity.bootId ? { bootId: identity.bootId } : {}),
+  };
   const tmp = `${file}.${process.pid}.tmp`;
   let note: string | null = null;
-  writeFileSync(tmp, JSON.stringify(me) + '\n');
   try {
+    try {
+      writeFileSync(tmp, JSON.stringify(me) + '\n');
+    } catch (err) {
+      throw writeFailed(file, err); // a full disk: the temp file is removed below
+    }
     for (let attempt = 0; ; attempt++) {
       try {
         linkSync(tmp, file);
@@ -75,7 +142,8 @@ export function lockFolder(dir: string, what: string): FolderLock {
       }
       const holder = readLock(file);
       if (holder && holder.host === me.host && holder.pid === me.pid) break; // taken twice by this process
-      if (holder && holder.host === me.host && !isRunning(holder.pid)) {
+      const stale = holder && holder.host === me.host ? staleReason(holder) : null;
+      if (holder && stale) {
         // Move the stale lock aside (only one of several racing processes can rename it), and
         // check that what was moved is the lock judged stale, not a fresh one that replaced it.
         const aside = `${file}.stale.${process.pid}`;
@@ -92,7 +160,7 @@ export function lockFolder(dir: string, what: string): FolderLock {
             // another lock appeared meanwhile; the loop reports it
           }
         } else {
-          note = `took over a stale lock in ${dir}: pid ${holder.pid} (started ${holder.startedAt}, "lenet-bench ${holder.command}") is no longer running`;
+          note = `took over a stale lock in ${dir}: pid ${holder.pid} (started ${holder.startedAt}, "lenet-bench ${holder.command}") ${stale}`;
         }
         unlinkSync(aside);
         continue;
@@ -100,9 +168,9 @@ export function lockFolder(dir: string, what: string): FolderLock {
       if (!holder) {
         throw new CliError(`${what} ${dir} is locked (${file}): expected a readable lock naming its holder, got an unreadable file; if no lenet-bench is running there, delete it`);
       }
-      const elsewhere = holder.host === me.host ? '' : ` (another host: its liveness cannot be checked; delete ${file} if it is gone)`;
+      const elsewhere = holder.host === me.host ? '' : ' (another host: its liveness cannot be checked from here)';
       throw new CliError(
-        `${what} ${dir} is in use by another lenet-bench: pid ${holder.pid} on ${holder.host}, started ${holder.startedAt} ("lenet-bench ${holder.command}"); wait for it to finish or choose another folder${elsewhere}`,
+        `${what} ${dir} is in use by another lenet-bench: pid ${holder.pid} on ${holder.host}, started ${holder.startedAt} ("lenet-bench ${holder.command}")${elsewhere}; wait for it to finish or choose another folder; if no lenet-bench is running there, delete ${file}`,
       );
     }
   } finally {

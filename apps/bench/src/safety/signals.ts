@@ -14,18 +14,21 @@ export const EXIT_TERMINATED = 143;
 export interface StopHandlers {
   /** First Ctrl-C: stop gracefully. */
   graceful?: () => void;
-  /** Immediate exit: kill child processes (must be synchronous). */
-  kill?: () => void;
+  /**
+   * Immediate exit: kill child processes, mark results as interrupted (must be synchronous).
+   * `how` says what ended the process, e.g. "terminated by SIGTERM", for notes in reports.
+   */
+  kill?: (how: string) => void;
 }
 
 const registrations = new Set<StopHandlers>();
 let installed = false;
 let sigints = 0;
 
-function hardExit(code: number): never {
+function hardExit(code: number, how: string): never {
   for (const r of [...registrations]) {
     try {
-      r.kill?.();
+      r.kill?.(how);
     } catch {
       // exiting anyway
     }
@@ -36,12 +39,12 @@ function hardExit(code: number): never {
 function onSigint(): void {
   sigints++;
   const graceful = [...registrations].filter((r) => r.graceful);
-  if (sigints > 1 || graceful.length === 0) hardExit(EXIT_INTERRUPTED);
+  if (sigints > 1 || graceful.length === 0) hardExit(EXIT_INTERRUPTED, sigints > 1 ? 'interrupted by a second Ctrl-C' : 'interrupted by Ctrl-C');
   for (const r of graceful) r.graceful!();
 }
 
 function onSigterm(): void {
-  hardExit(EXIT_TERMINATED);
+  hardExit(EXIT_TERMINATED, 'terminated by SIGTERM');
 }
 
 /** Installs the process-wide handlers (idempotent). Call it before any long work starts. */

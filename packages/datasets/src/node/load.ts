@@ -298,7 +298,7 @@ function howToSupply(name: DatasetName, repoRoot: string | null, target: string 
   );
   if (repoRoot !== null) hints.push(`or put them in ${join(repoRoot, 'datasets', name)}/`);
   hints.push(
-    `download (needs internet; allow it with download: true / no --no-download) from ${mirrors.join(' or ')} ` +
+    `download (needs internet; tried last unless the loadDataset option download is false) from ${mirrors.join(' or ')} ` +
       `into ${target ?? `DIR/${name} (given --data-dir DIR) or <repo>/datasets/${name}`}`,
   );
   return hints;
