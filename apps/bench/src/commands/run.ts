@@ -14,7 +14,8 @@ import { jsonLine } from '../format.js';
 import { userPath } from '../paths.js';
 import { progressMode } from '../progress.js';
 import { loadRegistry } from '../registry.js';
-import { terminalVerdict, wrapText } from '../report/verdict.js';
+import { terminalVerdict } from '../report/verdict.js';
+import { hangingWrap, outputWidth } from '../terminal.js';
 import { readReport } from '../report/schema.js';
 import { headerWarnings } from '../report/tables.js';
 import { collectEnvironment } from '../run/environment.js';
@@ -278,21 +279,14 @@ async function runLocked(opts: RunCommandOptions, cmd: Command, onLock: (lock: F
   }
   else {
     // The verdict, fitted to the terminal (cells are never wrapped); the detail is in the report files.
-    process.stdout.write(`\n${terminalVerdict(report, terminalColumns())}\n\n`);
-    for (const w of headerWarnings(report)) process.stderr.write(`${wrapText(`warning: ${w}`, terminalColumns(), '  ')}\n`);
+    process.stdout.write(`\n${terminalVerdict(report, outputWidth(process.stdout))}\n\n`);
+    for (const w of headerWarnings(report)) process.stderr.write(`${hangingWrap(`warning: ${w}`, outputWidth(process.stderr), 2).join('\n')}\n`);
     if (report.errors.length) process.stdout.write(`${report.errors.length} backend(s) failed: ${report.errors.map((e) => e.backend).join(', ')} (see the Errors table)\n`);
     process.stdout.write(`report (${report.status}): ${files.html}\n  also ${files.md} and ${files.json}\n`);
     if (report.status !== 'complete') process.stdout.write(`continue with: lenet-bench run --resume ${shellQuote(shown)}\n`);
   }
   if (interrupted) process.exitCode = EXIT.interrupted;
   else if (report.errors.length) process.exitCode = EXIT.cellsFailed;
-}
-
-/** The terminal's width (COLUMNS when set, e.g. under script/CI), 100 when stdout is not a terminal. */
-export function terminalColumns(): number {
-  const env = Number(process.env.COLUMNS);
-  if (Number.isInteger(env) && env >= 40) return env;
-  return process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : 100;
 }
 
 function timeoutFor(c: RunConfig): number {

@@ -9,6 +9,7 @@ import { numClasses, type ModelSpec } from '@lenet/model';
 import type { BackendResult, Report } from '../run/types.js';
 import { comparisonFor } from '../run/results.js';
 import { formatInterval, formatRatio, overlaps, type Interval } from '../stats/intervals.js';
+import { hangingWrap } from '../terminal.js';
 
 /** Float32 backends against the float64 reference: below this max |Δlogit| with identical predictions = agrees. */
 export const AGREEMENT_TOLERANCE = 1e-3;
@@ -303,24 +304,11 @@ export function fitVerdictTable(v: Verdict, columns: number): string {
   return out.join('\n');
 }
 
-/** Wraps prose at word boundaries to `columns` characters. */
-export function wrapText(text: string, columns: number, indent = ''): string {
-  const words = text.split(/\s+/).filter(Boolean);
-  const lines: string[] = [];
-  let cur = '';
-  for (const w of words) {
-    const next = cur ? `${cur} ${w}` : `${lines.length ? indent : ''}${w}`;
-    if (width(next) > columns && cur) {
-      lines.push(cur);
-      cur = `${indent}${w}`;
-    } else cur = next;
-  }
-  if (cur) lines.push(cur);
-  return lines.join('\n');
-}
-
-/** The end of `run` on a terminal: the verdict table and its sentences, fitted to `columns`. */
-export function terminalVerdict(report: Report, columns: number): string {
+/**
+ * The end of `run`: the verdict table and its sentences fitted to `columns` (sentences word-wrapped
+ * with a hanging indent); null (piped, no $COLUMNS): every column, one line per sentence.
+ */
+export function terminalVerdict(report: Report, columns: number | null): string {
   const v = buildVerdict(report);
-  return ['Verdict', fitVerdictTable(v, columns), '', ...v.sentences.map((s) => wrapText(`- ${s}`, columns, '  '))].join('\n');
+  return ['Verdict', fitVerdictTable(v, columns ?? Infinity), '', ...v.sentences.flatMap((s) => hangingWrap(`- ${s}`, columns, 2))].join('\n');
 }

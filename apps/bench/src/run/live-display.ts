@@ -6,6 +6,7 @@
  */
 import cliProgress from 'cli-progress';
 import { duration, int } from '../format.js';
+import { hangingWrap } from '../terminal.js';
 
 export interface CellProgress {
   id: string;
@@ -46,25 +47,6 @@ const bar = (f: number) => {
 /** Cuts a line to the terminal width (the live block must never wrap, or redrawing breaks). */
 const fit = (s: string, width: number) => ([...s].length <= width ? s : `${[...s].slice(0, Math.max(1, width - 1)).join('')}…`);
 
-/** Wraps a log line at spaces (hard-cuts words longer than the width). */
-export function wrapLine(line: string, width: number): string {
-  const out: string[] = [];
-  let cur = '';
-  for (const word of line.split(' ')) {
-    let w = word;
-    while ([...w].length > width) {
-      if (cur) out.push(cur), (cur = '');
-      out.push([...w].slice(0, width).join(''));
-      w = [...w].slice(width).join('');
-    }
-    if (!cur) cur = w;
-    else if ([...cur].length + 1 + [...w].length <= width) cur += ` ${w}`;
-    else out.push(cur), (cur = w);
-  }
-  out.push(cur);
-  return out.join('\n');
-}
-
 export function etaText(seconds: number | null): string {
   return seconds === null ? 'ETA …' : `ETA ${duration(Math.max(0, seconds))}`;
 }
@@ -104,7 +86,7 @@ export function createRunDisplay(mode: 'tty' | 'lines' | 'off', cellIds: string[
       if (stopped) process.stderr.write(`${line}\n`);
       // The live block turns the terminal's line wrapping off, so long lines are wrapped here.
       // Each piece clears the rest of its row: it overwrites a row of the block drawn before.
-      else for (const piece of wrapLine(line, width()).split('\n')) multi.log(`${piece}\x1b[0K\n`);
+      else for (const piece of hangingWrap(line, width(), 2)) multi.log(`${piece}\x1b[0K\n`);
     },
     update(s) {
       if (stopped) return;
