@@ -122,7 +122,7 @@ export function timeToAccuracyTable(report: Report): Table {
         const hit = curve.find((p) => p.accuracy >= lv);
         return hit ? `${seconds(hit.seconds)} (${num(hit.images / 1000, 0)}k img)` : 'not reached';
       }),
-      pctS(best, 2),
+      accuracyCell(report, r, best),
       seconds(r.training!.trainSeconds),
       r.training!.stoppedBy === 'budget' ? r.training!.budget.reason : r.training!.stoppedBy === 'target' ? 'stopped at the target' : 'recipe finished',
     ];
@@ -143,7 +143,7 @@ export function epochsTable(report: Report): Table {
   const rows: string[][] = [];
   for (const r of report.results) {
     for (const e of r.training?.epochs ?? []) {
-      rows.push([label(r), `${e.epoch}${e.partial ? '*' : ''}`, String(e.steps), num(e.trainLoss, 4), num(e.valLoss, 4), pctS(e.valAccuracy, 2), seconds(e.seconds), num(e.imagesPerSecond)]);
+      rows.push([label(r), `${e.epoch}${e.partial ? '*' : ''}`, String(e.steps), num(e.trainLoss, 4), num(e.valLoss, 4), `${pctS(e.valAccuracy, 2)}${e.valAccuracy !== null && isNearChance(e.valAccuracy, numClasses(report.config.modelSpec)) ? ' (chance)' : ''}`, seconds(e.seconds), num(e.imagesPerSecond)]);
     }
   }
   return {
