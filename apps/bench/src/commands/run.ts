@@ -14,9 +14,10 @@ import { jsonLine } from '../format.js';
 import { userPath } from '../paths.js';
 import { progressMode } from '../progress.js';
 import { loadRegistry } from '../registry.js';
-import { markdownTable } from '../report/markdown.js';
+import { terminalVerdict } from '../report/verdict.js';
+import { hangingWrap, outputWidth } from '../terminal.js';
 import { readReport } from '../report/schema.js';
-import { headerWarnings, inferenceTable, timeToAccuracyTable, trainingTable } from '../report/tables.js';
+import { headerWarnings } from '../report/tables.js';
 import { collectEnvironment } from '../run/environment.js';
 import { cellId, executeRun, parseCellId, TORCH_CELL, type RunContext } from '../run/runner.js';
 import { parseShard, shardCells } from '../report/merge.js';
@@ -280,9 +281,9 @@ async function runLocked(opts: RunCommandOptions, cmd: Command, onLock: (lock: F
     jsonLine({ type: 'done', status: report.status, dir: ctx.dir, files, errors: report.errors, wallSeconds: report.wallSeconds });
   }
   else {
-    const tta = report.results.some((r) => r.training?.curve?.length) ? `${markdownTable(timeToAccuracyTable(report))}\n\n` : '';
-    process.stdout.write(`\n${markdownTable(trainingTable(report))}\n\n${tta}${markdownTable(inferenceTable(report))}\n\n`);
-    for (const w of headerWarnings(report)) process.stderr.write(`warning: ${w}\n`);
+    // The verdict, fitted to the terminal (cells are never wrapped); the detail is in the report files.
+    process.stdout.write(`\n${terminalVerdict(report, outputWidth(process.stdout))}\n\n`);
+    for (const w of headerWarnings(report)) process.stderr.write(`${hangingWrap(`warning: ${w}`, outputWidth(process.stderr), 2).join('\n')}\n`);
     if (report.errors.length) process.stdout.write(`${report.errors.length} backend(s) failed: ${report.errors.map((e) => e.backend).join(', ')} (see the Errors table)\n`);
     process.stdout.write(`report (${report.status}): ${files.html}\n  also ${files.md} and ${files.json}\n`);
     if (report.status !== 'complete') process.stdout.write(`continue with: lenet-bench run --resume ${shellQuote(shown)}\n`);

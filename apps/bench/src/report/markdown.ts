@@ -1,6 +1,7 @@
 /** report.md: tables a reader can paste into an issue. */
 import type { Report } from '../run/types.js';
-import { allTables, coldStartTable, environmentLines, headerWarnings, indistinguishable, type Table } from './tables.js';
+import { buildVerdict, verdictColumns } from './verdict.js';
+import { allTables, coldStartTable, environmentGroups, environmentLines, headerWarnings, indistinguishable, type Table } from './tables.js';
 
 /**
  * Text from the run (backend, model and file names, error messages, notes) is escaped for
@@ -22,6 +23,14 @@ export function markdownTable(t: Table, opts: { html?: boolean } = {}): string {
   return [head, sep, ...rows].join('\n');
 }
 
+/** The verdict first: one row per backend and the sentences computed from it. */
+function verdictMarkdown(report: Report): string[] {
+  const v = buildVerdict(report);
+  const cols = verdictColumns(v);
+  const table: Table = { title: 'Verdict', header: cols.map((c) => c.header), numeric: cols.map((c) => c.numeric), rows: v.rows.map((_, i) => cols.map((c) => c.cells[i]!)) };
+  return ['## Verdict', '', ...v.sentences.map((x) => `- ${escMdText(x)}`), '', v.rows.length ? markdownTable(table, { html: true }) : '_(no rows)_', ''];
+}
+
 export function renderMarkdown(report: Report): string {
   const c = report.config;
   const out: string[] = [
@@ -30,9 +39,12 @@ export function renderMarkdown(report: Report): string {
     `Status: **${report.status}**${report.pending.length ? ` (pending: ${escMd(report.pending.join(', '))})` : ''} · ${report.updatedAt} · ` +
       `${escMd(report.tool.name)} ${escMd(report.tool.version)} · report schema ${report.schema} v${report.schemaVersion}`,
     '',
+    // The answer first; the warnings that qualify it right below it.
+    ...verdictMarkdown(report),
     ...headerWarnings(report).map((w) => `> **Warning:** ${escMd(w)}\n`),
-    ...environmentLines(report).map((l) => `- ${escMd(l)}`),
+    '## Machine, method, noise and versions',
     '',
+    ...environmentGroups(report).flatMap((g) => [`**${g.title}**`, '', ...g.lines.map((l) => `- ${escMd(l)}`), '']),
   ];
   for (const t of allTables(report)) {
     out.push(`## ${escMd(t.title)}`, '');

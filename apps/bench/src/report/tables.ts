@@ -7,6 +7,8 @@ import { inferShapes, type ModelSpec } from '@lenet/model';
 import { describeTorchBuild, torchBuildWarning, type TorchBuild } from '../torch/build-info.js';
 import { BUSY_MACHINE_PCT, othersDuringRun } from '../run/noise.js';
 import { comparisonFor } from '../run/results.js';
+import { isNearChance, chanceReason } from './verdict.js';
+import { numClasses } from '@lenet/model';
 import { formatInterval, formatRatio, overlaps, type Interval } from '../stats/intervals.js';
 
 export interface Table {
@@ -29,6 +31,12 @@ export const seconds = (s: number | null | undefined) => {
   if (s < 3600) return `${(s / 60).toFixed(1)} min`;
   return `${(s / 3600).toFixed(1)} h`;
 };
+/** An accuracy cell; near chance (1 / classes) it says so and why, so 10% never reads as a broken backend. */
+export function accuracyCell(report: Report, r: BackendResult, acc: number | null | undefined): string {
+  const text = pctS(acc, 2);
+  if (acc === null || acc === undefined || r.status !== 'ok' || !isNearChance(acc, numClasses(report.config.modelSpec))) return text;
+  return `${text} = chance (${chanceReason(report, r).short})`;
+}
 const sci = (n: number | null | undefined) => (n === null || n === undefined ? 'non-finite' : n === 0 ? '0' : n.toExponential(2));
 
 export function label(r: BackendResult): string {
@@ -92,7 +100,7 @@ export function trainingTable(report: Report): Table {
         v2 ? vsReference(report, r, 'train') : ratio(t.imagesPerSecond, torch),
         seconds(t.epochSeconds) + mark,
         seconds(t.recipeSeconds) + mark,
-        pctS(last?.accuracy ?? lastEpoch?.valAccuracy, 2),
+        accuracyCell(report, r, last?.accuracy ?? lastEpoch?.valAccuracy),
         num(last?.loss ?? lastEpoch?.valLoss, 4),
         t.timeToTarget ? `${seconds(t.timeToTarget.seconds)} (epoch ${t.timeToTarget.epoch})` : 'not reached',
         t.budget.reason,
@@ -114,7 +122,7 @@ export function timeToAccuracyTable(report: Report): Table {
         const hit = curve.find((p) => p.accuracy >= lv);
         return hit ? `${seconds(hit.seconds)} (${num(hit.images / 1000, 0)}k img)` : 'not reached';
       }),
-      pctS(best, 2),
+      accuracyCell(report, r, best),
       seconds(r.training!.trainSeconds),
       r.training!.stoppedBy === 'budget' ? r.training!.budget.reason : r.training!.stoppedBy === 'target' ? 'stopped at the target' : 'recipe finished',
     ];
@@ -135,7 +143,7 @@ export function epochsTable(report: Report): Table {
   const rows: string[][] = [];
   for (const r of report.results) {
     for (const e of r.training?.epochs ?? []) {
-      rows.push([label(r), `${e.epoch}${e.partial ? '*' : ''}`, String(e.steps), num(e.trainLoss, 4), num(e.valLoss, 4), pctS(e.valAccuracy, 2), seconds(e.seconds), num(e.imagesPerSecond)]);
+      rows.push([label(r), `${e.epoch}${e.partial ? '*' : ''}`, String(e.steps), num(e.trainLoss, 4), num(e.valLoss, 4), `${pctS(e.valAccuracy, 2)}${e.valAccuracy !== null && isNearChance(e.valAccuracy, numClasses(report.config.modelSpec)) ? ' (chance)' : ''}`, seconds(e.seconds), num(e.imagesPerSecond)]);
     }
   }
   return {
@@ -155,7 +163,7 @@ export function evaluationTable(report: Report): Table {
     numeric: [false, true, true, true, true],
     rows: report.results.filter((r) => r.evaluation).map((r) => {
       const e = r.evaluation!;
-      return [label(r), num(e.count), pctS(e.accuracy, 2), num(e.loss, 4), seconds(e.seconds)];
+      return [label(r), num(e.count), accuracyCell(report, r, e.accuracy), num(e.loss, 4), seconds(e.seconds)];
     }),
   };
 }
@@ -265,6 +273,15 @@ export function wasmFeaturesNote(e: Environment): string {
   return `; wasm ${on.length ? on.join(', ') : 'without SIMD or threads'}`;
 }
 
+/** The environment lines in groups (Machine, Method, Noise, Versions), in this order, empty groups left out. */
+export function environmentGroups(report: Report): { title: string; lines: string[] }[] {
+  const group = (l: string) =>
+    /^(Machine|Merged source)/.test(l) ? 'Machine' : /^Noise/.test(l) ? 'Noise' : /^(PyTorch|Runtime|GPU adapters)/.test(l) ? 'Versions' : 'Method';
+  const titles = ['Machine', 'Method', 'Noise', 'Versions'];
+  const lines = environmentLines(report);
+  return titles.map((title) => ({ title, lines: lines.filter((l) => group(l) === title) })).filter((g) => g.lines.length);
+}
+
 export function environmentLines(report: Report): string[] {
   const e = report.environment;
   const c = report.config;
@@ -276,9 +293,10 @@ export function environmentLines(report: Report): string[] {
   for (const m of report.machines ?? []) lines.push(`Merged source: ${m.label}: ${m.environment.cpuModel}, ${m.environment.cores} cores, Node ${m.environment.node} (${m.file}).`);
   if (c.shard) lines.push(`Shard ${c.shard.index} of ${c.shard.count}: every ${c.shard.count}th cell (and the reference); join the shards with lenet-bench merge.`);
   if (c.stopAtTarget) lines.push(`Training stops when the learning curve reaches ${pctS(c.targetAccuracy, 0)} (time to accuracy)${(c.minTrainWindows ?? 1) > 1 ? `, but not before ${c.minTrainWindows} training windows (the warm-up and ${c.minTrainWindows! - 1} for a 95% interval of its throughput)` : ''}; a backend whose ${c.epochs}-epoch recipe would take more than ${seconds(c.maxProjectedSeconds)} trains for ${c.fallbackTrainSeconds} s instead (budget-limited); at most ${seconds(c.trainSeconds)} per backend.`);
-  if (e.python) lines.push(`PyTorch: ${e.python.note}.`);
+  // One PyTorch line: the build read from the running process says more than the pre-run check.
   const torchBuild = report.results.find((r) => r.kind === 'reference')?.build;
-  if (torchBuild) lines.push(`PyTorch build (read from the running process): ${describeBuild(torchBuild)}.`);
+  if (torchBuild) lines.push(`PyTorch (read from the running process): ${describeBuild(torchBuild)}.`);
+  else if (e.python) lines.push(`PyTorch: ${e.python.note}.`);
   const noise = report.noise ?? [];
   if (noise.length) {
     const range = (xs: (number | null)[], unit: string, d = 1) => {
@@ -293,7 +311,7 @@ export function environmentLines(report: Report): string[] {
     );
   }
   const runtimes = report.results.filter((r) => r.runtime).map((r) => `${r.backend}: ${r.runtime}${Object.keys(r.versions).length ? ` (${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
-  if (runtimes.length) lines.push(`Runtimes: ${runtimes.join('; ')}.`);
+  for (const rt of runtimes) lines.push(`Runtime ${rt}.`);
   const gpus = report.results.filter((r) => r.adapter).map((r) => `${r.backend}: ${r.adapter}${r.softwareFallback ? ` (software fallback ${FALLBACK_MARK}: timings not representative)` : ''}`);
   if (gpus.length) lines.push(`GPU adapters: ${gpus.join('; ')}.`);
   return lines;

@@ -35,6 +35,8 @@ import { validateReport } from '../report/schema.js';
 import { onStopSignal } from '../safety/signals.js';
 import { CellProcess, CellProcessError } from './cell-process.js';
 import { measureColdStarts } from './cold-start.js';
+import { isNearChance } from '../report/verdict.js';
+import { createRunDisplay, trainingDetail, type CellProgress, type RunDisplay } from './live-display.js';
 import { NoiseMonitor } from './noise.js';
 import { computeComparisons, inferenceResult, trainingThroughput } from './results.js';
 import { medianInterval } from '../stats/intervals.js';
@@ -269,12 +271,15 @@ export interface RunOutcome {
   interrupted: boolean;
 }
 
-export function oneLineSummary(cell: BackendResult): string {
+/** "10.00% = chance" near chance level (1 / classes), so a budget-cut 10% never reads as a broken backend. */
+const accuracyText = (acc: number, classes: number) => `${pct(acc)}${isNearChance(acc, classes) ? ` = chance (1 in ${classes})` : ''}`;
+
+export function oneLineSummary(cell: BackendResult, classes: number): string {
   if (cell.status === 'error') return `${cell.backend}: ERROR in ${cell.error!.phase}: ${cell.error!.message}`;
   const parts: string[] = [];
   const t = cell.training;
   if (t) parts.push(`train ${int(t.imagesPerSecond)} img/s (epoch ${duration(t.epochSeconds)}${t.projected ? ' projected' : ''})`);
-  if (cell.evaluation) parts.push(`test acc ${pct(cell.evaluation.accuracy)}`);
+  if (cell.evaluation) parts.push(`test acc ${accuracyText(cell.evaluation.accuracy, classes)}`);
   if (cell.inference) parts.push(`b1 p50 ${cell.inference.batch1.p50Ms.toFixed(3)} ms, b256 ${int(cell.inference.batch256.imagesPerSecond)} img/s`);
   if (cell.agreement) parts.push(`max|Δlogit| ${cell.agreement.maxAbsLogitDiff === null ? 'non-finite' : cell.agreement.maxAbsLogitDiff.toExponential(1)}`);
   if (cell.peakRssMB !== null) parts.push(`RSS ${Math.round(cell.peakRssMB)} MB`);
@@ -325,6 +330,83 @@ interface Live {
   agreementLogits: { logits: number[]; weightsFile: string } | null;
 }
 
+/**
+ * Feeds the live display (live-display.ts): the phase, the cell working now, per-cell progress and
+ * the run's ETA. Training ETA: each cell's remaining recipe (or budget) at its measured img/s,
+ * scaled by the wall time the windows really took (evaluations, switching); then the inference
+ * windows at their planned length. Inference ETA: the remaining windows at the measured pace.
+ */
+function runProgress(c: RunConfig, live: Live[], ids: string[], display: () => RunDisplay | null) {
+  const stepsPerEpoch = Math.min(Math.ceil(c.trainCount / c.batchSize), c.maxStepsPerEpoch ?? Infinity);
+  const imagesPerEpoch = Math.max(1, stepsPerEpoch * c.batchSize);
+  const recipeImages = c.epochs * imagesPerEpoch;
+  const batchSizes = c.batchSizes ?? [1, 256];
+  const rounds = c.inferenceRounds ?? 1;
+  const windowSeconds = c.windowSeconds ?? c.inferenceSeconds / (rounds * batchSizes.length);
+  // Planned inference time: every window, plus the peaks' windows, plus ~30% switching.
+  const inferencePlan = (cells: number) => 1.3 * rounds * (cells * batchSizes.length * windowSeconds + (c.peaks !== false ? 2 * Math.max(0.2, windowSeconds) : 0));
+  let trainStart: number | null = null;
+  let inferStart: number | null = null;
+  const windowsDone = new Map<string, number>();
+  const alive = (l: Live) => l.cell.status === 'ok' && !l.proc.failed;
+  const byId = (id: string) => live.find((l) => l.id === id);
+  const failed = (id: string): CellProgress | null => {
+    const l = byId(id);
+    return l && !alive(l) ? { id, fraction: 0, detail: 'failed' } : null;
+  };
+  const trainFraction = (l: Live) => (l.cell.training ? 1 : Math.min(1, Math.max(l.images / recipeImages, l.budget ? l.trained / l.budget : 0)));
+  const trainRemaining = (l: Live): number | null => {
+    if (l.cell.training || !alive(l) || !l.canTrain) return 0;
+    if (l.trained <= 0 || l.images <= 0) return null;
+    const byRecipe = (recipeImages - l.images) / (l.images / l.trained);
+    return Math.max(0, l.budget === null ? byRecipe : Math.min(byRecipe, l.budget - l.trained));
+  };
+  const push = (phase: string, current: string | null, round: number | null, roundsTotal: number | null, fraction: number, eta: number | null, cells: CellProgress[]) =>
+    display()?.update({ phase, current, round, rounds: roundsTotal, fraction, etaSeconds: eta, cells });
+  return {
+    starting(id: string) {
+      push('starting', id, null, null, ids.indexOf(id) / ids.length, null, ids.map((x) => failed(x) ?? { id: x, fraction: byId(x) ? 1 : 0, detail: byId(x) ? 'ready' : x === id ? 'starting' : 'waiting' }));
+    },
+    training(current: Live | null, round: number) {
+      trainStart ??= performance.now();
+      const trainers = live.filter((l) => l.canTrain);
+      const rem = trainers.map(trainRemaining);
+      const trained = trainers.reduce((a, l) => a + l.trained, 0);
+      const overhead = trained > 0 ? Math.max(1, (performance.now() - trainStart) / 1000 / trained) : 1;
+      const eta = rem.some((x) => x === null) ? null : rem.reduce<number>((a, x) => a + x!, 0) * overhead + inferencePlan(live.filter(alive).length);
+      const fraction = trainers.length ? trainers.reduce((a, l) => a + trainFraction(l), 0) / trainers.length : 1;
+      const cells = ids.map((id): CellProgress => {
+        const l = byId(id);
+        if (!l) return { id, fraction: 0, detail: 'not started' };
+        if (!alive(l)) return { id, fraction: 0, detail: 'failed' };
+        if (!l.canTrain) return { id, fraction: 0, detail: 'inference only' };
+        const done = l.cell.training ? (l.cell.training.stoppedBy === 'target' ? 'reached the target' : l.cell.training.stoppedBy === 'budget' ? 'budget done' : 'recipe done') : null;
+        if (l.windows === 0) return { id, fraction: 0, detail: current === l ? 'first window' : 'waiting' };
+        return { id, fraction: trainFraction(l), detail: trainingDetail(l.images / imagesPerEpoch, l.trained > 0 ? l.images / l.trained : null, l.trained, done) };
+      });
+      push('training', current?.id ?? null, round, null, fraction, eta, cells);
+    },
+    preparing(current: Live) {
+      push('agreement + evaluation', current.id, null, null, 1, inferencePlan(live.filter(alive).length), ids.map((id) => failed(id) ?? { id, fraction: 1, detail: 'trained' }));
+    },
+    inference(current: Live, batchSize: number, round: number, roundsTotal: number, perRound: number, inferers: Live[]) {
+      inferStart ??= performance.now();
+      const total = roundsTotal * perRound * inferers.length;
+      const done = [...windowsDone.values()].reduce((a, x) => a + x, 0);
+      const elapsed = (performance.now() - inferStart) / 1000;
+      const eta = done > 0 ? ((total - done) * elapsed) / done : inferencePlan(inferers.length);
+      const cells = ids.map((id): CellProgress => {
+        const f = failed(id);
+        if (f) return f;
+        const n = windowsDone.get(id) ?? 0;
+        return { id, fraction: n / (roundsTotal * perRound), detail: `${n}/${roundsTotal * perRound} windows` };
+      });
+      push('inference', `${current.id} batch ${batchSize}`, round, roundsTotal, total ? done / total : 1, eta, cells);
+      windowsDone.set(current.id, (windowsDone.get(current.id) ?? 0) + 1);
+    },
+  };
+}
+
 /** Runs every unfinished cell of ctx.config.backends; complete cells in DIR are kept. */
 export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
   const startedAt = performance.now();
@@ -336,8 +418,12 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
   const noise = new NoiseMonitor();
   const noiseSamples = () => [...(ctx.priorNoise ?? []), ...noise.samples];
   noise.sample();
+  // The live display (TTY) takes over the log lines once the cells start.
+  let display: RunDisplay | null = null;
   const say = (s: string) => {
-    if (!ctx.json) process.stderr.write(s + '\n');
+    if (ctx.json) return;
+    if (display) display.log(s);
+    else process.stderr.write(s + '\n');
   };
   const emit = (v: Record<string, unknown>) => {
     if (ctx.json) jsonLine(v);
@@ -373,7 +459,7 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
     cells.set(l.id, l.cell);
     await writeCell(ctx.dir, l.cell);
     emit({ type: 'cell', backend: l.id, status: 'error', error: l.cell.error, result: l.cell });
-    say(oneLineSummary(l.cell));
+    say(oneLineSummary(l.cell, numClasses(c.modelSpec)));
   };
   const ok = (l: Live) => !interrupted && l.cell.status === 'ok' && !l.proc.failed;
 
@@ -385,9 +471,13 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
       say(`${b}: already finished (${relative(process.cwd(), cellFile(ctx.dir, b))}), kept`);
     }
 
+    display = createRunDisplay(ctx.json ? 'off' : ctx.progress, todo);
+    const progress = runProgress(c, live, todo, () => display);
+
     // 1. Start every cell's process.
     for (const id of todo) {
       if (interrupted) break;
+      progress.starting(id);
       const prior = cells.get(id);
       const l = await startCell(ctx, id, prior && trainingDone(prior) ? prior : null, say);
       live.push(l);
@@ -410,6 +500,7 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
         if (!ok(l)) continue;
         const remaining = l.budget === null ? Infinity : l.budget - l.trained;
         const grant = Math.max(0.05, Math.min(c.sliceSeconds ?? 2, remaining));
+        progress.training(l, round);
         let m: ChildMessage;
         try {
           m = await l.proc.request({ type: 'train', seconds: grant, round }, ['slice'], Math.max(grant * 30, 600));
@@ -455,6 +546,7 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
         }
       }
       active = active.filter((l) => ok(l) && !l.cell.training);
+      progress.training(null, round);
       noise.sample();
       round++;
       if (performance.now() - lastReport > 30_000) {
@@ -479,6 +571,7 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
     const maxBatch = Math.max(...batchSizes);
     for (const l of live) {
       if (!ok(l)) continue;
+      progress.preparing(l);
       try {
         await l.proc.request(
           {
@@ -522,6 +615,7 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
       for (const l of rotate(inferers, r)) {
         if (!ok(l)) continue;
         for (const bs of r % 2 ? [...batchSizes].reverse() : batchSizes) {
+          progress.inference(l, bs, r, rounds, batchSizes.length, inferers);
           try {
             const m = await l.proc.request({ type: 'infer', batchSize: bs, seconds: windowSeconds, round: r }, ['window'], Math.max(120, windowSeconds * 60));
             if (m.type === 'window') {
@@ -576,7 +670,7 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
       await writeCell(ctx.dir, l.cell);
       if (l.cell.status === 'ok') {
         emit({ type: 'cell', backend: l.id, status: 'ok', error: null, result: l.cell });
-        say(oneLineSummary(l.cell));
+        say(oneLineSummary(l.cell, numClasses(c.modelSpec)));
       }
     }
     noise.sample();
@@ -603,6 +697,8 @@ export async function executeRun(ctx: RunContext): Promise<RunOutcome> {
     const report = await writeReport(ctx, cells, shared?.info ?? null, 'interrupted', startedAt, noiseSamples());
     return { report, interrupted: true };
   } finally {
+    display?.stop();
+    display = null;
     offStop();
   }
 }
@@ -671,7 +767,7 @@ async function finishTraining(
   emit({ type: 'trained', backend: l.id, reason, seconds: t.trainSeconds, accuracy: last?.accuracy ?? null });
   say(
     `${l.id}: training ended (${reason === 'target' ? `reached ${pct(ctx.config.targetAccuracy, 0)}` : reason === 'budget' ? 'budget' : 'recipe done'}) after ${duration(t.trainSeconds)} of training, ` +
-      `${int(t.imagesPerSecond)} img/s, learning-curve accuracy ${last ? pct(last.accuracy) : '–'}`,
+      `${int(t.imagesPerSecond)} img/s, learning-curve accuracy ${last ? accuracyText(last.accuracy, numClasses(ctx.config.modelSpec)) : '–'}`,
   );
 }
 
