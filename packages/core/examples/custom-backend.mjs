@@ -4,6 +4,7 @@
 import {
   checkPredictInput,
   checkSessionInput,
+  checkThreads,
   checkTrainInput,
   conformanceSuite,
   referenceForward,
@@ -18,7 +19,8 @@ export const myBackend = {
   canTrain: true,
   async available() { return true; }, // or a reason string; never throws
   async info() { return { runtime: 'mine 1.0', versions: { mine: '1.0.0' } }; },
-  async createSession(spec, weights) {
+  async createSession(spec, weights, options = {}) {
+    checkThreads('mine', options.threads); // undefined, or an integer in [1, 256]
     const valid = checkSessionInput(spec, weights, 'mine'); // bad spec/weights -> BackendInputError
     let w = cloneWeights(weights); // copy: the caller keeps its weights
     const size = inputSize(valid);

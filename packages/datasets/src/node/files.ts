@@ -107,6 +107,11 @@ function inflateIgnoringTrailer(gz: Uint8Array): Uint8Array | null {
   if (flags & 2) at += 2;
   try {
     const out = inflateRawSync(gz.subarray(at), { finishFlush: constants.Z_SYNC_FLUSH });
+    // Only a complete stream counts: its length must match the trailer's ISIZE (a truncated file
+    // inflates partly too, and is reported as a bad gzip stream, not as a checksum mismatch).
+    const n = gz.length;
+    const isize = n >= 4 ? ((gz[n - 4]! | (gz[n - 3]! << 8) | (gz[n - 2]! << 16) | (gz[n - 1]! << 24)) >>> 0) : -1;
+    if (isize !== out.byteLength % 2 ** 32) return null;
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   } catch {
     return null;
