@@ -1,6 +1,7 @@
 // Runs the built CLI (dist/cli.js) without blocking the test worker: a long spawnSync starves
 // vitest's worker RPC ("Timeout calling onTaskUpdate") on a busy machine.
 import { spawn } from 'node:child_process';
+import { expect } from 'vitest';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,4 +35,18 @@ export function runCli(args: string[], cwd: string, env: Record<string, string> 
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/**
+ * A user mistake as the CLI must report it: exit `code`, one line "error: ..." matching
+ * `pattern` (plus the usage hint for exit 2), never a stack trace or "unexpected error".
+ */
+export function expectOneLineError(r: CliResult, code: number, pattern: RegExp): void {
+  expect(r.code, r.stderr).toBe(code);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines[0]).toMatch(/^error: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(lines.length, r.stderr).toBe(code === 2 ? 2 : 1);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(r.stderr).not.toMatch(/unexpected error/);
 }

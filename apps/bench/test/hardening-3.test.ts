@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSafetensors, getPreset, initWeights } from '@lenet/model';
 import type { Report } from '../src/run/types.js';
 import { processStartTime } from '../src/safety/lock.js';
-import { CLI, runCli, type CliResult } from './cli-process.js';
+import { CLI, expectOneLineError, runCli, type CliResult } from './cli-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const webDist = join(here, '..', '..', 'web', 'dist', 'index.html');
@@ -26,17 +26,6 @@ const TINY = ['--profile', 'smoke', '--limit', '300', '--train-steps', '2', '--i
 const run = (args: string[], env: Record<string, string> = {}, timeoutMs = 180_000): Promise<CliResult> => runCli(args, tmp, env, { timeoutMs });
 const readReport = (dir: string) => JSON.parse(readFileSync(join(tmp, dir, 'report.json'), 'utf8')) as Report;
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-
-/** One line "error: ..." (plus the usage hint for exit 2), never a stack or "unexpected error". */
-function expectOneLineError(r: CliResult, code: number, pattern: RegExp) {
-  expect(r.code, r.stderr).toBe(code);
-  const lines = r.stderr.trim().split('\n');
-  expect(lines[0]).toMatch(/^error: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(lines.length, r.stderr).toBe(code === 2 ? 2 : 1);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(r.stderr).not.toMatch(/unexpected error/);
-}
 
 /** Every file below `dir` (relative), for "nothing half-written" checks. */
 function files(dir: string, prefix = ''): string[] {

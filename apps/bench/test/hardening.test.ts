@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSafetensors, getPreset, initWeights } from '@lenet/model';
 import type { Report } from '../src/run/types.js';
-import { runCli, type CliResult } from './cli-process.js';
+import { expectOneLineError, runCli, type CliResult } from './cli-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '..', 'dist', 'cli.js');
@@ -23,17 +23,6 @@ const TINY = ['--profile', 'smoke', '--limit', '300', '--train-steps', '2', '--i
 type Result = CliResult;
 
 const run = (args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<Result> => runCli(args, tmp, env, { timeoutMs });
-
-/** One line "error: ..." (plus the usage hint for exit 2), never a stack or "unexpected error". */
-function expectOneLineError(r: Result, code: number, pattern: RegExp) {
-  expect(r.code, r.stderr).toBe(code);
-  const lines = r.stderr.trim().split('\n');
-  expect(lines[0]).toMatch(/^error: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(lines.length, r.stderr).toBe(code === 2 ? 2 : 1);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(r.stderr).not.toMatch(/unexpected error/);
-}
 
 const readReport = (dir: string) => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
 
