@@ -9,7 +9,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { describeError, describeFsError, UsageError } from './errors.js';
-import { dataDirPath, datasetName, fraction, modelName, positiveInt, positiveNumber, nonNegativeInt, threadCount } from './options.js';
+import { coldStartCount, dataDirPath, datasetName, fraction, modelName, positiveInt, positiveNumber, nonNegativeInt, threadCount } from './options.js';
 import { summaryCommand } from './commands/summary.js';
 import { dataCommand } from './commands/data.js';
 import { initCommand } from './commands/init.js';
@@ -144,7 +144,7 @@ function buildProgram(): Command {
     .addOption(new Option('--inference-rounds <n>', 'inference rounds: each backend measures one window per batch size per round (overrides the profile; at least 6 for 95% intervals)').argParser(positiveInt))
     .option('--batch-sizes <list>', 'inference batch sizes besides 1 and 256, e.g. 8,32,128,512 (throughput-vs-batch-size chart)', batchSizeList)
     .addOption(new Option('--eval-images <n>', 'test images of the learning-curve evaluations (stratified subset; overrides the profile)').argParser(positiveInt))
-    .addOption(new Option('--cold-starts <n>', 'fresh processes per backend timing the cold start: import, session, first predict, first step (default: quick 3, full 6, smoke 0; 0 = skip)').argParser(nonNegativeInt))
+    .addOption(new Option('--cold-starts <n>', 'fresh processes per backend timing the cold start: import, session, first predict, first step (default: quick 3, full 6, smoke 0; 0 = skip; at most 30)').argParser(coldStartCount))
     .addOption(new Option('--agreement-images <n>', 'test images for the agreement check (overrides the profile)').argParser(positiveInt).hideHelp())
     .addOption(json())
     .action(runCommand);

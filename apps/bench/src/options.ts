@@ -65,3 +65,11 @@ export function dataDirPath(value: string): string {
   if (value.trim() === '') throw new InvalidArgumentError('expected a folder holding the IDX files, got an empty path.');
   return value;
 }
+
+/** --cold-starts: fresh processes per backend; each takes seconds, so a typo of 1000 is refused. */
+export const MAX_COLD_STARTS = 30;
+export function coldStartCount(value: string): number {
+  const n = nonNegativeInt(value);
+  if (n > MAX_COLD_STARTS) throw new InvalidArgumentError(`expected at most ${MAX_COLD_STARTS} fresh processes per backend, got ${n}.`);
+  return n;
+}

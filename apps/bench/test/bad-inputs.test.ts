@@ -124,6 +124,8 @@ const ROWS: [string, string[], number, RegExp, Record<string, string>?][] = [
   ['unknown recipe', ['reproduce', 'd3l'], 2, /d3l/],
   ['unknown --model (run)', ['run', '--model', 'nope', ...TINY], 2, /--model <name\|spec\.json>.*'nope' is invalid\. expected a known model \(lenet5, lenet5-modern\) or a model spec \.json file/],
   ['unknown --model (train)', ['train', '--model', 'lenet7', '--limit', '10'], 2, /expected a known model/],
+  ['--cold-starts 1000', ['run', '--cold-starts', '1000', ...TINY], 2, /--cold-starts <n>.*expected at most 30 fresh processes per backend, got 1000/],
+  ['--cold-starts -1', ['run', '--cold-starts', '-1', ...TINY], 2, /--cold-starts <n>.*expected a non-negative integer/],
   ['empty --data-dir', ['train', '--data-dir', '', '--limit', '10'], 2, /--data-dir <dir>.*expected a folder holding the IDX files, got an empty path/],
   // output paths
   ['run --out under /proc', ['run', '--backends', 'plain', ...TINY, '--out', '/proc/x'], 2, /--out \/proc\/x\): expected a writable folder on a regular filesystem, got a path under \/proc/],
