@@ -15,7 +15,7 @@ import type { RunContext } from '../context.js';
 import type { LiveCell as Live } from '../live-cell.js';
 import { emit, failCell, say, TIMEOUT, type RunState } from '../state.js';
 import { logFile, weightsFile } from '../store.js';
-import { prepareTorchJob, pythonExecutable, TORCH_SCRIPT } from '../torch.js';
+import { prepareTorchJob, pythonExecutable, TORCH_CHILD_SCRIPT } from '../torch.js';
 import type { BackendResult, ChildJob, ChildMessage, InferenceWindow } from '../types.js';
 
 export const CHILD_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', 'child.js');
@@ -122,7 +122,7 @@ async function startCell(ctx: RunContext, id: string, prior: BackendResult | nul
   if (kind === 'reference') {
     const prepared = await prepareTorchJob({ ...job, threads: job.threads ?? availableParallelism() }, ctx.train, ctx.test, c.agreementImages);
     l.torchDir = prepared.dir;
-    l.proc = CellProcess.python(pythonExecutable(), ['-u', TORCH_SCRIPT, prepared.jobFile], logFile(ctx.dir, id), id, onMessage, c.torchEnv);
+    l.proc = CellProcess.python(pythonExecutable(), ['-u', TORCH_CHILD_SCRIPT, 'run', prepared.jobFile], logFile(ctx.dir, id), id, onMessage, c.torchEnv);
   } else {
     l.proc = CellProcess.fork(CHILD_SCRIPT, logFile(ctx.dir, id), id, onMessage);
   }
