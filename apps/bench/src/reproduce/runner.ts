@@ -2,7 +2,8 @@
  * The parent of `lenet-bench reproduce`: one child process per (backend, seed), one after the
  * other. Each finished run (ok or failed) is written atomically to DIR/runs/<backend>-seed<S>.json
  * at once, so a crash, kill or Ctrl-C loses at most the run in progress, and running the same
- * command again (same --out) skips the runs that finished ok.
+ * command again (same --out) skips the runs that finished ok. The children (a forked Node child,
+ * or the PyTorch child for `pytorch`) are started and watched by process/supervisor.ts.
  */
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
