@@ -1,6 +1,5 @@
 #!/usr/bin/env python3
-"""Shared PyTorch pieces of lenet-bench's Python children (torch_reproduce.py; torch_reference.py
-will import them too): the network built from the JSON ModelSpec with canonical parameter names,
+"""Shared PyTorch pieces of lenet-bench's Python child (torch_child.py, both modes): the network built from the JSON ModelSpec with canonical parameter names,
 safetensors read/write with json + struct (no numpy, no safetensors package), full-split
 evaluation, and build_info(): the PyTorch set-up read from the running process.
 

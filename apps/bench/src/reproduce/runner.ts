@@ -2,9 +2,9 @@
  * The parent of `lenet-bench reproduce`: one child process per (backend, seed), one after the
  * other. Each finished run (ok or failed) is written atomically to DIR/runs/<backend>-seed<S>.json
  * at once, so a crash, kill or Ctrl-C loses at most the run in progress, and running the same
- * command again (same --out) skips the runs that finished ok.
+ * command again (same --out) skips the runs that finished ok. The children (a forked Node child,
+ * or the PyTorch child for `pytorch`) are started and watched by process/supervisor.ts.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
@@ -12,11 +12,12 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EpochMetrics } from '@lenet/core';
 import { writeFileAtomic } from '../run/store.js';
-import { childExecArgv } from '../run/node-runtime.js';
+import { SupervisedProcess, type ChildExit } from '../process/supervisor.js';
+import { pythonExecutable } from '../torch/python.js';
 import { CliError } from '../errors.js';
 import { fixed, int, jsonLine, pct } from '../format.js';
 import type { Recipe } from './recipes.js';
-import { startTorchChild, TORCH_BACKEND, torchRunFacts } from './torch-child.js';
+import { prepareTorchJob, TORCH_BACKEND, torchRunFacts, type TorchJob } from './torch-child.js';
 import type { ReproduceConfig, ReproduceJob, ReproduceMessage, SeedRun } from './types.js';
 
 export const REPRODUCE_CHILD = join(dirname(fileURLToPath(import.meta.url)), 'child.js');
@@ -97,6 +98,23 @@ function summarizeEpochs(epochs: EpochMetrics[]): Pick<SeedRun, 'finalAccuracy' 
   return { finalAccuracy: last?.valAccuracy ?? null, finalLoss: last?.valLoss ?? null, bestAccuracy: best?.valAccuracy ?? null, bestEpoch: best?.epoch ?? null };
 }
 
+/** "killed by SIGKILL" / "exited with code 1", as a run file's error says it. */
+function describeExit(exit: ChildExit): string {
+  switch (exit.kind) {
+    case 'signal':
+      return `killed by ${exit.signal}`;
+    case 'aborted':
+    case 'timeout':
+      return 'killed by SIGKILL';
+    case 'exit-code':
+      return `exited with code ${exit.code}`;
+    case 'spawn-error':
+      return 'exited with code -1';
+    case 'ok':
+      return 'exited with code 0';
+  }
+}
+
 /** Runs one (backend, seed) in a child process and writes its result file; never throws for a failed run. */
 export async function runSeed(o: RunSeedOptions): Promise<SeedRun> {
   const id = runId(o.backend, o.seed);
@@ -133,11 +151,10 @@ export async function runSeed(o: RunSeedOptions): Promise<SeedRun> {
   };
   const job: ReproduceJob = { recipe: o.recipe.name, backend: o.backend, seed: o.seed, epochs: o.epochs, limit: o.limit, dataDir: o.dataDir, threads: o.threads, weightsOut };
   // pytorch: a Python child on the same work, speaking the same messages as JSON lines on stdout.
-  let child: ChildProcess;
-  let cleanup = async () => {};
+  let torchJob: TorchJob | null = null;
   if (o.backend === TORCH_BACKEND) {
     try {
-      ({ child, cleanup } = await startTorchChild(job, o.recipe, o.torchEnv ?? null));
+      torchJob = await prepareTorchJob(job, o.recipe);
     } catch (err) {
       run.error = { phase: 'start', message: err instanceof Error ? err.message : String(err) };
       run.wallSeconds = (performance.now() - t0) / 1000;
@@ -145,25 +162,10 @@ export async function runSeed(o: RunSeedOptions): Promise<SeedRun> {
       await writeFileAtomic(runFile(o.dir, o.backend, o.seed), JSON.stringify(run, null, 1) + '\n');
       return run;
     }
-  } else {
-    child = fork(REPRODUCE_CHILD, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', execArgv: childExecArgv() });
-    child.send(job);
   }
-  let killedByUs = false;
-  o.onChild?.(() => {
-    killedByUs = true;
-    child.kill('SIGKILL');
-  });
-  const stderrTail: string[] = [];
-  child.stderr?.on('data', (chunk: Buffer) => {
-    const text = chunk.toString();
-    log.write(text);
-    for (const line of text.split('\n')) if (line.trim()) stderrTail.push(line.trim());
-    if (stderrTail.length > 10) stderrTail.splice(0, stderrTail.length - 10);
-  });
   let lastStepLine = 0;
   let finished = false;
-  child.on('message', (raw) => {
+  const onMessage = (raw: unknown) => {
     const m = raw as ReproduceMessage;
     switch (m.type) {
       case 'info':
@@ -208,28 +210,23 @@ export async function runSeed(o: RunSeedOptions): Promise<SeedRun> {
         finished = true;
         break;
     }
-  });
-  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    // 'close' for the Python child: its last stdout lines may be parsed after 'exit'.
-    child.once(o.backend === TORCH_BACKEND ? 'close' : 'exit', (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal }));
-    child.once('error', (err) => {
-      stderrTail.push(err.message);
-      resolve({ code: -1, signal: null });
-    });
-  });
-  if (!finished || (run.status === 'ok' && exit.code !== 0)) {
+  };
+  const child = torchJob
+    ? SupervisedProcess.jsonLines(pythonExecutable(), torchJob.args, { log, onMessage, env: o.torchEnv ?? null, tailLines: 10 })
+    : SupervisedProcess.fork(REPRODUCE_CHILD, { log, onMessage, tailLines: 10 });
+  if (!torchJob) child.send(job);
+  o.onChild?.(() => child.kill());
+  const exit = await child.exited;
+  if (!finished || (run.status === 'ok' && exit.kind !== 'ok')) {
     run.status = 'error';
-    const how = exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
-    run.error = {
-      phase: 'train',
-      message: killedByUs ? 'interrupted' : `the child process ${how} without reporting a result${stderrTail.length ? `: ${stderrTail.at(-1)}` : ''}`,
-    };
+    const tail = child.stderrTail(1);
+    run.error = { phase: 'train', message: exit.kind === 'aborted' ? 'interrupted' : `the child process ${describeExit(exit)} without reporting a result${tail.length ? `: ${tail[0]}` : ''}` };
   }
-  await cleanup();
+  await torchJob?.cleanup();
   Object.assign(run, summarizeEpochs(run.epochs));
   run.wallSeconds = (performance.now() - t0) / 1000;
   log.end();
   // An interrupted run is not recorded: the next invocation simply runs it again.
-  if (!killedByUs) await writeFileAtomic(runFile(o.dir, o.backend, o.seed), JSON.stringify(run, null, 1) + '\n');
+  if (exit.kind !== 'aborted') await writeFileAtomic(runFile(o.dir, o.backend, o.seed), JSON.stringify(run, null, 1) + '\n');
   return run;
 }

@@ -1,19 +1,18 @@
 /**
- * `reproduce --backends pytorch`: the (recipe, seed) run in apps/bench/python/torch_reproduce.py
- * instead of a forked Node child. The parent writes the identical work to a temp folder (data
- * bytes, Batcher orders, init weights, per-step lr; torch/job-files.ts) and turns the child's JSON
- * stdout lines into the same ReproduceMessage events a forked child sends over IPC.
+ * `reproduce --backends pytorch`: the (recipe, seed) run in apps/bench/python/torch_child.py
+ * (mode "reproduce") instead of a forked Node child. The parent writes the identical work to a
+ * temp folder (data bytes, Batcher orders, init weights, per-step lr; torch/job-files.ts); the
+ * child's JSON stdout lines are the same ReproduceMessage objects a forked child sends over IPC
+ * (the supervisor, process/supervisor.ts, reads both).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { loadData } from '../data.js';
 import { CliError, UsageError } from '../errors.js';
 import { describeTorchBuild, torchBuildWarning, type TorchBuild } from '../torch/build-info.js';
 import { strongestTorchSetup, type TorchSetup } from '../torch/setup.js';
 import { cleanupTorchJob, makeTorchJobDir, stepsPerEpoch, writeTorchJobFiles } from '../torch/job-files.js';
-import { pythonExecutable, TORCH_INSTALL_HINT, TORCH_REPRODUCE_SCRIPT } from '../torch/python.js';
+import { pythonExecutable, TORCH_CHILD_SCRIPT, TORCH_INSTALL_HINT } from '../torch/python.js';
 import { describeAugment, lrAt, type Recipe } from './recipes.js';
 import type { ReproduceJob } from './types.js';
 
@@ -52,13 +51,15 @@ export function torchRunFacts(build: TorchBuild): { runtime: string; versions: R
   return { runtime: describeTorchBuild(build), versions, warning: torchBuildWarning(build) };
 }
 
-export interface TorchChild {
-  child: ChildProcess;
+export interface TorchJob {
+  /** The Python arguments of the child: torch_child.py reproduce JOB.json. */
+  args: string[];
+  /** Removes the job folder. */
   cleanup: () => Promise<void>;
 }
 
-/** Writes the job files and starts the Python child; its stdout JSON lines are emitted as 'message' events. */
-export async function startTorchChild(job: ReproduceJob, recipe: Recipe, env: Record<string, string> | null = null): Promise<TorchChild> {
+/** Writes the job files of the Python child (to start with the supervisor). */
+export async function prepareTorchJob(job: ReproduceJob, recipe: Recipe): Promise<TorchJob> {
   if (recipe.augment) throw new CliError(`recipe "${recipe.name}" uses augmentation; the PyTorch child cannot run it`);
   const data = await loadData(recipe.dataset, { dataDir: job.dataDir, limit: job.limit ?? undefined, quiet: true });
   const spec = recipe.model();
@@ -92,19 +93,7 @@ export async function startTorchChild(job: ReproduceJob, recipe: Recipe, env: Re
         },
       }),
     );
-    const child = spawn(pythonExecutable(), ['-u', TORCH_REPRODUCE_SCRIPT, jobFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (!line.trim()) return;
-      let message: unknown;
-      try {
-        message = JSON.parse(line);
-      } catch {
-        child.stderr?.emit('data', Buffer.from(`stdout: ${line}\n`)); // stray output goes to the log
-        return;
-      }
-      child.emit('message', message);
-    });
-    return { child, cleanup };
+    return { args: ['-u', TORCH_CHILD_SCRIPT, 'reproduce', jobFile], cleanup };
   } catch (err) {
     await cleanup();
     throw err;

@@ -1,18 +1,16 @@
 /**
- * The optional PyTorch reference cell: apps/bench/python/torch_reference.py trains the same recipe
+ * The optional PyTorch reference cell: apps/bench/python/torch_child.py (mode run) trains the same recipe
  * from the same initial weights on the same bytes in the same batch order (we write the exact
  * splits, the Batcher's epoch orders and the safetensors init to a temp folder), and speaks the
  * same messages as a backend child, one JSON object per stdout line.
  */
 import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { stratifiedSubset, type ImageSplit } from '@lenet/datasets';
 import { cleanupTorchJob, makeTorchJobDir, writeTorchJobFiles } from '../torch/job-files.js';
 import type { ChildJob } from './types.js';
 
-export const TORCH_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'python', 'torch_reference.py');
 
 export interface TorchCheck {
   ok: boolean;
@@ -22,7 +20,7 @@ export interface TorchCheck {
   note: string;
 }
 
-export { pythonExecutable } from '../torch/python.js';
+export { pythonExecutable, TORCH_CHILD_SCRIPT } from '../torch/python.js';
 import { pythonExecutable } from '../torch/python.js';
 
 export function checkTorch(): TorchCheck {

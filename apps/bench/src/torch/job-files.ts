@@ -3,7 +3,7 @@
  * image/label bytes of the splits, the Batcher's per-epoch sample orders (uint32), the seeded
  * initial weights (safetensors from @lenet/model's initWeights), optionally the per-step learning
  * rates (float64, so Python needs no schedule code) and float32 agreement images. Shared by the
- * `run` cell (torch_reference.py) and `reproduce --backends pytorch` (torch_reproduce.py).
+ * `run` cell and `reproduce --backends pytorch` (python/torch_child.py, modes run and reproduce).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 export const PYTHON_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'python');
 /** Shared module: Net from the ModelSpec, safetensors, evaluate, build_info (`--build-info`). */
 export const LENET_TORCH_SCRIPT = join(PYTHON_DIR, 'lenet_torch.py');
-/** The `reproduce --backends pytorch` child. */
-export const TORCH_REPRODUCE_SCRIPT = join(PYTHON_DIR, 'torch_reproduce.py');
+/** The PyTorch child: `torch_child.py run JOB.json` (run's reference cell), `torch_child.py reproduce JOB.json`. */
+export const TORCH_CHILD_SCRIPT = join(PYTHON_DIR, 'torch_child.py');
 
 /** Python to use: LENET_PYTHON, else /usr/bin/python3 (Debian's python3-torch), else python3 on PATH. */
 export function pythonExecutable(env: NodeJS.ProcessEnv = process.env): string {

@@ -1,24 +1,35 @@
 #!/usr/bin/env python3
-"""PyTorch reference cell of `lenet-bench run` (started by apps/bench/src/run/runner.ts).
+"""The PyTorch child of lenet-bench, started through apps/bench/src/process/supervisor.ts in one of two modes:
 
-Trains the same recipe as the JS backends on identical work: the network is built from the same
-JSON model spec, starts from the same safetensors initial weights, reads the exact image/label
-bytes the JS side used and visits them in the exact batch order the JS Batcher produced (written
-by the harness as uint32 epoch permutations), and evaluates on the same learning-curve subset at
-the same steps.
+  python3 torch_child.py run JOB.json        the reference cell of `lenet-bench run` (run/phases/start.ts)
+  python3 torch_child.py reproduce JOB.json  one (recipe, seed) run of `reproduce --backends pytorch`
+                                             (reproduce/runner.ts)
 
-It speaks the runner's command protocol like a backend's cell process (apps/bench/src/run/
-types.ts, ParentCommand / ChildMessage): one JSON command per stdin line (init, train a window,
-finish, prepare the shared weights, one inference window, exit), one JSON message per stdout
-line. The runner makes all cells take turns, so this process trains or measures only when told.
+Both train on identical work to the JS backends: the network built from the same JSON ModelSpec,
+the same safetensors initial weights (@lenet/model initWeights), the exact image and label bytes
+the JS side used, visited in the exact batch order the JS Batcher produced (written by the harness
+as uint32 epoch permutations; torch/job-files.ts), and in reproduce mode the learning rate of every
+step as computed by the recipe's schedule on the JS side (float64 file; constant lr otherwise).
 
-Usage: python3 torch_reference.py JOB.json
-Needs only torch (no numpy, no safetensors package); shares lenet_torch.py with torch_reproduce.py.
+One stdout protocol: one JSON message per stdout line, nothing else on stdout (tracebacks go to
+stderr, which the supervisor copies to the log file).
+- run: the runner's command protocol, like a backend's cell process (apps/bench/src/run/types.ts,
+  ParentCommand / ChildMessage): one JSON command per stdin line (init, train a window, finish,
+  prepare the shared weights, one inference window, exit). The runner makes all cells take turns,
+  so this process trains or measures only when told; it evaluates on the same learning-curve
+  subset at the same steps as the JS cells.
+- reproduce: no commands; the ReproduceMessage objects of reproduce/child.ts (info, step, epoch,
+  done | error), the info message carrying build_info() of this process. After each epoch it
+  evaluates on the whole test split. Augmented recipes are refused by the parent.
+
+Needs only torch (no numpy, no safetensors package); the network, safetensors I/O, evaluation and
+build_info() are in lenet_torch.py.
 """
 import json
 import os
 import platform
 import resource
+import struct
 import sys
 import time
 import traceback
@@ -26,11 +37,12 @@ import traceback
 import torch
 from torch import nn
 
-# The network, safetensors I/O and evaluation are shared with torch_reproduce.py.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lenet_torch  # noqa: E402
-from lenet_torch import Net, evaluate, read_bytes, read_safetensors, send, write_safetensors  # noqa: E402,F401
+from lenet_torch import Net, evaluate, read_bytes, read_safetensors, send, write_safetensors  # noqa: E402
 
+
+# --- mode run: the reference cell of `lenet-bench run` -------------------------------------------
 
 def quantile(sorted_values, q):
     pos = (len(sorted_values) - 1) * q
@@ -275,8 +287,9 @@ class Cell:
               'samplesMs': samples})
 
 
-def main():
-    base = json.load(open(sys.argv[1]))
+def run_cell(job_path):
+    """Mode run: the reference cell, driven by the runner's commands on stdin."""
+    base = json.load(open(job_path))
     phase = 'start'
     cell = None
     try:
@@ -293,7 +306,7 @@ def main():
                 torch.set_num_threads(threads)
                 build = build_info(threads)
                 send({'type': 'info', 'info': {
-                    'package': 'torch', 'description': 'PyTorch reference (apps/bench/python/torch_reference.py), CPU',
+                    'package': 'torch', 'description': 'PyTorch reference (apps/bench/python/torch_child.py), CPU',
                     'canTrain': True, 'runtime': f'PyTorch {torch.__version__} CPU, {threads} threads',
                     'versions': {'torch': torch.__version__, 'python': platform.python_version()}, 'threads': threads,
                     'build': build}})
@@ -324,5 +337,105 @@ def main():
         sys.exit(1)
 
 
+
+# --- mode reproduce: one (recipe, seed) run of `lenet-bench reproduce --backends pytorch` ---------
+
+def reproduce(job_path):
+    """Mode reproduce: one (recipe, seed) run from start to end, no commands."""
+    job = json.load(open(job_path))
+    phase = 'start'
+    epochs_done = []
+    try:
+        if job.get('threads'):
+            torch.set_num_threads(job['threads'])
+        build = lenet_torch.build_info()
+        send({'type': 'info', 'runtime': f'PyTorch {torch.__version__} CPU, {torch.get_num_threads()} threads',
+                 'versions': {'torch': torch.__version__, 'python': build['python']}, 'torchBuild': build})
+
+        phase = 'data'
+        f = job['files']
+        rows, cols, classes = job['rows'], job['cols'], job['classes']
+        n_train, n_test = job['trainCount'], job['testCount']
+
+        def images(path, count):
+            return torch.frombuffer(read_bytes(path), dtype=torch.uint8).reshape(count, 1, rows, cols).to(torch.float32).div_(255)
+
+        def labels(path):
+            return torch.frombuffer(read_bytes(path), dtype=torch.uint8).to(torch.int64)
+
+        xtr, ytr = images(f['trainImages'], n_train), labels(f['trainLabels'])
+        xte, yte = images(f['testImages'], n_test), labels(f['testLabels'])
+        epochs, bs, steps_per_epoch = job['epochs'], job['batchSize'], job['stepsPerEpoch']
+        orders = torch.frombuffer(read_bytes(f['order']), dtype=torch.int32).to(torch.int64).reshape(epochs, n_train)
+        if f.get('lr'):
+            raw = read_bytes(f['lr'])
+            lrs = list(struct.unpack(f'<{len(raw) // 8}d', bytes(raw)))
+            if len(lrs) != epochs * steps_per_epoch:
+                raise ValueError(f'{f["lr"]}: {len(lrs)} learning rates, expected {epochs} x {steps_per_epoch}')
+        else:
+            lrs = [job['lr']] * (epochs * steps_per_epoch)
+
+        phase = 'session'
+        net = Net(job['spec'])
+        net.load(read_safetensors(f['initWeights']))
+        opt = torch.optim.SGD(net.parameters(), lr=lrs[0])
+        lossf = nn.CrossEntropyLoss()
+
+        phase = 'train'
+        elapsed, total_step, total_images, last_sent = 0.0, 0, 0, 0.0
+        net.train()
+        for e in range(epochs):
+            order = orders[e]
+            loss_sum, n_img, seconds = 0.0, 0, 0.0
+            for s in range(steps_per_epoch):
+                t0 = time.perf_counter()
+                idx = order[s * bs:(s + 1) * bs]
+                xb, yb = xtr.index_select(0, idx), ytr.index_select(0, idx)
+                for g in opt.param_groups:
+                    g['lr'] = lrs[total_step]
+                loss = lossf(net(xb), yb)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                lv = loss.item()
+                dt = time.perf_counter() - t0
+                seconds += dt
+                elapsed += dt
+                total_step += 1
+                n = len(idx)
+                n_img += n
+                if lv != lv or lv in (float('inf'), float('-inf')):
+                    raise FloatingPointError(f'non-finite loss {lv} at epoch {e + 1} step {s + 1}')
+                loss_sum += lv * n
+                now = time.perf_counter()
+                if now - last_sent >= 0.5 or s + 1 == steps_per_epoch:
+                    last_sent = now
+                    send({'type': 'step', 'epoch': e + 1, 'step': s + 1, 'stepsPerEpoch': steps_per_epoch, 'loss': lv})
+            t1 = time.perf_counter()
+            ev = evaluate(net, xte, yte, classes)
+            m = {'epoch': e + 1, 'steps': steps_per_epoch, 'images': n_img, 'trainLoss': loss_sum / n_img, 'valLoss': ev['loss'],
+                 'valAccuracy': ev['accuracy'], 'seconds': seconds, 'evalSeconds': time.perf_counter() - t1,
+                 'imagesPerSecond': n_img / seconds if seconds > 0 else 0, 'elapsedSeconds': elapsed, 'partial': False}
+            epochs_done.append(m)
+            total_images += n_img
+            send({'type': 'epoch', 'metrics': m})
+
+        phase = 'save'
+        meta = dict(job.get('weightsMetadata') or {})
+        meta.update({'backend': 'pytorch', 'epochs': str(len(epochs_done)), 'valAccuracy': str(epochs_done[-1]['valAccuracy'])})
+        write_safetensors(job['weightsOut'], net.canonical(), meta)
+        send({'type': 'done', 'epochs': epochs_done, 'trainSeconds': elapsed, 'totalImages': total_images})
+    except BaseException as err:  # noqa: BLE001 - every failure becomes an error message for the run file
+        traceback.print_exc(file=sys.stderr)
+        send({'type': 'error', 'phase': phase, 'message': f'{type(err).__name__}: {err}', 'epochs': epochs_done})
+        sys.exit(1)
+
+
+
+MODES = {'run': run_cell, 'reproduce': reproduce}
+
 if __name__ == '__main__':
-    main()
+    if len(sys.argv) != 3 or sys.argv[1] not in MODES:
+        sys.stderr.write('usage: python3 torch_child.py run|reproduce JOB.json\n')
+        sys.exit(2)
+    MODES[sys.argv[1]](sys.argv[2])
