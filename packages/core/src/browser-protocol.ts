@@ -10,10 +10,10 @@
  */
 import type { EpochMetrics, StepProgress } from './train.js';
 
-export type BackendFamily = 'ort-web' | 'tfjs' | 'plain';
-const FAMILIES: readonly BackendFamily[] = ['ort-web', 'tfjs', 'plain'];
+export type BackendFamily = 'ort-web' | 'tfjs' | 'plain' | 'jax-js';
+const FAMILIES: readonly BackendFamily[] = ['ort-web', 'tfjs', 'plain', 'jax-js'];
 
-/** Page backend ids start with their family ("ort-web-wasm", "tfjs-webgl", "plain-js"); null if none. */
+/** Page backend ids start with their family ("ort-web-wasm", "tfjs-layers-webgl", "plain-js", "jax-js-webgpu"); null if none. */
 export function familyOfPageBackend(id: string): BackendFamily | null {
   return FAMILIES.find((f) => id === f || id.startsWith(`${f}-`)) ?? null;
 }
