@@ -422,7 +422,7 @@ export function coldStartChart(report: Report): Chart | null {
   const order = rs.map(label);
   return {
     id: 'cold-start',
-    title: `Cold start in a fresh process (medians of ${[...new Set(rs.map((r) => r.coldStart!.processes))].join('/')} processes, ms): import, createSession, first predict, first training step`,
+    title: `Cold start in a fresh process${rs.some((r) => r.backend.includes(' @ ')) ? ' (browser rows: a fresh page document)' : ''} (medians of ${[...new Set(rs.map((r) => r.coldStart!.processes))].join('/')} samples, ms): import, createSession, first predict, first training step`,
     spec: {
       ...base,
       height: Math.max(60, rs.length * 28),
