@@ -77,7 +77,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`tf.layers and jax-js rows of the page in
     opened = await openPage(`${server.url}?limit=${TEST_IMAGES}`, { webgpu: true });
     run = await opened.page.evaluate((ids) => window.lenetBench.run({ backends: ids, limit: 100, inferenceSeconds: 0.05, agreementImages: 64 }), [...ROWS]);
     mkdirSync(ARTIFACTS, { recursive: true });
-    await opened.page.screenshot({ path: join(ARTIFACTS, 'page-rows.png'), fullPage: false, clip: { x: 0, y: 0, width: 1280, height: 1400 } });
+    await opened.page.screenshot({ path: join(ARTIFACTS, 'page-rows.png'), fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 1400 } });
   }, 300_000);
 
   afterAll(async () => {
