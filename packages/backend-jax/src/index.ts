@@ -211,7 +211,8 @@ export function createJaxBackend(options: JaxBackendOptions = {}): Backend {
       return {
         runtime: `jax-js ${JAX_VERSION} ${device}${device === 'wasm' ? ` (${threads} thread${threads === 1 ? '' : 's'})` : ''}`,
         versions: { '@jax-js/jax': JAX_VERSION },
-        threads,
+        // The wasm device's threads; WebGPU's work runs in shaders (no thread count).
+        ...(device === 'wasm' ? { threads } : {}),
         ...(gpu && typeof gpu !== 'string' ? { adapter: gpu.adapter, softwareFallback: gpu.softwareFallback } : {}),
       };
     },

@@ -226,8 +226,8 @@ export function defineTfjsLayersBackend(def: LayersBackendDefinition): Backend {
       return {
         runtime: `tfjs ${tf.version.tfjs} tf.layers ${def.tfBackend}${details ? ` (${details})` : ''}`,
         versions: { '@tensorflow/tfjs': tf.version.tfjs, '@tensorflow/tfjs-layers': tf.version['tfjs-layers'], ...versions },
-        threads: 1,
-        ...(gpu ? { adapter: gpu.adapter, softwareFallback: gpu.softwareFallback } : {}),
+        // One CPU thread; a GPU backend's work runs in shaders (no thread count, as tfjs-webgl).
+        ...(gpu ? { adapter: gpu.adapter, softwareFallback: gpu.softwareFallback } : { threads: 1 }),
       };
     },
     async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<BackendSession> {
