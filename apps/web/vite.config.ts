@@ -26,6 +26,8 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
     rollupOptions: {
+      // cold-start.html: the fresh document of one cold-start sample (src/cold-start.ts).
+      input: { main: 'index.html', coldStart: 'cold-start.html' },
       output: {
         // onnxruntime-web's threaded wasm starts its pthread workers from its own module URL
         // (import.meta.url): in a chunk of its own they load ORT alone, not the page.

@@ -192,7 +192,7 @@ function buildProgram(): Command {
     .description('run the web page (apps/web) headlessly in Chromium: ort-web, TF.js and plain (Web Worker) on the test split, accuracy + latency/throughput; --report DIR merges the rows into that run')
     .option('--report <dir>', 'a folder written by lenet-bench run: use its weights, test subset and timing, and add the browser rows to its report.json/md/html')
     .option('--weights <file>', 'weights to evaluate (.safetensors from init/train/run, or an ONNX export); default with --report: its agreement weights')
-    .option('--backends <a,b,...>', 'page backends (default all: ort-web-wasm, ort-web-webgpu, ort-web-webgl, tfjs-wasm, tfjs-cpu, tfjs-webgl, tfjs-webgpu, plain-wasm, plain-js, except GPU ones on a software adapter such as SwiftShader, which run only when named here)', backendList)
+    .option('--backends <a,b,...>', 'page backends (default all: ort-web-wasm, ort-web-webgpu, ort-web-webgl, tfjs-wasm, tfjs-cpu, tfjs-webgl, tfjs-webgpu, tfjs-layers-wasm, tfjs-layers-webgl, jax-js-wasm, jax-js-webgpu, plain-wasm, plain-js, except GPU ones on a software adapter such as SwiftShader, which run only when named here)', backendList)
     .addOption(new Option('--dataset <name>', 'fashion-mnist or mnist (default: the report\'s, else fashion-mnist)').argParser(datasetName))
     .addOption(dataDir())
     .option('--limit <n|all>', 'stratified subset of n test images (default: the report\'s, else all)')
@@ -200,6 +200,7 @@ function buildProgram(): Command {
     .option('--chromium <path>', 'browser executable (default /usr/bin/chromium, or LENET_CHROMIUM)')
     .option('--app <dir>', 'the built page (default apps/web/dist; pnpm --filter @lenet/web build)')
     .option('--screenshot <file.png>', 'save a screenshot of the page (default with --report: DIR/browser.png)')
+    .addOption(new Option('--cold-starts <n>', 'also time each page backend that ran in n fresh documents (new iframes): import + available(), createSession, first predict, first step (default 0; at most 30)').argParser(coldStartCount))
     .option('--train-steps <n>', 'also train each chosen page backend that can train for at most n steps (one epoch) from the seed\'s initial weights, with the report\'s recipe and subsets (else the CLI defaults, full train split); adds "<id> training @ <browser>" rows', positiveInt)
     .addOption(json())
     .action(browserCommand);

@@ -63,7 +63,12 @@ describe('lenet-bench browser', () => {
     const ref = agreementReference(JSON.parse(readFileSync(join(dir, 'agreement', 'reference.json'), 'utf8')), 10);
     const base = { family: 'plain', package: '@lenet/backend-plain', where: 'web worker', description: 'd', versions: { browser: 'Chromium 1.2.3.4', x: '1' }, threads: 1, startedAt: new Date().toISOString(), wallSeconds: 1 } as const;
     const results: BrowserResult[] = [
-      { ...base, id: 'plain-wasm', backend: 'plain', status: 'ok', reason: null, phase: null, runtime: 'plain 0.1.0', evaluation: { ...report.results[0]!.evaluation! }, inference: { tool: 't', batch1: latency(1, 0.1), batch256: latency(256, 20) }, agreementLogits: Array.from(ref.logits) },
+      {
+        ...base, id: 'plain-wasm', backend: 'plain', status: 'ok', reason: null, phase: null, runtime: 'plain 0.1.0', evaluation: { ...report.results[0]!.evaluation! }, inference: { tool: 't', batch1: latency(1, 0.1), batch256: latency(256, 20) }, agreementLogits: Array.from(ref.logits),
+        // --cold-starts 3: three fresh documents' phases (RunOptions.coldStarts).
+        coldStartSamples: [10, 12, 30].map((t) => ({ importMs: t, sessionMs: 2, firstPredictMs: 1, firstStepMs: 5, endsMs: { import: t, session: t + 2, firstPredict: t + 3, firstStep: t + 8 } })),
+        coldStartError: null,
+      },
       { ...base, id: 'tfjs-webgpu', backend: 'tfjs-webgpu', status: 'unavailable', reason: 'no adapter', phase: null, runtime: null, evaluation: null, inference: null, agreementLogits: null },
       { ...base, id: 'plain-js', backend: 'plain-js', status: 'error', reason: 'boom', phase: 'session', runtime: null, evaluation: null, inference: null, agreementLogits: null },
       { ...base, family: 'tfjs', package: '@lenet/backend-tfjs/gpu', where: 'main thread', id: 'tfjs-webgl', backend: 'tfjs-webgl', status: 'ok', reason: null, phase: null, runtime: 'tfjs 4.22.0 webgl (WebGL2, float32 render targets)', adapter: 'ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero)))', softwareFallback: true, evaluation: { ...report.results[0]!.evaluation! }, inference: { tool: 't', batch1: latency(1, 2), batch256: latency(256, 800) }, agreementLogits: Array.from(ref.logits) },
@@ -79,6 +84,9 @@ describe('lenet-bench browser', () => {
     expect(rows[0]).not.toHaveProperty('adapter');
     expect(rows[0]!.versions).toEqual({ x: '1', chromium: '1.2.3.4' });
     expect(rows[0]!.agreement).toMatchObject({ images: 20, maxAbsLogitDiff: 0, identicalCount: 20 });
+    // The page's cold-start samples become the row's coldStart, with the Node cells' statistics.
+    expect(rows[0]!.coldStart).toMatchObject({ processes: 3, importMs: { estimate: 12 }, sessionMs: { estimate: 2 }, firstStepMs: { estimate: 5 }, toFirstPredictionMs: { estimate: 15 } });
+    expect(rows[2]).not.toHaveProperty('coldStart');
     expect(merged.errors).toContainEqual({ backend: 'plain-js @ Chromium 1.2.3.4', phase: 'session', message: 'boom' });
     expect(merged.notes.some((n) => n.includes('tfjs-webgpu unavailable: no adapter'))).toBe(true);
     expect(merged.results.length).toBe(report.results.length + 3);
@@ -88,6 +96,7 @@ describe('lenet-bench browser', () => {
     expect(twice.notes.length).toBe(merged.notes.length);
     const md = renderMarkdown(merged);
     expect(md).toContain('| plain-wasm @ Chromium 1.2.3.4 |');
+    expect(md).toMatch(/Cold start[\s\S]*fresh page document[\s\S]*\| plain-wasm @ Chromium 1\.2\.3\.4 \| 12 \|/);
     // The fallback row's timings are marked, and the mark explained; the adapter is listed.
     expect(md).toContain('| tfjs-webgl @ Chromium 1.2.3.4 ‡ |');
     expect(md).toContain('‡ software fallback adapter (the GPU emulated on the CPU, e.g. SwiftShader): timings shown but not representative');
@@ -128,7 +137,7 @@ describe('lenet-bench browser', () => {
     if (!existsSync('/usr/bin/chromium')) return ctx.skip('/usr/bin/chromium is not installed (Debian package chromium)');
     if (!existsSync(webDist)) return ctx.skip('apps/web/dist is not built (pnpm --filter @lenet/web build)');
     // tfjs-webgl: software WebGL (SwiftShader) here, so Chromium is started with the GPU flags.
-    const r = await cliRun(['browser', '--report', 'run', '--backends', 'plain-wasm,ort-web-wasm,tfjs-webgl,ort-web-webgl', '--inference-seconds', '0.2', '--train-steps', '3']);
+    const r = await cliRun(['browser', '--report', 'run', '--backends', 'plain-wasm,ort-web-wasm,tfjs-webgl,ort-web-webgl', '--inference-seconds', '0.2', '--train-steps', '3', '--cold-starts', '1']);
     expect(r.code, r.stderr).toBe(0);
     const merged = readReport(dir);
     const rows = merged.results.filter((x) => / @ Chromium \d+\.\d+\.\d+\.\d+$/.test(x.backend) && !x.training);
@@ -152,6 +161,9 @@ describe('lenet-bench browser', () => {
       expect(row.agreement!.identicalPredictions).toBe(1);
     }
     expect(merged.notes.some((n) => /ort-web-webgl unavailable/.test(n))).toBe(true);
+    // --cold-starts 1: each row that ran got one fresh-document sample, shown in the terminal too.
+    for (const row of [...rows, gpu]) expect(row.coldStart, row.backend).toMatchObject({ processes: 1 });
+    expect(r.stdout).toMatch(/cold start in fresh page documents \(1 per backend\)/);
     expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('plain-wasm @ Chromium');
     expect(statSync(join(dir, 'browser.png')).size).toBeGreaterThan(30_000);
     expect(r.stdout).toMatch(/merged into .*report\.json/);

@@ -2,8 +2,12 @@
  * The backends the page can run and how each one is reached in a browser:
  * - ort-web (wasm EP) through @lenet/backend-onnxruntime's ortWebBackend; WebGL is not in
  *   onnxruntime-web 1.30's default browser bundle.
- * - TF.js wasm and cpu through @lenet/backend-tfjs.
- * - the GPU backends (ort-web-webgpu, tfjs-webgl, tfjs-webgpu): gpu-backends.ts.
+ * - TF.js wasm and cpu through @lenet/backend-tfjs; tfjs-layers-wasm, the d2l model as TF.js
+ *   users write it (tf.sequential + tf.layers + trainOnBatch) with this project's
+ *   Conv2DBackpropFilter registered for wasm.
+ * - jax-js on its wasm device through @lenet/backend-jax (jit(valueAndGrad(loss)); a pool of
+ *   navigator.hardwareConcurrency workers, the page being cross-origin isolated).
+ * - the GPU backends (ort-web-webgpu, tfjs-webgl, tfjs-webgpu, tfjs-layers-webgl, jax-js-webgpu): gpu-backends.ts.
  * - plain (WebAssembly SIMD tier) and plain-js in a dedicated Web Worker.
  */
 import type { Backend } from '@lenet/core';
@@ -11,7 +15,8 @@ import type { ImageSplit } from '@lenet/datasets';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { cloneWeights } from '@lenet/model';
 import { ortWebBackend } from '@lenet/backend-onnxruntime';
-import { createTfjsWasmBackend, tfjsCpuBackend } from '@lenet/backend-tfjs';
+import { createTfjsLayersWasmBackend, createTfjsWasmBackend, tfjsCpuBackend } from '@lenet/backend-tfjs';
+import { jaxBackend } from '@lenet/backend-jax';
 import { GPU_BACKENDS, type GpuBackendEntry } from './gpu-backends.js';
 import { runBackend } from './measure.js';
 import type { PlainJob, PlainReply } from './plain.worker.js';
@@ -109,7 +114,11 @@ export const BROWSER_BACKENDS: BrowserBackend[] = [
   { id: 'ort-web-webgl', family: 'ort-web', label: 'ort-web · webgl', wasm: false, run: onMainThread('ort-web-webgl', 'ort-web', 'onnxruntime-web', ortWebGl) },
   { id: 'tfjs-wasm', family: 'tfjs', label: 'TF.js · wasm', wasm: true, run: onMainThread('tfjs-wasm', 'tfjs', '@lenet/backend-tfjs', createTfjsWasmBackend({ wasmPaths: WASM_DIR })) },
   { id: 'tfjs-cpu', family: 'tfjs', label: 'TF.js · cpu', wasm: false, run: onMainThread('tfjs-cpu', 'tfjs', '@lenet/backend-tfjs', tfjsCpuBackend) },
-  ...GPU_BACKENDS.filter((g) => g.family === 'tfjs').map(gpuRow),
+  ...GPU_BACKENDS.filter((g) => g.family === 'tfjs' && !g.id.startsWith('tfjs-layers-')).map(gpuRow),
+  { id: 'tfjs-layers-wasm', family: 'tfjs', label: 'TF.js tf.layers · wasm (+ our Conv2DBackpropFilter)', wasm: true, run: onMainThread('tfjs-layers-wasm', 'tfjs', '@lenet/backend-tfjs', createTfjsLayersWasmBackend({ wasmPaths: WASM_DIR })) },
+  ...GPU_BACKENDS.filter((g) => g.id.startsWith('tfjs-layers-')).map(gpuRow),
+  { id: 'jax-js-wasm', family: 'jax-js', label: 'jax-js · wasm', wasm: true, run: onMainThread('jax-js-wasm', 'jax-js', '@lenet/backend-jax', jaxBackend) },
+  ...GPU_BACKENDS.filter((g) => g.family === 'jax-js').map(gpuRow),
   { id: 'plain-wasm', family: 'plain', label: 'plain · wasm SIMD (worker)', wasm: true, run: inWorker('plain-wasm', 'wasm') },
   { id: 'plain-js', family: 'plain', label: 'plain · js (worker)', wasm: false, run: inWorker('plain-js', 'js') },
 ];

@@ -11,6 +11,10 @@ import { isDatasetName, type DatasetName, type ImageSplit } from '@lenet/dataset
 import { splitToFloat } from '@lenet/datasets';
 import { probeBackend, type Availability } from './availability.js';
 import { BACKEND_IDS, BROWSER_BACKENDS } from './backends.js';
+import { COLD_START_LOADERS } from './cold-start-loaders.js';
+import { measurePageColdStarts } from './cold-start-runner.js';
+import { renderColdStarts } from './cold-start-ui.js';
+import { MAX_PAGE_COLD_STARTS } from '@lenet/core/browser-protocol';
 import { chanceWarning, isNearChance, type WeightsQuality } from './chance.js';
 import { decodeModel, loadModel, loadTestSplit, seededModel, FetchError, type LoadedModel } from './data.js';
 import { ReferenceModel } from './forward.js';
@@ -263,7 +267,9 @@ async function setupForm(requested: string[] | null, limit: number | null, secon
     if (!backends.length) return setStatus('Backends: tick at least one backend to run', true);
     if (!Number.isInteger(n) || n < 1) return setStatus(`test images must be a positive integer, got "${$<HTMLInputElement>('limit').value}"`, true);
     if (!(seconds > 0 && seconds <= 60)) return setStatus(`timing seconds must be in (0, 60], got "${$<HTMLInputElement>('seconds').value}"`, true);
-    void api.run({ backends, limit: n >= state.full.count ? null : n, inferenceSeconds: seconds }).catch((e: Error) => setStatus(e.message, true));
+    const coldStarts = Number($<HTMLInputElement>('cold-starts-input').value || '0');
+    if (!(Number.isInteger(coldStarts) && coldStarts >= 0 && coldStarts <= MAX_PAGE_COLD_STARTS)) return setStatus(`cold-start samples must be an integer from 0 to ${MAX_PAGE_COLD_STARTS}, got "${$<HTMLInputElement>('cold-starts-input').value}"`, true);
+    void api.run({ backends, limit: n >= state.full.count ? null : n, inferenceSeconds: seconds, coldStarts }).catch((e: Error) => setStatus(e.message, true));
   });
   $<HTMLInputElement>('weights-file').addEventListener('change', async (ev) => {
     const file = (ev.target as HTMLInputElement).files?.[0];
@@ -286,6 +292,8 @@ async function run(options: RunOptions): Promise<BrowserRun> {
   const ag = options.agreementImages ?? 0;
   if (!(Number.isInteger(ag) && ag >= 0)) throw new UsageError(`run: agreementImages must be a non-negative integer, got ${ag}`);
   if (options.skipSoftwareGpu !== undefined && typeof options.skipSoftwareGpu !== 'boolean') throw new UsageError(`run: skipSoftwareGpu must be a boolean, got ${String(options.skipSoftwareGpu)}`);
+  const coldStarts = options.coldStarts ?? 0;
+  if (!(Number.isInteger(coldStarts) && coldStarts >= 0 && coldStarts <= MAX_PAGE_COLD_STARTS)) throw new UsageError(`run: coldStarts must be an integer from 0 to ${MAX_PAGE_COLD_STARTS}, got ${String(options.coldStarts)}`);
   const task = (async () => {
     $<HTMLButtonElement>('run').disabled = true;
     const startedAt = new Date().toISOString();
@@ -300,6 +308,7 @@ async function run(options: RunOptions): Promise<BrowserRun> {
     const chosen = [...new Set(options.backends)].map((id) => BROWSER_BACKENDS.find((b) => b.id === id)!); // in the order asked
     const results: BrowserResult[] = [];
     state.results = results;
+    renderColdStarts($('cold-starts'), []);
     const progress = $<HTMLProgressElement>('run-progress');
     const progressText = $('run-progress-text');
     progress.max = Math.max(1, chosen.length);
@@ -324,6 +333,7 @@ async function run(options: RunOptions): Promise<BrowserRun> {
         showChanceWarnings();
       }
     }
+    if (coldStarts > 0) await runColdStarts(results, coldStarts, progressText);
     progress.value = chosen.length;
     const out: BrowserRun = {
       browser: versions.browser ?? 'unknown',
@@ -353,6 +363,29 @@ async function run(options: RunOptions): Promise<BrowserRun> {
   } finally {
     state.running = null;
     $<HTMLButtonElement>('run').disabled = false;
+  }
+}
+
+/**
+ * Cold starts of the rows that ran (RunOptions.coldStarts), after all measurements: each sample a
+ * fresh iframe document (cold-start.ts), on the loaded weights and the first batch of test images.
+ */
+async function runColdStarts(results: BrowserResult[], samples: number, progressText: HTMLElement): Promise<void> {
+  const n = Math.min(128, state.split.count);
+  const x = splitToFloat(state.split, 0, n);
+  const y = Int32Array.from(state.split.labels.subarray(0, n));
+  const host = $('cold-starts');
+  for (const r of results) {
+    if (r.status !== 'ok' || !COLD_START_LOADERS[r.id]) continue;
+    const say = (done: number) => {
+      progressText.textContent = `cold start of ${r.id}: ${done} of ${samples} fresh documents…`;
+      setStatus(`cold start of ${r.id} (${done} of ${samples} done)…`);
+    };
+    say(0);
+    const m = await measurePageColdStarts({ id: r.id, spec: state.model.spec, weights: state.model.weights, x, y, n, lr: 0.1, samples, onSample: say });
+    r.coldStartSamples = m.samples;
+    r.coldStartError = m.error;
+    renderColdStarts(host, results);
   }
 }
 

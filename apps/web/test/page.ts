@@ -21,8 +21,8 @@ function newest(path: string): number {
 export async function ensureBuilt(): Promise<void> {
   const built = join(APP, 'dist', 'index.html');
   // The page's own sources and the built workspace packages it bundles.
-  const packages = ['core', 'datasets', 'model', 'backend-plain', 'backend-tfjs', 'backend-onnxruntime'].map((p) => join(APP, '..', '..', 'packages', p, 'dist'));
-  const sources = Math.max(...['src', 'server', 'index.html', 'vite.config.ts'].map((p) => newest(join(APP, p))), ...packages.filter(existsSync).map(newest));
+  const packages = ['core', 'datasets', 'model', 'backend-plain', 'backend-tfjs', 'backend-onnxruntime', 'backend-jax'].map((p) => join(APP, '..', '..', 'packages', p, 'dist'));
+  const sources = Math.max(...['src', 'server', 'index.html', 'cold-start.html', 'vite.config.ts'].map((p) => newest(join(APP, p))), ...packages.filter(existsSync).map(newest));
   if (existsSync(built) && statSync(built).mtimeMs > sources) return;
   const { build } = await import('vite');
   await build({ root: APP, logLevel: 'warn' });
@@ -43,8 +43,8 @@ export async function startPreview(options: LenetWebOptions = {}): Promise<{ url
   return { url, close: () => p.close() };
 }
 
-/** A headless Chromium with a fresh profile; close() also removes the profile. */
-export async function launchChromium(): Promise<{ browser: BrowserContext; close(): Promise<void> }> {
+/** A headless Chromium with a fresh profile; close() also removes the profile. webgpu: also --enable-unsafe-webgpu (SwiftShader's fallback adapter). */
+export async function launchChromium(options: { webgpu?: boolean } = {}): Promise<{ browser: BrowserContext; close(): Promise<void> }> {
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(join(tmpdir(), 'lenet-chromium-'));
   const browser = await chromium.launchPersistentContext(profile, {
@@ -53,7 +53,7 @@ export async function launchChromium(): Promise<{ browser: BrowserContext; close
     acceptDownloads: true,
     viewport: { width: 1280, height: 1000 },
     // No --disable-gpu, and SwiftShader allowed: tfjs-webgl runs on software WebGL here.
-    args: ['--headless', '--no-sandbox', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: ['--headless', '--no-sandbox', '--enable-unsafe-swiftshader', ...(options.webgpu ? ['--enable-unsafe-webgpu'] : []), '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
   return {
     browser,
@@ -68,8 +68,8 @@ export async function launchChromium(): Promise<{ browser: BrowserContext; close
  * The page at `url` in a fresh headless Chromium, after window.lenetBench.ready; `errors` collects
  * the page's uncaught errors. close() closes the browser and removes its profile.
  */
-export async function openPage(url: string): Promise<{ page: Page; errors: string[]; close(): Promise<void> }> {
-  const { browser, close } = await launchChromium();
+export async function openPage(url: string, options: { webgpu?: boolean } = {}): Promise<{ page: Page; errors: string[]; close(): Promise<void> }> {
+  const { browser, close } = await launchChromium(options);
   try {
     const page = await browser.newPage();
     const errors: string[] = [];

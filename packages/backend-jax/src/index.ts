@@ -13,8 +13,8 @@
  * package loads nothing heavy.
  */
 import type * as Jax from '@jax-js/jax';
-import type { Backend, BackendInfo, BackendSession, SessionOptions } from '@lenet/core';
-import { checkPredictInput, checkSessionInput, checkThreads, checkTrainInput } from '@lenet/core';
+import type { Backend, BackendInfo, BackendSession, GpuAdapterInfo, SessionOptions } from '@lenet/core';
+import { checkPredictInput, checkSessionInput, checkThreads, checkTrainInput, requestWebgpuAdapter } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { numClasses, paramInfos } from '@lenet/model';
 
@@ -149,6 +149,17 @@ export interface JaxBackendOptions {
   device?: JaxDevice;
 }
 
+/**
+ * Threads of jax-js's wasm device: with SharedArrayBuffer and a global Worker (a cross-origin
+ * isolated page) it runs a pool of navigator.hardwareConcurrency workers; otherwise (Node, a
+ * page without COOP/COEP) one thread.
+ */
+function wasmThreads(): number {
+  const g = globalThis as { SharedArrayBuffer?: unknown; Worker?: unknown; navigator?: { hardwareConcurrency?: number } };
+  if (typeof g.SharedArrayBuffer === 'undefined' || typeof g.Worker === 'undefined') return 1;
+  return Math.max(1, g.navigator?.hardwareConcurrency || 4);
+}
+
 function missingPeer(backend: string, e: unknown): Error {
   const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
   return new Error(`${backend} needs the optional peer dependency @jax-js/jax, which could not be loaded: run \`npm install @jax-js/jax@${JAX_VERSION}\` (${msg})`, { cause: e });
@@ -194,10 +205,15 @@ export function createJaxBackend(options: JaxBackendOptions = {}): Backend {
     },
     async info(): Promise<BackendInfo> {
       await ready();
+      const threads = device === 'wasm' ? wasmThreads() : 1;
+      // jax-js requests its WebGPU adapter with powerPreference high-performance: describe the same one.
+      const gpu: GpuAdapterInfo | string | null = device === 'webgpu' ? await requestWebgpuAdapter('high-performance') : null;
       return {
-        runtime: `jax-js ${JAX_VERSION} ${device}${device === 'wasm' ? ' (1 thread)' : ''}`,
+        runtime: `jax-js ${JAX_VERSION} ${device}${device === 'wasm' ? ` (${threads} thread${threads === 1 ? '' : 's'})` : ''}`,
         versions: { '@jax-js/jax': JAX_VERSION },
-        threads: 1,
+        // The wasm device's threads; WebGPU's work runs in shaders (no thread count).
+        ...(device === 'wasm' ? { threads } : {}),
+        ...(gpu && typeof gpu !== 'string' ? { adapter: gpu.adapter, softwareFallback: gpu.softwareFallback } : {}),
       };
     },
     async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<BackendSession> {
@@ -212,6 +228,8 @@ export function createJaxBackend(options: JaxBackendOptions = {}): Backend {
 }
 
 export const jaxBackend: Backend = createJaxBackend();
+/** jax-js on WebGPU (browsers with WebGPU; available() says why not elsewhere). */
+export const jaxWebgpuBackend: Backend = createJaxBackend({ device: 'webgpu' });
 
 /** The backends of this package (what `lenet-bench` lists): jax-js on wasm. */
 export const backends: Backend[] = [jaxBackend];

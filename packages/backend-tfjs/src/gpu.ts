@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Backend, GpuAdapterInfo } from '@lenet/core';
 import { requestWebgpuAdapter, webglAdapterInfo } from '@lenet/core';
 import { defineTfjsBackend } from './backend.js';
+import { defineTfjsLayersBackend } from './layers.js';
 import type { TfjsBackendOptions } from './backends.js';
 import { missingPeer } from './peers.js';
 
@@ -87,7 +88,38 @@ export function createTfjsWebgpuBackend(options: TfjsBackendOptions = {}): Backe
   });
 }
 
+/**
+ * tfjs-layers-webgl: the d2l model as TF.js users write it (tf.sequential + tf.layers +
+ * trainOnBatch, layers.ts) on the stock webgl backend of @tensorflow/tfjs (which bundles
+ * tfjs-backend-webgl): stock kernels and autodiff, nothing of this package's.
+ */
+export function createTfjsLayersWebglBackend(options: { name?: string } = {}): Backend {
+  const name = options.name ?? 'tfjs-layers-webgl';
+  return defineTfjsLayersBackend({
+    name,
+    description: 'TensorFlow.js 4.22 as users write it: tf.sequential + tf.layers + trainOnBatch, webgl backend (WebGL2 shaders), stock kernels; browsers only',
+    tfBackend: 'webgl',
+    async load(layersTf) {
+      if (!inBrowser()) throw new Error(`${name} needs a browser (WebGL); in Node use tfjs-layers-cpu or tfjs-layers-wasm`);
+      const probe = document.createElement('canvas').getContext('webgl2');
+      if (!probe) throw new Error('this browser has no WebGL2 context (GPU disabled? Chromium without a GPU needs --enable-unsafe-swiftshader and no --disable-gpu)');
+      probe.getExtension('WEBGL_lose_context')?.loseContext();
+      return { '@tensorflow/tfjs-backend-webgl': layersTf.version['tfjs-backend-webgl'] };
+    },
+    async details(layersTf) {
+      const env = layersTf.env();
+      return `WebGL${env.getNumber('WEBGL_VERSION')}, ${env.getBool('WEBGL_RENDER_FLOAT32_ENABLED') ? 'float32' : 'float16'} render targets`;
+    },
+    adapter(layersTf) {
+      const gl = (layersTf.findBackend('webgl') as WebGlBackendLike | null)?.gpgpu?.gl;
+      if (!gl) throw new Error(`${name}: the WebGL backend has no GL context to describe`);
+      return webglAdapterInfo(gl);
+    },
+  });
+}
+
 export const tfjsWebglBackend: Backend = createTfjsWebglBackend();
+export const tfjsLayersWebglBackend: Backend = createTfjsLayersWebglBackend();
 export const tfjsWebgpuBackend: Backend = createTfjsWebgpuBackend();
 
 /** The GPU backends of this package. */

@@ -23,7 +23,7 @@
  * tf.layers; tfjs-core alone has no gradients in Node), imported on first use only.
  */
 import type * as Tf from '@tensorflow/tfjs';
-import type { Backend, BackendInfo, BackendSession, SessionOptions } from '@lenet/core';
+import type { Backend, BackendInfo, BackendSession, GpuAdapterInfo, SessionOptions } from '@lenet/core';
 import { BackendInputError, checkPredictInput, checkSessionInput, checkThreads, checkTrainInput } from '@lenet/core';
 import type { LayerSpec, ModelSpec, Weights } from '@lenet/model';
 import { inferShapes, numClasses, paramInfos } from '@lenet/model';
@@ -175,16 +175,19 @@ export class TfjsLayersSession implements BackendSession {
 }
 
 /** How a tf.layers backend loads its TF.js backend (after @tensorflow/tfjs itself). */
-interface LayersBackendDefinition {
+export interface LayersBackendDefinition {
   name: string;
   description: string;
   tfBackend: string;
   load(tf: TfModule): Promise<Record<string, string>>;
   /** Extra runtime details for info(), after the backend is initialised. */
   details?(tf: TfModule): Promise<string>;
+  /** GPU backends (gpu.ts): the device the kernels run on, after the backend is initialised. */
+  adapter?(tf: TfModule): GpuAdapterInfo;
 }
 
-function defineTfjsLayersBackend(def: LayersBackendDefinition): Backend {
+/** A tf.layers backend on one TF.js backend (cpu and wasm here, webgl in gpu.ts). */
+export function defineTfjsLayersBackend(def: LayersBackendDefinition): Backend {
   let loading: Promise<{ tf: TfModule; versions: Record<string, string> }> | undefined;
 
   async function ready(): Promise<TfModule> {
@@ -219,10 +222,12 @@ function defineTfjsLayersBackend(def: LayersBackendDefinition): Backend {
       const tf = await ready();
       const { versions } = await loading!;
       const details = (await def.details?.(tf)) ?? '';
+      const gpu = def.adapter?.(tf);
       return {
         runtime: `tfjs ${tf.version.tfjs} tf.layers ${def.tfBackend}${details ? ` (${details})` : ''}`,
         versions: { '@tensorflow/tfjs': tf.version.tfjs, '@tensorflow/tfjs-layers': tf.version['tfjs-layers'], ...versions },
-        threads: 1,
+        // One CPU thread; a GPU backend's work runs in shaders (no thread count, as tfjs-webgl).
+        ...(gpu ? { adapter: gpu.adapter, softwareFallback: gpu.softwareFallback } : { threads: 1 }),
       };
     },
     async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<BackendSession> {

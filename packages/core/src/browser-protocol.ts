@@ -10,10 +10,10 @@
  */
 import type { EpochMetrics, StepProgress } from './train.js';
 
-export type BackendFamily = 'ort-web' | 'tfjs' | 'plain';
-const FAMILIES: readonly BackendFamily[] = ['ort-web', 'tfjs', 'plain'];
+export type BackendFamily = 'ort-web' | 'tfjs' | 'plain' | 'jax-js';
+const FAMILIES: readonly BackendFamily[] = ['ort-web', 'tfjs', 'plain', 'jax-js'];
 
-/** Page backend ids start with their family ("ort-web-wasm", "tfjs-webgl", "plain-js"); null if none. */
+/** Page backend ids start with their family ("ort-web-wasm", "tfjs-layers-webgl", "plain-js", "jax-js-webgpu"); null if none. */
 export function familyOfPageBackend(id: string): BackendFamily | null {
   return FAMILIES.find((f) => id === f || id.startsWith(`${f}-`)) ?? null;
 }
@@ -84,6 +84,10 @@ export interface BrowserResult extends PageBackendRow {
    * subset `lenet-bench run` compares with the float64 reference; null when not asked for.
    */
   agreementLogits: number[] | null;
+  /** Cold start (RunOptions.coldStarts): one sample per fresh document, in order; absent when not asked for. */
+  coldStartSamples?: PageColdStartSample[];
+  /** Why the cold start could not be measured (the first failed sample), else null. */
+  coldStartError?: string | null;
 }
 
 export interface BrowserRun {
@@ -118,7 +122,30 @@ export interface RunOptions {
    * takes minutes. Default false (run what is asked).
    */
   skipSoftwareGpu?: boolean;
+  /** Cold-start samples per backend, each in a fresh document (see PageColdStartSample); default 0. */
+  coldStarts?: number;
 }
+
+// Cold start in the page (RunOptions.coldStarts), the browser twin of `lenet-bench run
+// --cold-starts`: same phases and the same sample shape as apps/bench's ColdStartSample.
+/**
+ * One cold start of a page backend, in a fresh document (a new iframe of cold-start.html: a new
+ * realm, so modules, the runtime, its wasm and GPU context are instantiated afresh), each phase
+ * in ms, timed inside that document, in order: import = dynamic import() of the backend package
+ * + available() (which loads the runtime); session = createSession; firstPredict = the first
+ * batch-1 predict; firstStep = the first training step (null for inference-only backends).
+ */
+export interface PageColdStartSample {
+  importMs: number;
+  sessionMs: number;
+  firstPredictMs: number;
+  firstStepMs: number | null;
+  /** When each phase ended, in ms since the job reached the fresh document. */
+  endsMs: { import: number; session: number; firstPredict: number; firstStep: number | null };
+}
+
+/** The most cold-start samples one run() takes per backend (each is a fresh document). */
+export const MAX_PAGE_COLD_STARTS = 30;
 
 /** The reason of a GPU row skipped by skipSoftwareGpu. */
 export function softwareGpuSkipReason(adapter: string): string {

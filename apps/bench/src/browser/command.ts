@@ -22,6 +22,7 @@ import type { Report } from '../run/types.js';
 import type { BrowserInfo, BrowserTraining } from './types.js';
 import { DEFAULT_CHROMIUM, runInChromium } from './driver.js';
 import { adapterLines } from './gpu.js';
+import { coldStartLines } from './cold-start.js';
 import { agreementReference, mergeBrowserRun, rowName, type AgreementReference } from './merge.js';
 import { servePage } from './server.js';
 import { mergeTrainingRows, presetOf, skippedSoftwareGpu, trainInPage, trainingRowName, type TrainingPlan } from './training.js';
@@ -39,6 +40,8 @@ export interface BrowserCommandOptions {
   screenshot?: string;
   /** Also train each chosen page backend that can train for this many steps (training rows). */
   trainSteps?: number;
+  /** Cold-start samples per page backend that ran, each in a fresh document (--cold-starts). */
+  coldStarts?: number;
   json?: boolean;
 }
 
@@ -128,6 +131,7 @@ export async function browserCommand(opts: BrowserCommandOptions): Promise<void>
       limit,
       inferenceSeconds,
       agreementImages: ref?.info.images ?? 0,
+      coldStarts: opts.coldStarts ?? 0,
       screenshot,
       onStatus,
       ...(plan ? { afterRun: async (page, run) => void (trainings = await trainInPage(page, opts.backends ?? null, plan, onStatus, skippedSoftwareGpu(run))) } : {}),
@@ -172,6 +176,7 @@ export async function browserCommand(opts: BrowserCommandOptions): Promise<void>
         .filter((r) => r.status !== 'ok')
         .map((r) => `  ${r.id} ${r.status}: ${r.reason}\n`)
         .join('') +
+      (opts.coldStarts ? `\n${coldStartLines(run.results, browser)}` : '') +
       (plan ? `\n${trainingTable(trainings, plan, browser)}` : '') +
       adapterLines(run.results) +
       (merged ? `\nmerged into ${merged} (report.md/html re-rendered)\n` : '') +

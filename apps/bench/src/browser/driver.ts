@@ -24,6 +24,8 @@ export interface DriveOptions {
   inferenceSeconds: number;
   /** Logits of this many test images for the agreement check (0: none). */
   agreementImages: number;
+  /** Cold-start samples per backend that ran (RunOptions.coldStarts; 0: none). */
+  coldStarts?: number;
   screenshot: string | null;
   onStatus?: (text: string) => void;
   /** Runs after the inference run and its screenshot, on the same page (e.g. in-page training). */
@@ -100,6 +102,7 @@ export async function runInChromium(opts: DriveOptions): Promise<{ run: BrowserR
       limit: opts.limit,
       inferenceSeconds: opts.inferenceSeconds,
       agreementImages: opts.agreementImages,
+      ...(opts.coldStarts ? { coldStarts: opts.coldStarts } : {}),
       // The default set skips GPU backends on a software adapter (SwiftShader: not representative,
       // minutes per WebGPU window); named ones run anyway.
       skipSoftwareGpu: opts.backends === null,

@@ -8,6 +8,7 @@
 import { argmax } from '@lenet/core';
 import { numClasses } from '@lenet/model';
 import { compareLogits } from '../run/runner.js';
+import { coldStartResult } from '../run/cold-start.js';
 import type { AgreementInfo, BackendResult, Report } from '../run/types.js';
 import type { BrowserInfo, BrowserResult, BrowserRun, PageBackendRow } from './types.js';
 
@@ -67,6 +68,8 @@ export function toRow(r: BrowserResult, run: BrowserRun, browser: BrowserInfo, w
     agreement: ref && r.agreementLogits ? compareLogits(ref, r.agreementLogits, classes) : null,
     error: r.status === 'error' ? { phase: r.phase ?? 'browser', message: r.reason ?? 'failed' } : null,
     ...(r.adapter ? { adapter: r.adapter, softwareFallback: r.softwareFallback === true } : {}),
+    // In-page cold start (--cold-starts): the same statistics as the Node cells' fresh processes.
+    ...(r.coldStartSamples?.length ? { coldStart: coldStartResult(r.coldStartSamples) } : {}),
   };
 }
 

@@ -420,9 +420,11 @@ export function coldStartChart(report: Report): Chart | null {
     return { backend: label(r), total, text: `first prediction ${fmt(c.toFirstPredictionMs.estimate)}${c.firstStepMs ? ` · + first step ${fmt(c.firstStepMs.estimate)}` : ''}` };
   });
   const order = rs.map(label);
+  // Rows of `lenet-bench browser --cold-starts` ("<id> @ <browser>") sample fresh page documents.
+  const pageRows = rs.some((r) => r.backend.includes(' @ '));
   return {
     id: 'cold-start',
-    title: `Cold start in a fresh process (medians of ${[...new Set(rs.map((r) => r.coldStart!.processes))].join('/')} processes, ms): import, createSession, first predict, first training step`,
+    title: `Cold start in a fresh process${pageRows ? ' (browser rows: a fresh page document)' : ''} (medians of ${[...new Set(rs.map((r) => r.coldStart!.processes))].join('/')} ${pageRows ? 'samples' : 'processes'}, ms): import, createSession, first predict, first training step`,
     spec: {
       ...base,
       height: Math.max(60, rs.length * 28),

@@ -434,7 +434,10 @@ export function coldStartTable(report: Report): Table | null {
     caption:
       `Fresh Node processes per backend (${processes}; the backends took turns), each timing: import() of the backend package and its runtime (our packages load TF.js, ONNX Runtime, jax-js and the wasm kernels on first use), ` +
       `createSession on the seeded init, the first batch-1 predict, and the first training step at batch ${report.config.batchSize} (jit compilation, graph building and wasm warm-up land here). ` +
-      'Medians in ms; 95% intervals from 6 processes up. Node\'s own start-up is not included (report.json has, per process, when each phase ended).',
+      'Medians in ms; 95% intervals from 6 processes up. Node\'s own start-up is not included (report.json has, per process, when each phase ended).' +
+      (rs.some((r) => r.backend.includes(' @ '))
+        ? ' Rows "@ <browser>" come from `lenet-bench browser --cold-starts`: each sample a fresh page document (a new iframe of the page, the files from the browser cache after the first), the same phases on that document\'s main thread, on the browser run\'s weights, the first step on the first test images.'
+        : ''),
     header: ['backend', 'import ms', 'session ms', 'first predict ms', 'to first prediction ms', 'vs quickest', 'first train step ms'],
     numeric: [false, true, true, true, true, true, true],
     rows: rs.map((r) => {
