@@ -43,21 +43,30 @@ export function sgdFromMicroChunks(
   let loss = 0;
   for (let k = 0; k < sizes.length; k++) loss += (sizes[k]! / n) * losses[k]!;
   const total = params.reduce((a, p) => a + p.length, 0);
-  acc.fill(0, 0, total);
-  // Chunk by chunk over all parameters (streams each gradient once); every parameter's sum still
-  // starts at 0 and adds the chunks in order k = 0, 1, …, so the bits equal the per-parameter loop.
-  for (let k = 0; k < sizes.length; k++) accumulate(acc, grads[k]!, sizes[k]! / n, total);
+  const K = sizes.length;
+  // Chunk by chunk over all parameters (each gradient streamed once, K passes in all); every
+  // parameter's sum still starts at 0 and adds the chunks in order k = 0, 1, …, so the bits equal
+  // the per-parameter loop. The last chunk's pass also applies the update.
+  for (let k = 0; k < K - 1; k++) accumulate(acc, grads[k]!, sizes[k]! / n, total, k === 0);
   let off = 0;
+  const last = grads[K - 1]!;
+  const wLast = sizes[K - 1]! / n;
   for (let i = 0; i < params.length; i++) {
-    const p = params[i]!;
-    const out = next[i]!;
-    for (let j = 0; j < p.length; j++) out[j] = p[j]! - lr * acc[off + j]!; // a Float32Array store rounds once
-    off += p.length;
+    update(params[i]!, next[i]!, acc, last, wLast, lr, off, K === 1);
+    off += params[i]!.length;
   }
   return loss;
 }
 
-/** acc[j] += w·g[j] for j < len; a function of its own so V8 optimises the hot loop on its own terms. */
-function accumulate(acc: Float64Array, g: Float32Array, w: number, len: number): void {
-  for (let j = 0; j < len; j++) acc[j] = acc[j]! + w * g[j]!;
+/** acc[j] = (first ? 0 : acc[j]) + w·g[j]; functions of their own so V8 optimises the hot loops on their own terms. */
+function accumulate(acc: Float64Array, g: Float32Array, w: number, len: number, first: boolean): void {
+  if (first) for (let j = 0; j < len; j++) acc[j] = 0 + w * g[j]!;
+  else for (let j = 0; j < len; j++) acc[j] = acc[j]! + w * g[j]!;
+}
+
+/** out[j] = p[j] − lr·(acc[off + j] + w·g[off + j]) (acc taken as 0 when `only`); the Float32Array store rounds once. */
+function update(p: Float32Array, out: Float32Array, acc: Float64Array, g: Float32Array, w: number, lr: number, off: number, only: boolean): void {
+  const len = p.length;
+  if (only) for (let j = 0; j < len; j++) out[j] = p[j]! - lr * (0 + w * g[off + j]!);
+  else for (let j = 0; j < len; j++) out[j] = p[j]! - lr * (acc[off + j]! + w * g[off + j]!);
 }

@@ -195,7 +195,7 @@ describe('MicroChunkPool (a real worker script)', () => {
     const pool = await MicroChunkPool.create({ label: 'stress', script, data: { failOn: -1, exitOn: -2 }, workers: 2, inputSize: 1, paramCount: 1, microChunk: 1 });
     try {
       const xs = Float32Array.of(1, 2);
-      const ys = Int32Array.of(3, 6);
+      const ys = Int32Array.of(7, 14);
       const ps = [Float32Array.of(0)];
       for (let i = 0; i < 5000; i++) {
         await pool.start(0, xs, ys, 0, 1, ps);
