@@ -10,7 +10,7 @@ import { cpus, loadavg } from 'node:os';
 import { DataParallelEngine } from '@lenet/parallel-node';
 import { backends } from '@lenet/backend-plain';
 import { randomImages, randomLabels } from '@lenet/core';
-import { getPreset, initWeights, paramInfos } from '@lenet/model';
+import { getPreset, initWeights } from '@lenet/model';
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
@@ -19,7 +19,7 @@ const steps = opt('--steps', 10);
 const micro = opt('--micro', 16);
 const batch = 128;
 const spec = getPreset('lenet5');
-const paramCount = paramInfos(spec).reduce((a, p) => a + p.size, 0);
+const paramCount = [...initWeights(spec, 0).values()].reduce((a, t) => a + t.data.length, 0);
 const x = randomImages(1, batch, 784);
 const y = randomLabels(2, batch, 10);
 
