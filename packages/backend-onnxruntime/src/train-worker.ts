@@ -1,11 +1,11 @@
 /**
- * Worker thread of the ORT data-parallel trainer (data-parallel.ts, on @lenet/core's chunk
- * workers): one onnxruntime-node session (1 intra-op thread) or onnxruntime-web session (wasm,
- * 1 thread) of the gradients-only training graph, computing one chunk of each batch.
+ * Worker thread of the ORT data-parallel trainer (data-parallel.ts, on @lenet/parallel-node's
+ * micro-chunk workers): one onnxruntime-node session (1 intra-op thread) or onnxruntime-web session (wasm,
+ * 1 thread) of the gradients-only training graph, computing its run of micro-chunks of each batch.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
-import { serveChunkWorker, type ChunkWorkerInit } from '@lenet/core/data-parallel';
+import { serveMicroChunkWorker, type MicroChunkWorkerInit } from '@lenet/parallel-node';
 import type { OrtChunkWorkerData } from './data-parallel.js';
 
 type Ort = {
@@ -14,7 +14,7 @@ type Ort = {
   env: { wasm?: { numThreads?: number } };
 };
 
-const init = workerData as ChunkWorkerInit<OrtChunkWorkerData>;
+const init = workerData as MicroChunkWorkerInit<OrtChunkWorkerData>;
 const d = init.data;
 const port = parentPort!;
 
@@ -39,7 +39,7 @@ try {
     off += p.size;
   }
 
-  await serveChunkWorker(init, async (x, y, n, params) => {
+  await serveMicroChunkWorker(init, async (x, y, n, params) => {
     const feeds: Record<string, OrtTensor> = {
       [d.inputName]: new ort.Tensor('float32', x, [n, c, h, w]),
       [d.labelsName]: new ort.Tensor('int32', y, [n]),

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Backend, BackendInfo, BackendSession, GpuAdapterInfo, SessionOptions } from '@lenet/core';
 import { BackendInputError, checkPredictInput, checkSessionInput, checkThreads, checkTrainInput } from '@lenet/core';
-import type { ChunkWorkerPool } from '@lenet/core/data-parallel';
+import type { DataParallelEngine } from '@lenet/parallel-node';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { registerConvViaConv2DKernels } from './kernels/register.js';
 import type { GradientKernels } from './network.js';
@@ -39,9 +39,10 @@ export interface TfjsBackendDefinition {
   /** Kernels for the gradients; default: Conv2D composites for convs, native pool kernels. */
   gradientKernels?: Partial<GradientKernels>;
   /**
-   * Node: train on `threads` > 1 data-parallel (@lenet/core/data-parallel): worker threads
-   * (train-worker.ts) build this same backend with `factory` and these options, each running
-   * single-threaded. For TF.js backends that run on one thread in Node (cpu, wasm).
+   * Node: train data-parallel on @lenet/parallel-node's engine, on any thread count (fixed
+   * micro-chunks of TFJS_MICRO_CHUNK, so bit-identical for any thread count): `threads` − 1
+   * worker threads (train-worker.ts) build this same backend with `factory` and these options,
+   * each running single-threaded. For TF.js backends that run on one thread in Node (cpu, wasm).
    */
   dataParallel?: TfjsChunkWorkerData['backend'];
 }
@@ -94,7 +95,16 @@ export function nodeWasmDir(): string | undefined {
   }
 }
 
-// In variables, not literals: see findWorkerScript.
+/**
+ * Samples per micro-chunk of data-parallel training (fixed: it defines the reduction order, so
+ * changing it changes the trained weights). 64 keeps a batch of 128 at two chunks on 2 threads;
+ * README.md has the 32-vs-64 measurement.
+ */
+export const TFJS_MICRO_CHUNK = 64;
+
+// In variables, not literals: see findWorkerScript. The engine's package too: it is Node-only,
+// and this module also runs in browsers (bundlers must not follow it).
+const PARALLEL_PACKAGE = '@lenet/parallel-node';
 const WORKER_FILE = './train-worker.js';
 const BUILT_WORKER_FILE = '../dist/train-worker.js';
 
@@ -183,16 +193,16 @@ export function defineTfjsBackend(definition: TfjsBackendDefinition): Backend {
       await ready(options);
       const network = new TfjsNetwork(valid, weights, gradientKernels);
       const session = new TfjsSession(name, tfBackend, network);
-      if (threads > 1) {
-        const { ChunkWorkerPool, findWorkerScript } = await import('@lenet/core/data-parallel');
-        const data: TfjsChunkWorkerData = { backend: definition.dataParallel!, spec: valid };
-        session.pool = await ChunkWorkerPool.create({
+      if (definition.dataParallel && isNode()) {
+        const { DataParallelEngine, findWorkerScript } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ PARALLEL_PACKAGE)) as typeof import('@lenet/parallel-node');
+        const data: TfjsChunkWorkerData = { backend: definition.dataParallel, spec: valid };
+        session.engine = await DataParallelEngine.create({
           label: name,
-          script: await findWorkerScript(import.meta.url, WORKER_FILE, BUILT_WORKER_FILE),
-          data,
+          ...(threads > 1 ? { script: await findWorkerScript(import.meta.url, WORKER_FILE, BUILT_WORKER_FILE), data } : {}),
           workers: threads - 1,
           inputSize: valid.inputShape.reduce((a, b) => a * b, 1),
           paramCount: network.paramCount,
+          microChunk: TFJS_MICRO_CHUNK,
         });
       }
       return session;
@@ -202,8 +212,8 @@ export function defineTfjsBackend(definition: TfjsBackendDefinition): Backend {
 
 export class TfjsSession implements BackendSession {
   private disposed = false;
-  /** Data-parallel training workers (Node, threads > 1); chunk 0 runs on this thread. */
-  pool: ChunkWorkerPool | null = null;
+  /** Data-parallel training (Node, backends with `dataParallel`); the first micro-chunks run on this thread. */
+  engine: DataParallelEngine | null = null;
 
   constructor(
     private readonly name: string,
@@ -231,7 +241,7 @@ export class TfjsSession implements BackendSession {
   async trainStep(x: Float32Array, y: Int32Array, n: number, lr: number): Promise<number> {
     checkTrainInput(this.network.spec, x, y, n, lr);
     await this.begin();
-    if (this.pool) return this.trainStepParallel(x, y, n, lr, this.pool);
+    if (this.engine) return this.trainStepParallel(x, y, n, lr, this.engine);
     const loss = this.network.trainStepTensor(x, y, n, lr);
     try {
       // The one device->host read per step the contract needs.
@@ -242,13 +252,15 @@ export class TfjsSession implements BackendSession {
   }
 
   /**
-   * Data-parallel step (@lenet/core/data-parallel): chunks 1.. on the workers, chunk 0 here
-   * meanwhile, then the SGD update from the size-weighted chunk gradients (float64, chunk order).
+   * Data-parallel step (@lenet/parallel-node): the later micro-chunks on the workers, the first
+   * ones here meanwhile, then the SGD update from the size-weighted micro-chunk gradients
+   * (float64, micro-chunk order).
    */
-  private async trainStepParallel(x: Float32Array, y: Int32Array, n: number, lr: number, pool: ChunkWorkerPool): Promise<number> {
+  private async trainStepParallel(x: Float32Array, y: Int32Array, n: number, lr: number, engine: DataParallelEngine): Promise<number> {
     const params = this.network.tfParams();
     const next = params.map((p) => new Float32Array(p.length));
-    const loss = await pool.sgdStep(x, y, n, lr, params, next, async (m) => this.chunkGradients(x, y, m));
+    const size = this.network.spec.inputShape.reduce((a, b) => a * b, 1);
+    const loss = await engine.step(x, y, n, lr, params, next, (x, y, start, m) => this.chunkGradients(x.subarray(start * size, (start + m) * size), y.subarray(start, start + m), m));
     this.network.setTfParams(next);
     return loss;
   }
@@ -284,9 +296,9 @@ export class TfjsSession implements BackendSession {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    const pool = this.pool;
-    this.pool = null;
-    await pool?.dispose();
+    const engine = this.engine;
+    this.engine = null;
+    await engine?.dispose();
     this.network.dispose();
   }
 }

@@ -46,6 +46,10 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
     `training ${spec.name} on ${opts.dataset} (${int(data.train.count)} train / ${int(data.test.count)} test images from ${describeSource(data.source)}) ` +
       `with ${backend.name} [${info.runtime}]: ${opts.epochs} epochs, batch ${opts.batchSize}, lr ${opts.lr}, seed ${opts.seed}`,
   );
+  // Single-threaded backends accept --threads (a bad value is still an error) but cannot use it: say so.
+  if (opts.threads !== undefined && info.threads !== undefined && info.threads < opts.threads) {
+    log(`note: ${backend.name} trains on ${info.threads} thread${info.threads === 1 ? '' : 's'}; --threads ${opts.threads} does not apply to it`);
+  }
 
   // Ctrl-C: finish the current step, keep finished epochs, save the weights, exit 130.
   const controller = new AbortController();
