@@ -13,7 +13,7 @@
  * package loads nothing heavy.
  */
 import type * as Jax from '@jax-js/jax';
-import type { Backend, BackendInfo, BackendSession, SessionOptions } from '@lenet/core';
+import type { BackendInfo, SessionOptions, TrainingBackend, TrainingSession } from '@lenet/core';
 import { checkPredictInput, checkSessionInput, checkThreads, checkTrainInput } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { numClasses, paramInfos } from '@lenet/model';
@@ -80,7 +80,7 @@ export function lenetLoss(jax: JaxModule, spec: ModelSpec, params: JaxArray[], x
   return logProbs.mul(oneHot).sum().mul(-1 / n);
 }
 
-export class JaxSession implements BackendSession {
+export class JaxSession implements TrainingSession {
   private disposed = false;
   private readonly forward: Jax.OwnedFunction<(params: JaxArray[], x: JaxArray) => JaxArray>;
   private readonly lossAndGrads: Jax.OwnedFunction<(params: JaxArray[], x: JaxArray, oneHot: JaxArray) => [JaxArray, JaxArray[]]>;
@@ -155,7 +155,7 @@ function missingPeer(backend: string, e: unknown): Error {
 }
 
 /** A jax-js backend on one device. */
-export function createJaxBackend(options: JaxBackendOptions = {}): Backend {
+export function createJaxBackend(options: JaxBackendOptions = {}): TrainingBackend {
   const device: JaxDevice = options.device ?? 'wasm';
   const name = options.name ?? (device === 'wasm' ? 'jax-js' : `jax-js-${device}`);
   let loading: Promise<JaxModule> | undefined;
@@ -180,10 +180,9 @@ export function createJaxBackend(options: JaxBackendOptions = {}): Backend {
     return jax;
   }
 
-  return {
+  const backend = {
     name,
     description: `jax-js ${JAX_VERSION} as its docs show: jit(valueAndGrad(loss)) SGD, lax.convGeneralDilated, ${device} device`,
-    canTrain: true,
     async available() {
       try {
         await ready();
@@ -200,7 +199,7 @@ export function createJaxBackend(options: JaxBackendOptions = {}): Backend {
         threads: 1,
       };
     },
-    async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<BackendSession> {
+    async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<JaxSession> {
       checkThreads(name, options.threads); // one thread in Node whatever is asked, but a bad value is an error
       const valid = checkSessionInput(spec, weights, name);
       const jax = await ready();
@@ -208,10 +207,13 @@ export function createJaxBackend(options: JaxBackendOptions = {}): Backend {
       const params = paramInfos(valid).map((p) => jax.numpy.array(weights.get(p.name)!.data.slice()).reshape(p.shape));
       return new JaxSession(jax, name, valid, params);
     },
-  };
+    // One session type predicts and trains.
+    createTrainingSession: (spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<JaxSession> => backend.createSession(spec, weights, options),
+  } satisfies TrainingBackend;
+  return backend;
 }
 
-export const jaxBackend: Backend = createJaxBackend();
+export const jaxBackend: TrainingBackend = createJaxBackend();
 
 /** The backends of this package (what `lenet-bench` lists): jax-js on wasm. */
-export const backends: Backend[] = [jaxBackend];
+export const backends: TrainingBackend[] = [jaxBackend];

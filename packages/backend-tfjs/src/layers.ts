@@ -23,7 +23,7 @@
  * tf.layers; tfjs-core alone has no gradients in Node), imported on first use only.
  */
 import type * as Tf from '@tensorflow/tfjs';
-import type { Backend, BackendInfo, BackendSession, SessionOptions } from '@lenet/core';
+import type { BackendInfo, SessionOptions, TrainingBackend, TrainingSession } from '@lenet/core';
 import { BackendInputError, checkPredictInput, checkSessionInput, checkThreads, checkTrainInput } from '@lenet/core';
 import type { LayerSpec, ModelSpec, Weights } from '@lenet/model';
 import { inferShapes, numClasses, paramInfos } from '@lenet/model';
@@ -102,7 +102,7 @@ function paramLayouts(spec: ModelSpec): ParamLayout[] {
   });
 }
 
-export class TfjsLayersSession implements BackendSession {
+export class TfjsLayersSession implements TrainingSession {
   private disposed = false;
 
   constructor(
@@ -184,7 +184,7 @@ interface LayersBackendDefinition {
   details?(tf: TfModule): Promise<string>;
 }
 
-function defineTfjsLayersBackend(def: LayersBackendDefinition): Backend {
+function defineTfjsLayersBackend(def: LayersBackendDefinition): TrainingBackend {
   let loading: Promise<{ tf: TfModule; versions: Record<string, string> }> | undefined;
 
   async function ready(): Promise<TfModule> {
@@ -203,10 +203,9 @@ function defineTfjsLayersBackend(def: LayersBackendDefinition): Backend {
     }
   }
 
-  return {
+  const backend = {
     name: def.name,
     description: def.description,
-    canTrain: true,
     async available() {
       try {
         await ready();
@@ -225,7 +224,7 @@ function defineTfjsLayersBackend(def: LayersBackendDefinition): Backend {
         threads: 1,
       };
     },
-    async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<BackendSession> {
+    async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<TfjsLayersSession> {
       checkThreads(def.name, options.threads); // tf.layers trains on one thread, but a bad value is an error
       const valid = checkSessionInput(spec, weights, def.name);
       const tf = await ready();
@@ -245,11 +244,14 @@ function defineTfjsLayersBackend(def: LayersBackendDefinition): Backend {
       for (const t of initial) t.dispose();
       return new TfjsLayersSession(tf, def.name, def.tfBackend, valid, model, optimizer, layouts);
     },
-  };
+    // One session type predicts and trains.
+    createTrainingSession: (spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<TfjsLayersSession> => backend.createSession(spec, weights, options),
+  } satisfies TrainingBackend;
+  return backend;
 }
 
 /** tf.layers on tfjs-backend-cpu (from @tensorflow/tfjs): stock kernels, autodiff. */
-export function createTfjsLayersCpuBackend(options: { name?: string } = {}): Backend {
+export function createTfjsLayersCpuBackend(options: { name?: string } = {}): TrainingBackend {
   return defineTfjsLayersBackend({
     name: options.name ?? 'tfjs-layers-cpu',
     description: 'TensorFlow.js 4.22 as users write it: tf.sequential + tf.layers + trainOnBatch, cpu backend, stock kernels',
@@ -273,7 +275,7 @@ export interface TfjsLayersWasmOptions {
 }
 
 /** tf.layers on tfjs-backend-wasm, trained thanks to registerWasmConv2DBackpropFilter(). */
-export function createTfjsLayersWasmBackend(options: TfjsLayersWasmOptions = {}): Backend {
+export function createTfjsLayersWasmBackend(options: TfjsLayersWasmOptions = {}): TrainingBackend {
   const kernels = options.trainingKernels ?? true;
   return defineTfjsLayersBackend({
     name: options.name ?? (kernels ? 'tfjs-layers-wasm' : 'tfjs-layers-wasm-stock'),
@@ -297,5 +299,5 @@ export function createTfjsLayersWasmBackend(options: TfjsLayersWasmOptions = {})
   });
 }
 
-export const tfjsLayersCpuBackend: Backend = createTfjsLayersCpuBackend();
-export const tfjsLayersWasmBackend: Backend = createTfjsLayersWasmBackend();
+export const tfjsLayersCpuBackend: TrainingBackend = createTfjsLayersCpuBackend();
+export const tfjsLayersWasmBackend: TrainingBackend = createTfjsLayersWasmBackend();

@@ -7,8 +7,10 @@
  * message on failure: which value, expected vs got, and the tolerance.
  */
 import type { ModelSpec, Weights } from '@lenet/model';
-import { getPreset, inputSize, numClasses, paramInfos, WeightsError } from '@lenet/model';
-import type { Backend, BackendSession, SessionOptions, TrainingSession } from './contract.js';
+import { getPreset, initWeights, inputSize, numClasses, paramInfos, WeightsError } from '@lenet/model';
+import type { ImageSplit } from '@lenet/datasets';
+import { Batcher, stratifiedSubset } from '@lenet/datasets';
+import type { Backend, BackendSession, SessionOptions, TrainingBackend, TrainingSession } from './contract.js';
 import { BackendInputError, MAX_THREADS } from './contract.js';
 import { softmaxCrossEntropy } from './loss.js';
 import { referenceForward, referenceSgdStep } from './reference.js';
@@ -154,6 +156,36 @@ export async function expectTrainingFollowsReference(
   }
   if (predictImages > 0) {
     assertClose(`${what}: logits after training`, await session.predict(x, predictImages), referenceForward(spec, want, x, predictImages), { atol: 1e-4, rtol: 1e-3 });
+  }
+}
+
+/** The work of expectFirstStepsFollowReference: one stratified, shuffled batch, plain SGD. */
+export const FIRST_STEPS = { images: 32, steps: 3, lr: 0.1, seed: 0 } as const;
+
+/**
+ * The real-data check backend tests share: from the shared seeded init (initWeights(spec, 0)),
+ * the first FIRST_STEPS.steps SGD steps of a training session on one shuffled batch of
+ * FIRST_STEPS.images images of `train` (stratified subset, Batcher seed 0) follow the float64
+ * reference step by step (expectTrainingFollowsReference: each loss, then the weights and the
+ * logits). Creates and disposes its own session. Loading the split (and skipping when it is not
+ * installed) is the caller's: this package does not read files.
+ */
+export async function expectFirstStepsFollowReference(
+  backend: TrainingBackend,
+  spec: ModelSpec,
+  train: ImageSplit,
+  options: SessionOptions = {},
+): Promise<void> {
+  const { images, steps, lr, seed } = FIRST_STEPS;
+  const batch = new Batcher(stratifiedSubset(train, images, seed), { batchSize: images, seed }).epoch(0).next().value!;
+  const session = await backend.createTrainingSession(spec, initWeights(spec, seed), options);
+  try {
+    const what = `${backend.name} ${spec.name}`;
+    await expectTrainingFollowsReference(what, session, spec, initWeights(spec, seed), batch.x, batch.y, Array(steps).fill(batch.n), lr);
+    const weights = await session.getWeights();
+    if (weights.size !== paramInfos(spec).length) throw new Error(`${what}: getWeights() has ${weights.size} tensors, expected ${paramInfos(spec).length}`);
+  } finally {
+    await session.dispose();
   }
 }
 

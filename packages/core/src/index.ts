@@ -28,6 +28,8 @@ export {
   conformanceSuite,
   assertClose,
   expectTrainingFollowsReference,
+  expectFirstStepsFollowReference,
+  FIRST_STEPS,
   CONFORMANCE_GROUPS,
   DEFAULT_TOLERANCE,
   LEARN_STEPS,

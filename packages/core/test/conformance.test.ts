@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { conformanceSuite, CONFORMANCE_GROUPS } from '../src/conformance.js';
+import { conformanceSuite, CONFORMANCE_GROUPS, expectFirstStepsFollowReference } from '../src/conformance.js';
 import type { ConformanceCase } from '../src/conformance.js';
 import { referenceBackend } from '../src/reference-backend.js';
 import { brokenBackend } from './broken-backends.js';
 import type { Bug } from './broken-backends.js';
+import { syntheticSplit, TINY_SPEC } from './helpers.js';
 
 describe('conformance suite on the reference backend (all cases pass)', () => {
   const cases = conformanceSuite(referenceBackend);
@@ -120,5 +121,17 @@ describe('conformance options', () => {
     const c = conformanceSuite(spy, { threads: 2 }).find((x) => x.name.startsWith('sgd-step: lr = 0'))!;
     await c.run();
     expect(seen).toEqual(['threads 2']);
+  });
+});
+
+describe('expectFirstStepsFollowReference (the real-data check of the jax and tf.layers tests)', () => {
+  const split = syntheticSplit(64, 5);
+  it('passes the reference backend and a float32 one', async () => {
+    await expectFirstStepsFollowReference(referenceBackend, TINY_SPEC, split);
+    await expectFirstStepsFollowReference(brokenBackend('float32-noise'), TINY_SPEC, split);
+  });
+  it('names the backend, the model and the step that goes wrong', async () => {
+    await expect(expectFirstStepsFollowReference(brokenBackend('updates-once'), TINY_SPEC, split)).rejects.toThrow(/^broken-updates-once tiny: step 3 \(batch 32\) loss /);
+    await expect(expectFirstStepsFollowReference(brokenBackend('wrong-sign'), TINY_SPEC, split)).rejects.toThrow(/^broken-wrong-sign tiny: step 2 \(batch 32\) loss /);
   });
 });
