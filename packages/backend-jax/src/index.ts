@@ -14,7 +14,7 @@
  */
 import type * as Jax from '@jax-js/jax';
 import type { BackendInfo, SessionOptions, TrainingBackend, TrainingSession } from '@lenet/core';
-import { checkPredictInput, checkSessionInput, checkThreads, checkTrainInput } from '@lenet/core';
+import { checkPredictInput, checkSessionInput, checkThreads, checkTrainInput, lazyRuntime } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { numClasses, paramInfos } from '@lenet/model';
 
@@ -158,39 +158,25 @@ function missingPeer(backend: string, e: unknown): Error {
 export function createJaxBackend(options: JaxBackendOptions = {}): TrainingBackend {
   const device: JaxDevice = options.device ?? 'wasm';
   const name = options.name ?? (device === 'wasm' ? 'jax-js' : `jax-js-${device}`);
-  let loading: Promise<JaxModule> | undefined;
-
-  async function ready(): Promise<JaxModule> {
-    loading ??= (async () => {
+  const runtime = lazyRuntime(
+    name,
+    async () => {
       const jax = (await import('@jax-js/jax').catch((e: unknown) => {
         throw missingPeer(name, e);
       })) as JaxModule;
       const available = await jax.init(device);
       if (!available.includes(device)) throw new Error(`jax-js device '${device}' is not available here (available: ${available.join(', ') || 'none'})`);
       return jax;
-    })();
-    let jax: JaxModule;
-    try {
-      jax = await loading;
-    } catch (e) {
-      throw new Error(`${name} is not available: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-    }
+    },
     // defaultDevice is global: set it on every use so backends of two devices can share a page.
-    jax.defaultDevice(device);
-    return jax;
-  }
+    (jax) => void jax.defaultDevice(device),
+  );
+  const ready = runtime.ready;
 
   const backend = {
     name,
     description: `jax-js ${JAX_VERSION} as its docs show: jit(valueAndGrad(loss)) SGD, lax.convGeneralDilated, ${device} device`,
-    async available() {
-      try {
-        await ready();
-        return true;
-      } catch (e) {
-        return e instanceof Error ? e.message : String(e);
-      }
-    },
+    available: runtime.available,
     async info(): Promise<BackendInfo> {
       await ready();
       return {

@@ -24,7 +24,7 @@
  */
 import type * as Tf from '@tensorflow/tfjs';
 import type { BackendInfo, SessionOptions, TrainingBackend, TrainingSession } from '@lenet/core';
-import { BackendInputError, checkPredictInput, checkSessionInput, checkThreads, checkTrainInput } from '@lenet/core';
+import { BackendInputError, checkPredictInput, checkSessionInput, checkThreads, checkTrainInput, lazyRuntime } from '@lenet/core';
 import type { LayerSpec, ModelSpec, Weights } from '@lenet/model';
 import { inferShapes, numClasses, paramInfos } from '@lenet/model';
 import { activate, nodeWasmDir } from './backend.js';
@@ -185,38 +185,24 @@ interface LayersBackendDefinition {
 }
 
 function defineTfjsLayersBackend(def: LayersBackendDefinition): TrainingBackend {
-  let loading: Promise<{ tf: TfModule; versions: Record<string, string> }> | undefined;
-
-  async function ready(): Promise<TfModule> {
-    loading ??= (async () => {
+  const runtime = lazyRuntime(
+    def.name,
+    async () => {
       const tf = (await import('@tensorflow/tfjs').catch((e: unknown) => {
         throw missingPeer('@tensorflow/tfjs', def.name, e);
       })) as TfModule;
       return { tf, versions: await def.load(tf) };
-    })();
-    try {
-      const { tf } = await loading;
-      await activate(def.tfBackend, def.name);
-      return tf;
-    } catch (e) {
-      throw new Error(`${def.name} is not available: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-    }
-  }
+    },
+    () => activate(def.tfBackend, def.name),
+  );
+  const ready = async (): Promise<TfModule> => (await runtime.ready()).tf;
 
   const backend = {
     name: def.name,
     description: def.description,
-    async available() {
-      try {
-        await ready();
-        return true;
-      } catch (e) {
-        return e instanceof Error ? e.message : String(e);
-      }
-    },
+    available: runtime.available,
     async info(): Promise<BackendInfo> {
-      const tf = await ready();
-      const { versions } = await loading!;
+      const { tf, versions } = await runtime.ready();
       const details = (await def.details?.(tf)) ?? '';
       return {
         runtime: `tfjs ${tf.version.tfjs} tf.layers ${def.tfBackend}${details ? ` (${details})` : ''}`,

@@ -4,6 +4,8 @@
  */
 export type { Backend, BackendInfo, BackendSession, SessionOptions, TrainingBackend, TrainingSession } from './contract.js';
 export { BackendInputError, canTrain, checkThreads, MAX_THREADS } from './contract.js';
+export type { LazyRuntime } from './lazy-runtime.js';
+export { lazyRuntime } from './lazy-runtime.js';
 export { checkPredictInput, checkTrainInput, checkSessionInput } from './checks.js';
 export { NonFiniteLossError, TrainOptionsError, BackendOutputError } from './errors.js';
 export type { LossResult } from './loss.js';
