@@ -13,7 +13,7 @@ export interface LazyRuntime<T> {
 
 /**
  * `load` runs on the first ready()/available() and only then; its result (or its rejection) is
- * kept for the process. `use`, if given, runs on every ready() — for process-global state that
+ * kept from then on. `use`, if given, runs on every ready() — for process-global state that
  * two backends of one runtime share (TF.js's active backend, jax-js's default device).
  */
 export function lazyRuntime<T>(name: string, load: () => Promise<T>, use?: (runtime: T) => void | Promise<void>): LazyRuntime<T> {
