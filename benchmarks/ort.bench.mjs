@@ -70,7 +70,7 @@ async function child(variantName) {
   const backend = variant.backend === 'ort-node' ? ortNodeBackend : ortWebBackend;
   const spec = getPreset(modelName);
   const options = { threads: variant.threads, maxBatchSize: 256 };
-  const session = await backend.createSession(spec, initWeights(spec, 0), options);
+  const session = await backend.createTrainingSession(spec, initWeights(spec, 0), options);
   const x = randomImages(1, 256, 784);
   const y = randomLabels(2, 256, 10);
   const bench = new Bench(benchOptions());

@@ -137,6 +137,7 @@ async function session(impl, model) {
   const key = `${impl} ${model}`;
   if (!sessions.has(key)) {
     const spec = getPreset(model);
+    // createSession, not createTrainingSession: the other build may predate it (both give the one PlainSession).
     const s = await impls[impl].plainBackend.createSession(spec, initWeights(spec, 0), { threads: THREADS, maxBatchSize: 256 });
     for (let i = 0; i < 5; i++) {
       await s.trainStep(x, y, 128, 0.01);

@@ -33,7 +33,7 @@ const rows = [];
 const median = (task) => task.result.latency.p50;
 
 async function benchBackend(backend, threads) {
-  const session = await backend.createSession(spec, weights, { threads, maxBatchSize: 256 });
+  const session = await backend.createTrainingSession(spec, weights, { threads, maxBatchSize: 256 });
   const bench = new Bench({ time: TIME, warmupTime: quick ? 100 : 500, warmupIterations: 5, iterations: 10 });
   bench.add('predict b1', async () => { await session.predict(x, 1); });
   bench.add('predict b256', async () => { await session.predict(x, 256); });

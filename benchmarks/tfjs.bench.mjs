@@ -42,7 +42,7 @@ async function child(variantName) {
   const variant = VARIANTS[variantName];
   const backend = variant.backend();
   const spec = getPreset(modelName);
-  const session = await backend.createSession(spec, initWeights(spec, 0), { maxBatchSize: 256 });
+  const session = await backend.createTrainingSession(spec, initWeights(spec, 0), { maxBatchSize: 256 });
   const x = randomImages(1, 256, 784);
   const y = randomLabels(2, 256, 10);
   const slow = variantName === 'tfjs-cpu-stock';

@@ -4,7 +4,8 @@
  * whatever they offer. A package that fails to load (e.g. a native runtime missing) is reported,
  * not fatal.
  */
-import type { Backend } from '@lenet/core';
+import type { Backend, TrainingBackend } from '@lenet/core';
+import { canTrain } from '@lenet/core';
 import { UsageError } from './errors.js';
 
 export const BACKEND_PACKAGES = ['@lenet/backend-plain', '@lenet/backend-tfjs', '@lenet/backend-onnxruntime', '@lenet/backend-jax'] as const;
@@ -54,13 +55,15 @@ export async function getBackend(name: string, flag = '--backend'): Promise<Back
 }
 
 /** Resolves a backend and checks it can run here (and train, if asked). */
+export async function getUsableBackend(name: string, needTrain: true, flag?: string): Promise<TrainingBackend>;
+export async function getUsableBackend(name: string, needTrain: boolean, flag?: string): Promise<Backend>;
 export async function getUsableBackend(name: string, needTrain: boolean, flag = '--backend'): Promise<Backend> {
   const backend = await getBackend(name, flag);
   const ok = await backend.available();
   if (ok !== true) throw new UsageError(`${flag}: backend "${name}" is not available here: ${ok}`);
-  if (needTrain && !backend.canTrain) {
+  if (needTrain && !canTrain(backend)) {
     const reg = await loadRegistry();
-    const trainers = reg.entries.filter((e) => e.backend.canTrain).map((e) => e.backend.name);
+    const trainers = reg.entries.filter((e) => canTrain(e.backend)).map((e) => e.backend.name);
     throw new UsageError(`${flag}: backend "${name}" cannot train; backends that can: ${trainers.join(', ')}`);
   }
   return backend;

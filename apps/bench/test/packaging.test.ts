@@ -14,8 +14,15 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 type Target = { types?: string; import?: string; browser?: string | { types: string; default: string } };
 type Exports = Record<string, string | Target>;
 
+// Private workspace packages (@lenet/browser-protocol) are not products: never packed or published.
+const isPrivate = (dir: string) => (JSON.parse(readFileSync(join(packagesDir, dir, 'package.json'), 'utf8')) as { private?: boolean }).private === true;
+
 describe('pnpm pack', () => {
-  it.each(readdirSync(packagesDir))('packages/%s packs with its entry points, types and README', (dir) => {
+  it('the only private package is the page<->CLI protocol', () => {
+    expect(readdirSync(packagesDir).filter(isPrivate)).toEqual(['browser-protocol']);
+  });
+
+  it.each(readdirSync(packagesDir).filter((d) => !isPrivate(d)))('packages/%s packs with its entry points, types and README', (dir) => {
     const cwd = join(packagesDir, dir);
     const pkg = JSON.parse(readFileSync(join(cwd, 'package.json'), 'utf8')) as { name: string; version: string; exports: Exports };
     const dest = join(out, dir);

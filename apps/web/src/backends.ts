@@ -45,7 +45,7 @@ export interface BrowserBackend {
 
 /**
  * How each backend of the table trains in the page (train-panel.ts): filled by onMainThread and
- * inWorker, so every entry made with them can train whenever its Backend can (canTrain).
+ * inWorker, so every entry made with them can train whenever its Backend can (has createTrainingSession).
  */
 export type TrainTarget =
   | { where: 'main thread'; family: BackendFamily; package: string; backend: Backend }
@@ -89,7 +89,6 @@ function hasWebgl2(): boolean {
 const ortWebGl: Backend = {
   name: 'ort-web-webgl',
   description: 'onnxruntime-web, WebGL execution provider',
-  canTrain: false,
   async available() {
     return (
       `onnxruntime-web 1.30's browser bundle (ort.bundle.min.mjs, used by @lenet/backend-onnxruntime) has no WebGL EP; ` +

@@ -5,7 +5,7 @@
  */
 import type { ModelSpec, Weights } from '@lenet/model';
 import { cloneWeights } from '@lenet/model';
-import type { PageColdStartSample } from '@lenet/core/browser-protocol';
+import type { PageColdStartSample } from '@lenet/browser-protocol';
 import type { ColdStartJob, ColdStartReply } from './cold-start.js';
 
 /** One sample may take this long before it counts as hung (jax-js's WebGPU jit on SwiftShader: tens of seconds). */

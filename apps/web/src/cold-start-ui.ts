@@ -2,7 +2,7 @@
  * The page's cold-start table (RunOptions.coldStarts): per backend the median of each phase over
  * its fresh documents, with the range, and a stacked bar of the median phases in order.
  */
-import type { BrowserResult, PageColdStartSample } from '@lenet/core/browser-protocol';
+import type { BrowserResult, PageColdStartSample } from '@lenet/browser-protocol';
 import { medianOf } from './cold-start-runner.js';
 import { el } from './ui.js';
 

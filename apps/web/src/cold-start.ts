@@ -6,16 +6,16 @@
  * model, weights, a training batch) and times, in order:
  *   import   dynamic import() of the backend package, then available() (our packages load their
  *            runtime — TF.js, onnxruntime-web, jax-js, the wasm kernels — on first use);
- *   session  createSession on the job's weights;
+ *   session  createTrainingSession (backends that train) or createSession on the job's weights;
  *   predict  the first batch-1 predict;
  *   step     the first training step on the job's batch (backends that train);
  * the same phases as `lenet-bench run --cold-starts` (apps/bench/src/run/cold-start-child.ts).
  * Nothing backend-related is imported before the clock starts (type imports only).
  * Every backend runs on this document's main thread, plain too (the page runs plain in a worker).
  */
-import type { Backend } from '@lenet/core';
+import type { BackendSession, TrainingSession } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
-import type { PageColdStartSample } from '@lenet/core/browser-protocol';
+import type { PageColdStartSample } from '@lenet/browser-protocol';
 // Only dynamic import()s inside: importing it loads no backend.
 import { COLD_START_LOADERS } from './cold-start-loaders.js';
 
@@ -42,16 +42,18 @@ async function coldStart(job: ColdStartJob): Promise<PageColdStartSample> {
   if (ok !== true) throw new Error(`${job.id} is not available here: ${ok}`);
   const t1 = performance.now();
   phase = 'session';
-  const session = await backend.createSession(job.spec, job.weights, { maxBatchSize: job.n });
+  // As the Node cold start: a backend that trains is timed through the session it trains with.
+  const training: TrainingSession | null = backend.createTrainingSession ? await backend.createTrainingSession(job.spec, job.weights, { maxBatchSize: job.n }) : null;
+  const session: BackendSession = training ?? (await backend.createSession(job.spec, job.weights, { maxBatchSize: job.n }));
   const t2 = performance.now();
   phase = 'first predict';
   const logits = await session.predict(job.x.subarray(0, job.x.length / job.n), 1);
   const t3 = performance.now();
   if (!logits.every(Number.isFinite)) throw new Error('the first prediction has non-finite logits');
   let t4: number | null = null;
-  if (backend.canTrain && session.trainStep) {
+  if (training) {
     phase = 'first step';
-    const loss = await session.trainStep(job.x, job.y, job.n, job.lr);
+    const loss = await training.trainStep(job.x, job.y, job.n, job.lr);
     t4 = performance.now();
     if (!Number.isFinite(loss)) throw new Error(`the first training step returned loss ${loss}`);
   }

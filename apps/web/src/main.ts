@@ -14,7 +14,7 @@ import { BACKEND_IDS, BROWSER_BACKENDS } from './backends.js';
 import { COLD_START_LOADERS } from './cold-start-loaders.js';
 import { measurePageColdStarts } from './cold-start-runner.js';
 import { renderColdStarts } from './cold-start-ui.js';
-import { MAX_PAGE_COLD_STARTS } from '@lenet/core/browser-protocol';
+import { MAX_PAGE_COLD_STARTS } from '@lenet/browser-protocol';
 import { chanceWarning, isNearChance, type WeightsQuality } from './chance.js';
 import { decodeModel, loadModel, loadTestSplit, seededModel, FetchError, type LoadedModel } from './data.js';
 import { ReferenceModel } from './forward.js';

@@ -5,7 +5,7 @@
  */
 import type { Backend, BackendSession } from '@lenet/core';
 import { evaluate } from '@lenet/core';
-import { softwareGpuSkipReason } from '@lenet/core/browser-protocol';
+import { softwareGpuSkipReason } from '@lenet/browser-protocol';
 import type { ImageSplit } from '@lenet/datasets';
 import { splitToFloat, stratifiedSubset } from '@lenet/datasets';
 import type { ModelSpec, Weights } from '@lenet/model';

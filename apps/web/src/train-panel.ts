@@ -8,6 +8,7 @@
  * Every backend of the page's table can be chosen; those whose Backend cannot train (or that
  * this browser lacks) say so instead of training. Also the `window.lenetBench.train()` API.
  */
+import { canTrain } from '@lenet/core';
 import { CATALOG, gunzipWeb, parseImageSplit, stratifiedSubset, type DatasetName, type ImageSplit } from '@lenet/datasets';
 import { encodeSafetensors, getPreset, PRESET_NAMES, summarize, type ModelSpec, type Weights } from '@lenet/model';
 import { BROWSER_BACKENDS, TRAIN_TARGETS } from './backends.js';
@@ -99,7 +100,7 @@ export function checkTrainRequest(input: Partial<TrainRequest> & { backend: stri
 
 /** Backend ids of the page's table that can train (inference-only ones excluded). */
 export function trainableIds(): string[] {
-  return [...TRAIN_TARGETS].filter(([, t]) => t.where === 'web worker' || t.backend.canTrain).map(([id]) => id);
+  return [...TRAIN_TARGETS].filter(([, t]) => t.where === 'web worker' || canTrain(t.backend)).map(([id]) => id);
 }
 
 const trainSplits = new Map<DatasetName, Promise<ImageSplit>>();
@@ -183,9 +184,9 @@ export function mountTrainPanel(after: HTMLElement, ctx: TrainPanelContext) {
   for (const b of BROWSER_BACKENDS) {
     const t = TRAIN_TARGETS.get(b.id);
     if (!t) continue;
-    const canTrain = t.where === 'web worker' || t.backend.canTrain;
-    const o = el('option', { value: b.id }, `${b.label}${canTrain ? '' : ' (inference only)'}`);
-    o.disabled = !canTrain;
+    const trains = t.where === 'web worker' || canTrain(t.backend);
+    const o = el('option', { value: b.id }, `${b.label}${trains ? '' : ' (inference only)'}`);
+    o.disabled = !trains;
     backendSelect.append(o);
   }
   backendSelect.value = 'plain-wasm';

@@ -5,8 +5,8 @@
  * step losses are the CLI's. It streams progress and d2l's curve points through `emit`, stops
  * after the current step when `signal` aborts, and always returns the weights it reached.
  */
-import type { Backend, BackendSession, EvalPoint } from '@lenet/core';
-import { evaluate, train } from '@lenet/core';
+import type { Backend, EvalPoint, TrainingSession } from '@lenet/core';
+import { canTrain, evaluate, train } from '@lenet/core';
 import { stratifiedSubset, type ImageSplit } from '@lenet/datasets';
 import { getPreset, initWeights, type Weights } from '@lenet/model';
 import type { BackendFamily, BrowserTraining, TrainCurvePoint, TrainEvent, TrainRequest } from './types.js';
@@ -67,7 +67,7 @@ export async function trainOnBackend(input: TrainInput, emit: (e: TrainEvent) =>
   };
   let weights: Weights | null = null;
   let phase = 'available';
-  let session: BackendSession | null = null;
+  let session: TrainingSession | null = null;
   try {
     const available = await backend.available();
     if (available !== true) {
@@ -75,9 +75,9 @@ export async function trainOnBackend(input: TrainInput, emit: (e: TrainEvent) =>
       result.reason = available;
       return { result, weights };
     }
-    if (!backend.canTrain) {
+    if (!canTrain(backend)) {
       result.status = 'unavailable';
-      result.reason = `${backend.name} is inference-only here (its sessions have no trainStep)`;
+      result.reason = `${backend.name} is inference-only here (it has no createTrainingSession)`;
       return { result, weights };
     }
     phase = 'info';
@@ -88,7 +88,7 @@ export async function trainOnBackend(input: TrainInput, emit: (e: TrainEvent) =>
     result.threads = info.threads ?? null;
     phase = 'session';
     const spec = getPreset(req.model);
-    session = await backend.createSession(spec, initWeights(spec, req.seed), options);
+    session = await backend.createTrainingSession(spec, initWeights(spec, req.seed), options);
     phase = 'train';
     const trainAcc = req.trainAccImages > 0 ? stratifiedSubset(input.train, Math.min(req.trainAccImages, input.train.count), 0) : null;
     const stepsPerEpoch = Math.min(result.batchesPerEpoch, req.maxStepsPerEpoch ?? Infinity);

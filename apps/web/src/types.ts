@@ -1,6 +1,6 @@
 /**
  * What the page measures and how it is driven: the page↔harness JSON contract lives in
- * @lenet/core/browser-protocol (shared with `lenet-bench browser`); re-exported here for the
+ * @lenet/browser-protocol (shared with `lenet-bench browser`); re-exported here for the
  * page's modules.
  */
 export type {
@@ -16,5 +16,5 @@ export type {
   TrainCurvePoint,
   TrainEvent,
   TrainRequest,
-} from '@lenet/core/browser-protocol';
-export { TRAIN_REQUEST_DEFAULTS } from '@lenet/core/browser-protocol';
+} from '@lenet/browser-protocol';
+export { TRAIN_REQUEST_DEFAULTS } from '@lenet/browser-protocol';

@@ -63,7 +63,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`tf.layers and jax-js rows of the page in
     agreementX = splitToFloat(stratifiedSubset(test, AGREEMENT_IMAGES, 0));
     // The float64 reference's losses for the page's training request (same subsets, init, batch order).
     const d2l = getPreset(TRAIN.model);
-    const ref = await referenceBackend.createSession(d2l, initWeights(d2l, TRAIN.seed));
+    const ref = await referenceBackend.createTrainingSession(d2l, initWeights(d2l, TRAIN.seed));
     try {
       await train({
         session: ref, spec: d2l, train: stratifiedSubset(data.train, TRAIN.trainLimit!, 0), test: stratifiedSubset(data.test, TEST_IMAGES, 0),

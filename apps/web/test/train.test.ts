@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend } from '@lenet/core';
+import type { TrainingBackend } from '@lenet/core';
 import { train } from '@lenet/core';
 import { stratifiedSubset } from '@lenet/datasets';
 import { loadDataset } from '@lenet/datasets/node';
@@ -58,9 +58,9 @@ describe.skipIf(!existsSync(CHROMIUM))(`training in the page in Chromium (needs 
     const trainSplit = stratifiedSubset(data.train, TRAIN_IMAGES, 0);
     const test = stratifiedSubset(data.test, TEST_IMAGES, 0);
     const spec = getPreset('lenet5');
-    const nodeBackends: [string, Backend][] = [['plain-wasm', plainBackend], ['ort-web-wasm', ortWebBackend]];
+    const nodeBackends: [string, TrainingBackend][] = [['plain-wasm', plainBackend], ['ort-web-wasm', ortWebBackend]];
     for (const [id, backend] of nodeBackends) {
-      const session = await backend.createSession(spec, initWeights(spec, 0), { threads: 1, maxBatchSize: 1000 });
+      const session = await backend.createTrainingSession(spec, initWeights(spec, 0), { threads: 1, maxBatchSize: 1000 });
       try {
         const losses: number[] = [];
         await train({ session, spec, train: trainSplit, test, epochs: 1, batchSize: 128, lr: 0.1, seed: 0, maxStepsPerEpoch: STEPS, onStep: (p) => losses.push(p.loss) });

@@ -10,7 +10,7 @@ const n = 4;
 const x = randomImages(1, n, 28 * 28); // NCHW Float32Array: jax-js's own layout
 const y = randomLabels(2, n, 10);
 
-const session = await jaxBackend.createSession(spec, initWeights(spec, 0));
+const session = await jaxBackend.createTrainingSession(spec, initWeights(spec, 0));
 const loss = await session.trainStep(x, y, n, 0.1); // the first call traces and compiles (jit)
 const logits = await session.predict(x, n);
 console.log(`${jaxBackend.name}: loss ${loss.toFixed(4)}, ${logits.length} logits`);

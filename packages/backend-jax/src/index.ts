@@ -13,8 +13,8 @@
  * package loads nothing heavy.
  */
 import type * as Jax from '@jax-js/jax';
-import type { Backend, BackendInfo, BackendSession, GpuAdapterInfo, SessionOptions } from '@lenet/core';
-import { checkPredictInput, checkSessionInput, checkThreads, checkTrainInput, requestWebgpuAdapter } from '@lenet/core';
+import type { BackendInfo, GpuAdapterInfo, SessionOptions, TrainingBackend, TrainingSession } from '@lenet/core';
+import { checkPredictInput, checkSessionInput, checkThreads, checkTrainInput, lazyRuntime, requestWebgpuAdapter } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { numClasses, paramInfos } from '@lenet/model';
 
@@ -80,7 +80,7 @@ export function lenetLoss(jax: JaxModule, spec: ModelSpec, params: JaxArray[], x
   return logProbs.mul(oneHot).sum().mul(-1 / n);
 }
 
-export class JaxSession implements BackendSession {
+export class JaxSession implements TrainingSession {
   private disposed = false;
   private readonly forward: Jax.OwnedFunction<(params: JaxArray[], x: JaxArray) => JaxArray>;
   private readonly lossAndGrads: Jax.OwnedFunction<(params: JaxArray[], x: JaxArray, oneHot: JaxArray) => [JaxArray, JaxArray[]]>;
@@ -166,43 +166,28 @@ function missingPeer(backend: string, e: unknown): Error {
 }
 
 /** A jax-js backend on one device. */
-export function createJaxBackend(options: JaxBackendOptions = {}): Backend {
+export function createJaxBackend(options: JaxBackendOptions = {}): TrainingBackend {
   const device: JaxDevice = options.device ?? 'wasm';
   const name = options.name ?? (device === 'wasm' ? 'jax-js' : `jax-js-${device}`);
-  let loading: Promise<JaxModule> | undefined;
-
-  async function ready(): Promise<JaxModule> {
-    loading ??= (async () => {
+  const runtime = lazyRuntime(
+    name,
+    async () => {
       const jax = (await import('@jax-js/jax').catch((e: unknown) => {
         throw missingPeer(name, e);
       })) as JaxModule;
       const available = await jax.init(device);
       if (!available.includes(device)) throw new Error(`jax-js device '${device}' is not available here (available: ${available.join(', ') || 'none'})`);
       return jax;
-    })();
-    let jax: JaxModule;
-    try {
-      jax = await loading;
-    } catch (e) {
-      throw new Error(`${name} is not available: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-    }
+    },
     // defaultDevice is global: set it on every use so backends of two devices can share a page.
-    jax.defaultDevice(device);
-    return jax;
-  }
+    (jax) => void jax.defaultDevice(device),
+  );
+  const ready = runtime.ready;
 
-  return {
+  const backend = {
     name,
     description: `jax-js ${JAX_VERSION} as its docs show: jit(valueAndGrad(loss)) SGD, lax.convGeneralDilated, ${device} device`,
-    canTrain: true,
-    async available() {
-      try {
-        await ready();
-        return true;
-      } catch (e) {
-        return e instanceof Error ? e.message : String(e);
-      }
-    },
+    available: runtime.available,
     async info(): Promise<BackendInfo> {
       await ready();
       const threads = device === 'wasm' ? wasmThreads() : 1;
@@ -216,7 +201,7 @@ export function createJaxBackend(options: JaxBackendOptions = {}): Backend {
         ...(gpu && typeof gpu !== 'string' ? { adapter: gpu.adapter, softwareFallback: gpu.softwareFallback } : {}),
       };
     },
-    async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<BackendSession> {
+    async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<JaxSession> {
       checkThreads(name, options.threads); // one thread in Node whatever is asked, but a bad value is an error
       const valid = checkSessionInput(spec, weights, name);
       const jax = await ready();
@@ -224,12 +209,15 @@ export function createJaxBackend(options: JaxBackendOptions = {}): Backend {
       const params = paramInfos(valid).map((p) => jax.numpy.array(weights.get(p.name)!.data.slice()).reshape(p.shape));
       return new JaxSession(jax, name, valid, params);
     },
-  };
+    // One session type predicts and trains.
+    createTrainingSession: (spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<JaxSession> => backend.createSession(spec, weights, options),
+  } satisfies TrainingBackend;
+  return backend;
 }
 
-export const jaxBackend: Backend = createJaxBackend();
+export const jaxBackend: TrainingBackend = createJaxBackend();
 /** jax-js on WebGPU (browsers with WebGPU; available() says why not elsewhere). */
-export const jaxWebgpuBackend: Backend = createJaxBackend({ device: 'webgpu' });
+export const jaxWebgpuBackend: TrainingBackend = createJaxBackend({ device: 'webgpu' });
 
 /** The backends of this package (what `lenet-bench` lists): jax-js on wasm. */
-export const backends: Backend[] = [jaxBackend];
+export const backends: TrainingBackend[] = [jaxBackend];

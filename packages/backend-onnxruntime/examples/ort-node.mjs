@@ -11,7 +11,7 @@ const spec = getPreset('lenet5');
 const n = 4;
 const x = randomImages(1, n, 28 * 28);
 const y = randomLabels(2, n, 10);
-const session = await ortNodeBackend.createSession(spec, initWeights(spec, 0), { threads: 2 });
+const session = await ortNodeBackend.createTrainingSession(spec, initWeights(spec, 0), { threads: 2 });
 const loss = await session.trainStep(x, y, n, 0.1);
 const logits = await session.predict(x, n);
 console.log(`ort-node: loss ${loss.toFixed(4)}, ${logits.length} logits`);

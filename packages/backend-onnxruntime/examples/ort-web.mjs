@@ -8,7 +8,7 @@ const spec = getPreset('lenet5');
 const n = 4;
 const x = randomImages(1, n, 28 * 28);
 const y = randomLabels(2, n, 10);
-const session = await ortWebBackend.createSession(spec, initWeights(spec, 0), { threads: 1 });
+const session = await ortWebBackend.createTrainingSession(spec, initWeights(spec, 0), { threads: 1 });
 const loss = await session.trainStep(x, y, n, 0.1); // runs a generated ONNX training-step graph
 const logits = await session.predict(x, n);
 console.log(`ort-web: loss ${loss.toFixed(4)}, ${logits.length} logits`);

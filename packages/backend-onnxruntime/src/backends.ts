@@ -4,7 +4,7 @@
  * install command when missing; onnxruntime-node by a name bundlers do not follow, so this
  * module stays importable in browsers, where only ort-web can work.
  */
-import type { Backend, BackendInfo, SessionOptions } from '@lenet/core';
+import type { BackendInfo, SessionOptions, TrainingBackend } from '@lenet/core';
 import { BackendInputError, checkThreads } from '@lenet/core';
 import type { InferenceSession } from 'onnxruntime-common';
 import type { ModelSpec, Weights } from '@lenet/model';
@@ -55,10 +55,9 @@ export async function hardwareThreads(): Promise<number | undefined> {
   }
 }
 
-export const ortNodeBackend: Backend = {
+export const ortNodeBackend = {
   name: 'ort-node',
   description: 'onnxruntime-node: native ONNX Runtime, CPU execution provider; training via a generated ONNX training-step graph',
-  canTrain: true,
   async available() {
     if (typeof process === 'undefined' || !process.versions?.node) return 'onnxruntime-node needs Node.js';
     try {
@@ -98,7 +97,9 @@ export const ortNodeBackend: Backend = {
       weights,
     );
   },
-};
+  // One session type predicts and trains.
+  createTrainingSession: (spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<OrtSession> => ortNodeBackend.createSession(spec, weights, options),
+} satisfies TrainingBackend;
 
 // ---------------------------------------------------------------- ort-web
 
@@ -157,10 +158,9 @@ async function ortWebThreadsFor(threads: number | undefined): Promise<number> {
   return wanted;
 }
 
-export const ortWebBackend: Backend = {
+export const ortWebBackend = {
   name: 'ort-web',
   description: 'onnxruntime-web: ONNX Runtime compiled to WebAssembly (SIMD, optional threads); training via a generated ONNX training-step graph',
-  canTrain: true,
   async available() {
     if (typeof WebAssembly === 'undefined') return 'WebAssembly is not available';
     try {
@@ -201,7 +201,9 @@ export const ortWebBackend: Backend = {
       );
     });
   },
-};
+  // One session type predicts and trains.
+  createTrainingSession: (spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<OrtSession> => ortWebBackend.createSession(spec, weights, options),
+} satisfies TrainingBackend;
 
 /** Node (worker_threads exist): ort-web trains on @lenet/parallel-node's engine there. */
 function isNodeProcess(): boolean {
@@ -233,4 +235,4 @@ export async function withOrtWeb<T>(backend: string, threadsOption: unknown, cre
   return result;
 }
 
-export const backends: Backend[] = [ortNodeBackend, ortWebBackend];
+export const backends: TrainingBackend[] = [ortNodeBackend, ortWebBackend];

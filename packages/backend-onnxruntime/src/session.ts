@@ -1,5 +1,5 @@
 /**
- * One BackendSession implementation for both onnxruntime-node and onnxruntime-web: they share
+ * One TrainingSession implementation for both onnxruntime-node and onnxruntime-web: they share
  * onnxruntime-common's API, and differ only in session options and in whether outputs can be
  * written into preallocated tensors (`fetches`).
  *
@@ -15,7 +15,7 @@
  *   sessions at the same time and applies the update here instead (data-parallel.ts).
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
-import type { BackendSession } from '@lenet/core';
+import type { TrainingSession } from '@lenet/core';
 import { checkPredictInput, checkSessionInput, checkTrainInput } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { inputSize, numClasses, paramInfos } from '@lenet/model';
@@ -44,7 +44,7 @@ export interface SessionFlavor {
 
 type FloatTensor = OrtTensor & { data: Float32Array };
 
-export class OrtSession implements BackendSession {
+export class OrtSession implements TrainingSession {
   private readonly spec: ModelSpec;
   private readonly names: string[];
   private readonly shapes: number[][];

@@ -12,9 +12,9 @@ export { buildTrainingGraph, LABELS_NAME, LR_NAME, LOSS_NAME, nextName, gradName
 export type { TrainingGraph, TrainingGraphOptions } from './training-graph.js';
 export { OnnxExportError, OnnxFormatError } from './errors.js';
 export { ortWebBackend } from './backends.js';
-import type { Backend } from '@lenet/core';
+import type { TrainingBackend } from '@lenet/core';
 import { ortWebBackend } from './backends.js';
 /** In browsers only ort-web can run. */
-export const backends: Backend[] = [ortWebBackend];
+export const backends: TrainingBackend[] = [ortWebBackend];
 export { ortWebGpuBackend } from './webgpu.js';
 export { PACKAGE_VERSION } from './version.js';

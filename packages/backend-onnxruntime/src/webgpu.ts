@@ -7,7 +7,7 @@
  * Gather, OneHot, SoftmaxCrossEntropyLoss's LogSoftmax) and ORT places on its CPU EP (checked
  * with ORT's verbose node-placement log, onnxruntime-web 1.30).
  */
-import type { Backend, BackendInfo, BackendSession, GpuAdapterInfo, SessionOptions } from '@lenet/core';
+import type { BackendInfo, GpuAdapterInfo, SessionOptions, TrainingBackend } from '@lenet/core';
 import { requestWebgpuAdapter, webgpuAdapterInfo, type WebGpuAdapterLike } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { loadOrtWeb, withOrtWeb, type OrtWebModule } from './backends.js';
@@ -22,10 +22,9 @@ async function adapterOf(ort: OrtWebModule): Promise<GpuAdapterInfo | string> {
   return requestWebgpuAdapter(ort.env.webgpu?.powerPreference);
 }
 
-export const ortWebGpuBackend: Backend = {
+export const ortWebGpuBackend = {
   name: NAME,
   description: 'onnxruntime-web, WebGPU execution provider (browsers with WebGPU only); training via the generated training-step graph (its loss nodes on the CPU EP)',
-  canTrain: true,
   async available() {
     const adapter = await requestWebgpuAdapter();
     if (typeof adapter === 'string') return adapter;
@@ -46,9 +45,11 @@ export const ortWebGpuBackend: Backend = {
       ...adapter,
     };
   },
-  async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<BackendSession> {
+  async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<OrtSession> {
     return withOrtWeb(NAME, options.threads, (ort) =>
       OrtSession.create({ backendName: NAME, ort, sessionOptions: { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' }, preallocatedOutputs: false }, spec, weights),
     );
   },
-};
+  // One session type predicts and trains.
+  createTrainingSession: (spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<OrtSession> => ortWebGpuBackend.createSession(spec, weights, options),
+} satisfies TrainingBackend;

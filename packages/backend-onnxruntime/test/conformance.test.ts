@@ -2,8 +2,8 @@ import { describe, it } from 'vitest';
 import { conformanceSuite } from '@lenet/core';
 import { ortNodeBackend, ortWebBackend } from '../src/index.js';
 
-// The shared suite: forward vs reference, one SGD step vs the reference step (canTrain is true
-// for both backends, so the training cases run), learning a tiny set, determinism, weights
+// The shared suite: forward vs reference, one SGD step vs the reference step (both backends
+// have createTrainingSession, so the training cases run), learning a tiny set, determinism, weights
 // round-trip, input rejection, dispose.
 describe('ort-node conformance', () => {
   for (const c of conformanceSuite(ortNodeBackend)) it(c.name, c.run, 60_000);

@@ -1,20 +1,20 @@
 // TypeScript (strict, NodeNext): train LeNet on 8 random images with the shared training loop
 // types. Compile with tsc (or run with tsx); `npm install -D typescript @types/node@20`.
-import type { Backend, BackendSession } from '@lenet/core';
+import type { TrainingBackend, TrainingSession } from '@lenet/core';
 import { randomImages, randomLabels } from '@lenet/core';
 import { plainBackend, plainJsBackend } from '@lenet/backend-plain';
 import type { PlainSession } from '@lenet/backend-plain';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { getPreset, initWeights } from '@lenet/model';
 
-async function steps(backend: Backend, spec: ModelSpec, weights: Weights, count: number): Promise<number[]> {
+async function steps(backend: TrainingBackend, spec: ModelSpec, weights: Weights, count: number): Promise<number[]> {
   const n = 8;
   const x: Float32Array = randomImages(1, n, 28 * 28);
   const y: Int32Array = randomLabels(2, n, 10);
-  const session: BackendSession = await backend.createSession(spec, weights, { threads: 1 });
+  const session: TrainingSession = await backend.createTrainingSession(spec, weights, { threads: 1 });
   const losses: number[] = [];
   try {
-    for (let i = 0; i < count; i++) losses.push(await session.trainStep!(x, y, n, 0.1));
+    for (let i = 0; i < count; i++) losses.push(await session.trainStep(x, y, n, 0.1));
   } finally {
     await session.dispose();
   }

@@ -45,10 +45,8 @@ function warnJsFallback(name: string, reason: string): void {
   console.warn(`@lenet/backend-plain: ${name} runs the TypeScript kernels (WebAssembly SIMD unavailable: ${reason})`);
 }
 
-/** A plain backend; its sessions are PlainSessions (they always have trainStep). */
+/** A plain backend; its sessions are PlainSessions, which predict and train. */
 export class PlainBackend implements Backend {
-  readonly canTrain = true;
-
   /**
    * @param wasmTier which WebAssembly tier to use: 'auto' (default: LENET_PLAIN_WASM_TIER if
    *   set, else relaxed SIMD when the engine accepts it, else SIMD128) or one tier, forced.
@@ -110,6 +108,11 @@ export class PlainBackend implements Backend {
       threads,
       maxBatchSize,
     });
+  }
+
+  /** The same PlainSession as createSession: one session type predicts and trains. */
+  createTrainingSession(spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<PlainSession> {
+    return this.createSession(spec, weights, options);
   }
 }
 

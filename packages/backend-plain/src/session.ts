@@ -5,7 +5,7 @@
  * the main thread works too, claiming micro-chunks like the workers. Batches of a single micro-chunk (e.g. batch-1
  * inference) run on the main thread alone, with no synchronisation at all.
  */
-import type { BackendSession } from '@lenet/core';
+import type { TrainingSession } from '@lenet/core';
 import { checkPredictInput, checkTrainInput } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { flattenWeights, unflattenWeights } from '@lenet/model';
@@ -31,7 +31,7 @@ export interface PlainSessionConfig {
   maxBatchSize: number;
 }
 
-export class PlainSession implements BackendSession {
+export class PlainSession implements TrainingSession {
   readonly plan: Plan;
   readonly threads: number;
   private readonly shared: boolean;

@@ -1,8 +1,9 @@
 /**
- * Loads the WebAssembly kernels (built from assembly/kernels.ts) and wraps them as a
- * Kernels<Float32Array> whose arrays are views of the instance's memory. Two modules are built
- * from the same source: the relaxed-SIMD tier (the GEMM/conv tiles' multiply-accumulates are
- * `f32x4.relaxed_madd`, fused on CPUs with FMA) and the SIMD128 tier (`f32x4.mul` + `f32x4.add`).
+ * Loads the WebAssembly kernels (built from assembly/kernels.ts and the section files it
+ * re-exports) and wraps them as a Kernels<Float32Array> whose arrays are views of the instance's
+ * memory. Two modules are built from the same source: the relaxed-SIMD tier (the GEMM/conv
+ * tiles' multiply-accumulates are `f32x4.relaxed_madd`, fused on CPUs with FMA) and the SIMD128
+ * tier (`f32x4.mul` + `f32x4.add`).
  * The relaxed tier is chosen when this engine validates it (Node >= 21, Chrome >= 114; Node 20
  * with --experimental-wasm-relaxed-simd), the SIMD128 tier otherwise. Their bytes are inlined as
  * base64 at build time (src/generated/kernels-wasm.ts), so no file is read or fetched: Node,

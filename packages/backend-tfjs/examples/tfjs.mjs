@@ -12,7 +12,7 @@ const y = randomLabels(2, n, 10);
 // In Node the wasm binaries are found in the installed package; in a browser pass
 // createTfjsWasmBackend({ wasmPaths: '/where/you/serve/tfjs-backend-wasm/dist/' }).
 for (const backend of [tfjsCpuBackend, createTfjsWasmBackend()]) {
-  const session = await backend.createSession(spec, initWeights(spec, 0));
+  const session = await backend.createTrainingSession(spec, initWeights(spec, 0));
   const loss = await session.trainStep(x, y, n, 0.1); // one SGD step, returns the mean loss
   const logits = await session.predict(x, n);
   const weights = await session.getWeights(); // canonical (PyTorch) layout

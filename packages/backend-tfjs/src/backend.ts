@@ -4,7 +4,7 @@
  * A concrete backend only says how to load its TF.js backend package; see backends.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Backend, BackendInfo, BackendSession, GpuAdapterInfo, SessionOptions } from '@lenet/core';
+import type { BackendInfo, GpuAdapterInfo, SessionOptions, TrainingBackend, TrainingSession } from '@lenet/core';
 import { BackendInputError, checkPredictInput, checkSessionInput, checkThreads, checkTrainInput } from '@lenet/core';
 import type { DataParallelEngine } from '@lenet/parallel-node';
 import type { ModelSpec, Weights } from '@lenet/model';
@@ -136,7 +136,7 @@ export function activate(tfBackend: string, name: string): Promise<void> {
 let switching: Promise<void> = Promise.resolve();
 
 /** Turns a definition into a contract Backend. */
-export function defineTfjsBackend(definition: TfjsBackendDefinition): Backend {
+export function defineTfjsBackend(definition: TfjsBackendDefinition): TrainingBackend {
   const { name, tfBackend } = definition;
   const gradientKernels: GradientKernels = { ...DEFAULT_GRADIENT_KERNELS, ...definition.gradientKernels };
   let loading: Promise<LoadedTfjsBackend> | undefined;
@@ -174,10 +174,9 @@ export function defineTfjsBackend(definition: TfjsBackendDefinition): Backend {
     return result;
   }
 
-  return {
+  const backend = {
     name,
     description: definition.description,
-    canTrain: true,
     async available(): Promise<true | string> {
       try {
         await ready();
@@ -187,7 +186,7 @@ export function defineTfjsBackend(definition: TfjsBackendDefinition): Backend {
       }
     },
     info,
-    async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<BackendSession> {
+    async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<TfjsSession> {
       const valid = checkSessionInput(spec, weights, name);
       const threads = await trainThreads(definition, options);
       await ready(options);
@@ -207,10 +206,13 @@ export function defineTfjsBackend(definition: TfjsBackendDefinition): Backend {
       }
       return session;
     },
-  };
+    // One session type predicts and trains.
+    createTrainingSession: (spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<TfjsSession> => backend.createSession(spec, weights, options),
+  } satisfies TrainingBackend;
+  return backend;
 }
 
-export class TfjsSession implements BackendSession {
+export class TfjsSession implements TrainingSession {
   private disposed = false;
   /** Data-parallel training (Node, backends with `dataParallel`); the first micro-chunks run on this thread. */
   engine: DataParallelEngine | null = null;

@@ -4,7 +4,7 @@
  * backend and is safe in browsers.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Backend } from '@lenet/core';
+import type { TrainingBackend } from '@lenet/core';
 import type { TfjsBackendDefinition } from './backend.js';
 import { defineTfjsBackend, isNode, nodeWasmDir } from './backend.js';
 import { registerWasmConv2DBackpropFilter } from './kernels/register.js';
@@ -19,7 +19,7 @@ export interface TfjsBackendOptions {
   gradientKernels?: Partial<GradientKernels>;
 }
 
-function withOptions(def: TfjsBackendDefinition, options: TfjsBackendOptions): Backend {
+function withOptions(def: TfjsBackendDefinition, options: TfjsBackendOptions): TrainingBackend {
   return defineTfjsBackend({
     ...def,
     name: options.name ?? def.name,
@@ -34,7 +34,7 @@ function withOptions(def: TfjsBackendDefinition, options: TfjsBackendOptions): B
  * `gradientKernels: { filterGrad: 'native', inputGrad: 'native' }` for TF.js's stock gradient
  * kernels (what tf.layers training uses).
  */
-export function createTfjsCpuBackend(options: TfjsBackendOptions = {}): Backend {
+export function createTfjsCpuBackend(options: TfjsBackendOptions = {}): TrainingBackend {
   return withOptions(
     {
       name: 'tfjs-cpu',
@@ -70,7 +70,7 @@ export interface TfjsWasmOptions extends TfjsBackendOptions {
  * browsers only, and capped there at half the logical cores by tfjs-backend-wasm itself) and
  * only before the first initialisation.
  */
-export function createTfjsWasmBackend(options: TfjsWasmOptions = {}): Backend {
+export function createTfjsWasmBackend(options: TfjsWasmOptions = {}): TrainingBackend {
   return withOptions(
     {
       name: 'tfjs-wasm',
@@ -110,7 +110,7 @@ const TFJS_NODE = '@tensorflow/tfjs-node';
  * @tensorflow/tfjs-node (libtensorflow), offered only when it is installed: it is imported
  * dynamically by a name the bundler/TypeScript cannot see, so nothing requires it.
  */
-export function createTfjsNodeBackend(options: TfjsBackendOptions = {}): Backend {
+export function createTfjsNodeBackend(options: TfjsBackendOptions = {}): TrainingBackend {
   return withOptions(
     {
       name: 'tfjs-node',
@@ -142,12 +142,12 @@ export function createTfjsNodeBackend(options: TfjsBackendOptions = {}): Backend
   );
 }
 
-export const tfjsCpuBackend: Backend = createTfjsCpuBackend();
-export const tfjsWasmBackend: Backend = createTfjsWasmBackend();
-export const tfjsNodeBackend: Backend = createTfjsNodeBackend();
+export const tfjsCpuBackend: TrainingBackend = createTfjsCpuBackend();
+export const tfjsWasmBackend: TrainingBackend = createTfjsWasmBackend();
+export const tfjsNodeBackend: TrainingBackend = createTfjsNodeBackend();
 
 /**
  * All backends of this package (tfjs-node reports itself unavailable unless installed): our
  * drivers, then TF.js as its users write it (tf.layers, layers.ts).
  */
-export const backends: Backend[] = [tfjsCpuBackend, tfjsWasmBackend, tfjsNodeBackend, tfjsLayersCpuBackend, tfjsLayersWasmBackend];
+export const backends: TrainingBackend[] = [tfjsCpuBackend, tfjsWasmBackend, tfjsNodeBackend, tfjsLayersCpuBackend, tfjsLayersWasmBackend];

@@ -10,7 +10,7 @@
  * whose timings say nothing about a real GPU.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Backend, GpuAdapterInfo } from '@lenet/core';
+import type { GpuAdapterInfo, TrainingBackend } from '@lenet/core';
 import { requestWebgpuAdapter, webglAdapterInfo } from '@lenet/core';
 import { defineTfjsBackend } from './backend.js';
 import { defineTfjsLayersBackend } from './layers.js';
@@ -30,7 +30,7 @@ interface WebGlBackendLike {
  * gradients go through the Conv2D composites like on cpu (one code path, checked by the
  * conformance suite); pools use WebGL's own gradient kernels.
  */
-export function createTfjsWebglBackend(options: TfjsBackendOptions = {}): Backend {
+export function createTfjsWebglBackend(options: TfjsBackendOptions = {}): TrainingBackend {
   return defineTfjsBackend({
     name: options.name ?? 'tfjs-webgl',
     description: 'TensorFlow.js 4.22, tfjs-backend-webgl (WebGL2 shaders); browsers only',
@@ -65,7 +65,7 @@ export function createTfjsWebglBackend(options: TfjsBackendOptions = {}): Backen
  * tfjs-backend-webgpu: WGSL compute shaders. The adapter is requested here as TF.js requests
  * its own (powerPreference high-performance), so the description is of the same device.
  */
-export function createTfjsWebgpuBackend(options: TfjsBackendOptions = {}): Backend {
+export function createTfjsWebgpuBackend(options: TfjsBackendOptions = {}): TrainingBackend {
   return defineTfjsBackend({
     name: options.name ?? 'tfjs-webgpu',
     description: 'TensorFlow.js 4.22, tfjs-backend-webgpu (WGSL compute shaders); browsers with WebGPU only',
@@ -93,7 +93,7 @@ export function createTfjsWebgpuBackend(options: TfjsBackendOptions = {}): Backe
  * trainOnBatch, layers.ts) on the stock webgl backend of @tensorflow/tfjs (which bundles
  * tfjs-backend-webgl): stock kernels and autodiff, nothing of this package's.
  */
-export function createTfjsLayersWebglBackend(options: { name?: string } = {}): Backend {
+export function createTfjsLayersWebglBackend(options: { name?: string } = {}): TrainingBackend {
   const name = options.name ?? 'tfjs-layers-webgl';
   return defineTfjsLayersBackend({
     name,
@@ -118,9 +118,9 @@ export function createTfjsLayersWebglBackend(options: { name?: string } = {}): B
   });
 }
 
-export const tfjsWebglBackend: Backend = createTfjsWebglBackend();
-export const tfjsLayersWebglBackend: Backend = createTfjsLayersWebglBackend();
-export const tfjsWebgpuBackend: Backend = createTfjsWebgpuBackend();
+export const tfjsWebglBackend: TrainingBackend = createTfjsWebglBackend();
+export const tfjsLayersWebglBackend: TrainingBackend = createTfjsLayersWebglBackend();
+export const tfjsWebgpuBackend: TrainingBackend = createTfjsWebgpuBackend();
 
 /** The GPU backends of this package. */
-export const gpuBackends: Backend[] = [tfjsWebglBackend, tfjsWebgpuBackend];
+export const gpuBackends: TrainingBackend[] = [tfjsWebglBackend, tfjsWebgpuBackend];

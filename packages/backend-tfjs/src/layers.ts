@@ -23,8 +23,8 @@
  * tf.layers; tfjs-core alone has no gradients in Node), imported on first use only.
  */
 import type * as Tf from '@tensorflow/tfjs';
-import type { Backend, BackendInfo, BackendSession, GpuAdapterInfo, SessionOptions } from '@lenet/core';
-import { BackendInputError, checkPredictInput, checkSessionInput, checkThreads, checkTrainInput } from '@lenet/core';
+import type { BackendInfo, GpuAdapterInfo, SessionOptions, TrainingBackend, TrainingSession } from '@lenet/core';
+import { BackendInputError, checkPredictInput, checkSessionInput, checkThreads, checkTrainInput, lazyRuntime } from '@lenet/core';
 import type { LayerSpec, ModelSpec, Weights } from '@lenet/model';
 import { inferShapes, numClasses, paramInfos } from '@lenet/model';
 import { activate, nodeWasmDir } from './backend.js';
@@ -102,7 +102,7 @@ function paramLayouts(spec: ModelSpec): ParamLayout[] {
   });
 }
 
-export class TfjsLayersSession implements BackendSession {
+export class TfjsLayersSession implements TrainingSession {
   private disposed = false;
 
   constructor(
@@ -187,40 +187,25 @@ export interface LayersBackendDefinition {
 }
 
 /** A tf.layers backend on one TF.js backend (cpu and wasm here, webgl in gpu.ts). */
-export function defineTfjsLayersBackend(def: LayersBackendDefinition): Backend {
-  let loading: Promise<{ tf: TfModule; versions: Record<string, string> }> | undefined;
-
-  async function ready(): Promise<TfModule> {
-    loading ??= (async () => {
+export function defineTfjsLayersBackend(def: LayersBackendDefinition): TrainingBackend {
+  const runtime = lazyRuntime(
+    def.name,
+    async () => {
       const tf = (await import('@tensorflow/tfjs').catch((e: unknown) => {
         throw missingPeer('@tensorflow/tfjs', def.name, e);
       })) as TfModule;
       return { tf, versions: await def.load(tf) };
-    })();
-    try {
-      const { tf } = await loading;
-      await activate(def.tfBackend, def.name);
-      return tf;
-    } catch (e) {
-      throw new Error(`${def.name} is not available: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-    }
-  }
+    },
+    () => activate(def.tfBackend, def.name),
+  );
+  const ready = async (): Promise<TfModule> => (await runtime.ready()).tf;
 
-  return {
+  const backend = {
     name: def.name,
     description: def.description,
-    canTrain: true,
-    async available() {
-      try {
-        await ready();
-        return true;
-      } catch (e) {
-        return e instanceof Error ? e.message : String(e);
-      }
-    },
+    available: runtime.available,
     async info(): Promise<BackendInfo> {
-      const tf = await ready();
-      const { versions } = await loading!;
+      const { tf, versions } = await runtime.ready();
       const details = (await def.details?.(tf)) ?? '';
       const gpu = def.adapter?.(tf);
       return {
@@ -230,7 +215,7 @@ export function defineTfjsLayersBackend(def: LayersBackendDefinition): Backend {
         ...(gpu ? { adapter: gpu.adapter, softwareFallback: gpu.softwareFallback } : { threads: 1 }),
       };
     },
-    async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<BackendSession> {
+    async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<TfjsLayersSession> {
       checkThreads(def.name, options.threads); // tf.layers trains on one thread, but a bad value is an error
       const valid = checkSessionInput(spec, weights, def.name);
       const tf = await ready();
@@ -250,11 +235,14 @@ export function defineTfjsLayersBackend(def: LayersBackendDefinition): Backend {
       for (const t of initial) t.dispose();
       return new TfjsLayersSession(tf, def.name, def.tfBackend, valid, model, optimizer, layouts);
     },
-  };
+    // One session type predicts and trains.
+    createTrainingSession: (spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<TfjsLayersSession> => backend.createSession(spec, weights, options),
+  } satisfies TrainingBackend;
+  return backend;
 }
 
 /** tf.layers on tfjs-backend-cpu (from @tensorflow/tfjs): stock kernels, autodiff. */
-export function createTfjsLayersCpuBackend(options: { name?: string } = {}): Backend {
+export function createTfjsLayersCpuBackend(options: { name?: string } = {}): TrainingBackend {
   return defineTfjsLayersBackend({
     name: options.name ?? 'tfjs-layers-cpu',
     description: 'TensorFlow.js 4.22 as users write it: tf.sequential + tf.layers + trainOnBatch, cpu backend, stock kernels',
@@ -278,7 +266,7 @@ export interface TfjsLayersWasmOptions {
 }
 
 /** tf.layers on tfjs-backend-wasm, trained thanks to registerWasmConv2DBackpropFilter(). */
-export function createTfjsLayersWasmBackend(options: TfjsLayersWasmOptions = {}): Backend {
+export function createTfjsLayersWasmBackend(options: TfjsLayersWasmOptions = {}): TrainingBackend {
   const kernels = options.trainingKernels ?? true;
   return defineTfjsLayersBackend({
     name: options.name ?? (kernels ? 'tfjs-layers-wasm' : 'tfjs-layers-wasm-stock'),
@@ -302,5 +290,5 @@ export function createTfjsLayersWasmBackend(options: TfjsLayersWasmOptions = {})
   });
 }
 
-export const tfjsLayersCpuBackend: Backend = createTfjsLayersCpuBackend();
-export const tfjsLayersWasmBackend: Backend = createTfjsLayersWasmBackend();
+export const tfjsLayersCpuBackend: TrainingBackend = createTfjsLayersCpuBackend();
+export const tfjsLayersWasmBackend: TrainingBackend = createTfjsLayersWasmBackend();

@@ -2,12 +2,12 @@
 // runs each file in its own worker, so each file has one active TF.js backend).
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import type { Backend } from '@lenet/core';
+import type { TrainingBackend } from '@lenet/core';
 import { assertClose, conformanceSuite, randomImages, randomLabels, referenceForward, referenceSgdStep } from '@lenet/core';
 import type { ModelSpec } from '@lenet/model';
 import { getPreset, initWeights, inputSize } from '@lenet/model';
 
-export function backendSuite(backend: Backend, { leakBatch }: { leakBatch: number }): void {
+export function backendSuite(backend: TrainingBackend, { leakBatch }: { leakBatch: number }): void {
   describe(`${backend.name} conformance`, () => {
     for (const c of conformanceSuite(backend)) it(c.name, c.run, 60_000);
   });
@@ -20,12 +20,12 @@ export function backendSuite(backend: Backend, { leakBatch }: { leakBatch: numbe
         const x = randomImages(1, n, inputSize(spec));
         const y = randomLabels(2, n, 10);
         const before = tf.memory().numTensors;
-        const session = await backend.createSession(spec, initWeights(spec, 0));
-        await session.trainStep!(x, y, n, 0.1);
+        const session = await backend.createTrainingSession(spec, initWeights(spec, 0));
+        await session.trainStep(x, y, n, 0.1);
         await session.predict(x, n);
         const steady = tf.memory();
         for (let i = 0; i < 100; i++) {
-          const loss = await session.trainStep!(x, y, n, 0.1);
+          const loss = await session.trainStep(x, y, n, 0.1);
           expect(Number.isFinite(loss)).toBe(true);
           if (i % 10 === 0) await session.predict(x, n);
           if (i % 25 === 0) await session.getWeights();
@@ -69,9 +69,9 @@ export function backendSuite(backend: Backend, { leakBatch }: { leakBatch: numbe
     it('one SGD step matches the reference', async () => {
       const y = randomLabels(5, n, 5);
       const ref = referenceSgdStep(spec, weights, x, y, n, 0.5);
-      const session = await backend.createSession(spec, weights);
+      const session = await backend.createTrainingSession(spec, weights);
       try {
-        assertClose('loss', [await session.trainStep!(x, y, n, 0.5)], [ref.loss], tol);
+        assertClose('loss', [await session.trainStep(x, y, n, 0.5)], [ref.loss], tol);
         const after = await session.getWeights();
         for (const [name, t] of ref.weights) assertClose(name, after.get(name)!.data, t.data, tol);
       } finally {

@@ -22,13 +22,13 @@ describe('tfjs-wasm in Node: training on several threads is data-parallel (worke
     const spec = getPreset('lenet5-modern');
     for (const threads of [2, 3]) {
       expect((await tfjsWasmBackend.info({ threads })).runtime).toContain(`training data-parallel on ${threads} threads`);
-      const session = await tfjsWasmBackend.createSession(spec, initWeights(spec, 8), { threads });
+      const session = await tfjsWasmBackend.createTrainingSession(spec, initWeights(spec, 8), { threads });
       try {
         await expectTrainingFollowsReference(`${threads} threads`, session, spec, initWeights(spec, 8), randomImages(17, 16, 784), randomLabels(18, 16, 10), [16, 5, 1], 0.3);
       } finally {
         await session.dispose();
       }
-      await expect(session.trainStep!(randomImages(1, 2, 784), randomLabels(1, 2, 10), 2, 0.1)).rejects.toThrow(/after dispose/);
+      await expect(session.trainStep(randomImages(1, 2, 784), randomLabels(1, 2, 10), 2, 0.1)).rejects.toThrow(/after dispose/);
     }
   }, 60_000);
 

@@ -10,7 +10,7 @@ const spec = getPreset('lenet5-modern');
 const data = await loadDataset('fashion-mnist'); // see @lenet/datasets: where it looks
 const trainSplit = stratifiedSubset(data.train, 200, 0);
 const test = stratifiedSubset(data.test, 100, 0);
-const session = await referenceBackend.createSession(spec, initWeights(spec, 0), { maxBatchSize: 100 });
+const session = await referenceBackend.createTrainingSession(spec, initWeights(spec, 0), { maxBatchSize: 100 });
 const controller = new AbortController(); // e.g. process.once('SIGINT', () => controller.abort())
 
 const result = await train({

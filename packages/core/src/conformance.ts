@@ -7,8 +7,10 @@
  * message on failure: which value, expected vs got, and the tolerance.
  */
 import type { ModelSpec, Weights } from '@lenet/model';
-import { getPreset, inputSize, numClasses, paramInfos, WeightsError } from '@lenet/model';
-import type { Backend, BackendSession, SessionOptions } from './contract.js';
+import { getPreset, initWeights, inputSize, numClasses, paramInfos, WeightsError } from '@lenet/model';
+import type { ImageSplit } from '@lenet/datasets';
+import { Batcher, stratifiedSubset } from '@lenet/datasets';
+import type { Backend, BackendSession, SessionOptions, TrainingBackend, TrainingSession } from './contract.js';
 import { BackendInputError, MAX_THREADS } from './contract.js';
 import { softmaxCrossEntropy } from './loss.js';
 import { referenceForward, referenceSgdStep } from './reference.js';
@@ -130,7 +132,7 @@ export function assertClose(
  */
 export async function expectTrainingFollowsReference(
   what: string,
-  session: BackendSession,
+  session: TrainingSession,
   spec: ModelSpec,
   weights: Weights,
   x: Float32Array,
@@ -141,7 +143,7 @@ export async function expectTrainingFollowsReference(
 ): Promise<void> {
   let want = weights;
   for (const [k, n] of batchSizes.entries()) {
-    const loss = await session.trainStep!(x, y, n, lr);
+    const loss = await session.trainStep(x, y, n, lr);
     const ref = referenceSgdStep(spec, want, x, y, n, lr);
     if (!(Math.abs(loss - ref.loss) <= 1e-5 * Math.max(1, ref.loss))) {
       throw new Error(`${what}: step ${k + 1} (batch ${n}) loss ${loss}, float64 reference ${ref.loss}`);
@@ -154,6 +156,36 @@ export async function expectTrainingFollowsReference(
   }
   if (predictImages > 0) {
     assertClose(`${what}: logits after training`, await session.predict(x, predictImages), referenceForward(spec, want, x, predictImages), { atol: 1e-4, rtol: 1e-3 });
+  }
+}
+
+/** The work of expectFirstStepsFollowReference: one stratified, shuffled batch, plain SGD. */
+export const FIRST_STEPS = { images: 32, steps: 3, lr: 0.1, seed: 0 } as const;
+
+/**
+ * The real-data check backend tests share: from the shared seeded init (initWeights(spec, 0)),
+ * the first FIRST_STEPS.steps SGD steps of a training session on one shuffled batch of
+ * FIRST_STEPS.images images of `train` (stratified subset, Batcher seed 0) follow the float64
+ * reference step by step (expectTrainingFollowsReference: each loss, then the weights and the
+ * logits). Creates and disposes its own session. Loading the split (and skipping when it is not
+ * installed) is the caller's: this package does not read files.
+ */
+export async function expectFirstStepsFollowReference(
+  backend: TrainingBackend,
+  spec: ModelSpec,
+  train: ImageSplit,
+  options: SessionOptions = {},
+): Promise<void> {
+  const { images, steps, lr, seed } = FIRST_STEPS;
+  const batch = new Batcher(stratifiedSubset(train, images, seed), { batchSize: images, seed }).epoch(0).next().value!;
+  const session = await backend.createTrainingSession(spec, initWeights(spec, seed), options);
+  try {
+    const what = `${backend.name} ${spec.name}`;
+    await expectTrainingFollowsReference(what, session, spec, initWeights(spec, seed), batch.x, batch.y, Array(steps).fill(batch.n), lr);
+    const weights = await session.getWeights();
+    if (weights.size !== paramInfos(spec).length) throw new Error(`${what}: getWeights() has ${weights.size} tensors, expected ${paramInfos(spec).length}`);
+  } finally {
+    await session.dispose();
   }
 }
 
@@ -261,22 +293,17 @@ function models(): Model[] {
 
 /**
  * Builds the list of conformance cases for `backend`. Training cases are included only when
- * backend.canTrain; otherwise a case checks that sessions have no trainStep.
+ * the backend has createTrainingSession.
  */
 export function conformanceSuite(backend: Backend, options: ConformanceOptions = {}): ConformanceCase[] {
   const tol: Tol = { ...DEFAULT_TOLERANCE, ...options.tolerance };
   const cases: ConformanceCase[] = [];
   const add = (name: string, run: () => Promise<void>) => cases.push({ name, run });
 
-  async function withSession<T>(
-    spec: ModelSpec,
-    weights: Weights,
-    maxBatchSize: number,
-    fn: (s: BackendSession) => Promise<T>,
-  ): Promise<T> {
-    const opts: SessionOptions = { maxBatchSize };
-    if (options.threads !== undefined) opts.threads = options.threads;
-    const session = await backend.createSession(spec, weights, opts);
+  const threadOption = (): SessionOptions => (options.threads !== undefined ? { threads: options.threads } : {});
+  const createTraining = backend.createTrainingSession?.bind(backend);
+
+  async function using<S extends BackendSession, T>(session: S, fn: (s: S) => Promise<T>): Promise<T> {
     try {
       return await fn(session);
     } finally {
@@ -284,11 +311,14 @@ export function conformanceSuite(backend: Backend, options: ConformanceOptions =
     }
   }
 
-  function trainStepOf(s: BackendSession): NonNullable<BackendSession['trainStep']> {
-    if (typeof s.trainStep !== 'function') {
-      throw new Error(`${backend.name}: canTrain is true but the session has no trainStep method`);
-    }
-    return s.trainStep.bind(s);
+  /** An inference session (createSession), disposed after fn. */
+  function withSession<T>(spec: ModelSpec, weights: Weights, maxBatchSize: number, fn: (s: BackendSession) => Promise<T>): Promise<T> {
+    return backend.createSession(spec, weights, { ...threadOption(), maxBatchSize }).then((s) => using(s, fn));
+  }
+
+  /** A training session (createTrainingSession), disposed after fn; only called by training cases. */
+  function withTrainingSession<T>(spec: ModelSpec, weights: Weights, maxBatchSize: number, fn: (s: TrainingSession) => Promise<T>): Promise<T> {
+    return createTraining!(spec, weights, { ...threadOption(), maxBatchSize }).then((s) => using(s, fn));
   }
 
   async function predictChecked(what: string, s: BackendSession, x: Float32Array, n: number, classes: number) {
@@ -317,24 +347,6 @@ export function conformanceSuite(backend: Backend, options: ConformanceOptions =
       throw new Error(`backend name must be a lowercase id like "plain" or "ort-node", got ${JSON.stringify(backend.name)}`);
     }
   });
-
-  add(
-    backend.canTrain
-      ? 'info: sessions have trainStep (canTrain is true)'
-      : 'info: sessions have no trainStep (canTrain is false)',
-    async () => {
-      const spec = getPreset('lenet5-modern');
-      await withSession(spec, conformanceWeights(spec, 1), 1, async (s) => {
-        const has = typeof s.trainStep === 'function';
-        if (has !== backend.canTrain) {
-          throw new Error(
-            `${backend.name}: canTrain is ${backend.canTrain} but sessions ${has ? 'have' : 'lack'} trainStep ` +
-              '(a capability is an optional method: present exactly when the backend can train)',
-          );
-        }
-      });
-    },
-  );
 
   // ---- forward ----------------------------------------------------------------------------
   for (const [mi, m] of models().entries()) {
@@ -379,7 +391,7 @@ export function conformanceSuite(backend: Backend, options: ConformanceOptions =
   });
 
   // ---- sgd-step ---------------------------------------------------------------------------
-  if (backend.canTrain) {
+  if (createTraining) {
     for (const [mi, m] of models().entries()) {
       add(`sgd-step: ${m.id}, batch 5, loss and weights after one step match the reference`, async () => {
         const spec = m.spec;
@@ -394,10 +406,10 @@ export function conformanceSuite(backend: Backend, options: ConformanceOptions =
         const y = new Int32Array(n + 1).fill(-1);
         y.set(randomLabels(500 + mi, n, classes));
         const ref = cached(`sgd-step/${m.id}`, () => referenceSgdStep(spec, before, x, y, n, lr));
-        const { loss, after, logitsAfter } = await withSession(spec, before, n + 1, async (s) => {
+        const { loss, after, logitsAfter } = await withTrainingSession(spec, before, n + 1, async (s) => {
           // Predict first (and on the same x object afterwards) to catch stale forward caches.
           await predictChecked(`sgd-step ${m.id}: predict before the step`, s, x, n, classes);
-          const loss = await trainStepOf(s)(x, y, n, lr);
+          const loss = await s.trainStep(x, y, n, lr);
           const after = await s.getWeights();
           const logitsAfter = await predictChecked(`sgd-step ${m.id}: predict after the step`, s, x, n, classes);
           return { loss, after, logitsAfter };
@@ -450,8 +462,8 @@ export function conformanceSuite(backend: Backend, options: ConformanceOptions =
       const x = randomImages(410, n, inputSize(spec));
       const y = randomLabels(510, n, 10);
       const ref = referenceSgdStep(spec, before, x, y, n, 0);
-      await withSession(spec, before, n, async (s) => {
-        const loss = await trainStepOf(s)(x, y, n, 0);
+      await withTrainingSession(spec, before, n, async (s) => {
+        const loss = await s.trainStep(x, y, n, 0);
         assertClose('sgd-step lr=0: returned loss', [loss], [ref.loss], tol, () => 'loss');
         assertWeightsIdentical('sgd-step lr=0: weights after the step', spec, await s.getWeights(), before);
       });
@@ -461,8 +473,8 @@ export function conformanceSuite(backend: Backend, options: ConformanceOptions =
     add(`learns: lenet5-modern fits 32 separable images in ${LEARN_STEPS} full-batch steps`, async () => {
       const spec = getPreset('lenet5-modern');
       const { x, y, n } = learnSet();
-      await withSession(spec, conformanceWeights(spec, 42), n, async (s) => {
-        const step = trainStepOf(s);
+      await withTrainingSession(spec, conformanceWeights(spec, 42), n, async (s) => {
+        const step = s.trainStep.bind(s);
         const initial = softmaxCrossEntropy(await predictChecked('learns', s, x, n, 10), y, n, 10);
         const losses: number[] = [];
         for (let i = 0; i < LEARN_STEPS; i++) {
@@ -500,7 +512,7 @@ export function conformanceSuite(backend: Backend, options: ConformanceOptions =
     });
   });
 
-  if (backend.canTrain) {
+  if (createTraining) {
     add('determinism: two sessions trained on the same batches end bit-identical', async () => {
       const spec = getPreset('lenet5');
       const weights = conformanceWeights(spec, 121);
@@ -509,9 +521,9 @@ export function conformanceSuite(backend: Backend, options: ConformanceOptions =
       const batches = [0, 1, 2].map((i) => ({ x: randomImages(600 + i, n, size), y: randomLabels(700 + i, n, 10) }));
       const copies = batches.map((b) => ({ x: b.x.slice(), y: b.y.slice() }));
       const run = () =>
-        withSession(spec, weights, n, async (s) => {
+        withTrainingSession(spec, weights, n, async (s) => {
           const losses: number[] = [];
-          for (const b of batches) losses.push(await trainStepOf(s)(b.x, b.y, n, 0.1));
+          for (const b of batches) losses.push(await s.trainStep(b.x, b.y, n, 0.1));
           return { losses, w: await s.getWeights() };
         });
       const a = await run();
@@ -617,23 +629,30 @@ export function conformanceSuite(backend: Backend, options: ConformanceOptions =
         },
       },
     ];
+    // A training backend's createTrainingSession must check its input as createSession does.
+    const creators: [string, Backend['createSession']][] = [['createSession', backend.createSession.bind(backend)]];
+    if (createTraining) creators.push(['createTrainingSession', createTraining]);
     for (const b of badWeights) {
       add(`rejects: createSession with ${b.what}`, async () => {
-        await expectRejection(`createSession with ${b.what}`, async () => {
-          const s = await backend.createSession(spec, b.make(), options.threads !== undefined ? { threads: options.threads } : {});
-          await s.dispose();
-          return s;
-        }, b.mention);
+        for (const [method, create] of creators) {
+          await expectRejection(`${method} with ${b.what}`, async () => {
+            const s = await create(spec, b.make(), threadOption());
+            await s.dispose();
+            return s;
+          }, b.mention);
+        }
       });
     }
 
     add('rejects: createSession with options.threads outside [1, MAX_THREADS] (one rule for every backend)', async () => {
-      for (const threads of [0, -1, 1.5, Number.NaN, MAX_THREADS + 1]) {
-        await expectRejection(`createSession with threads ${threads}`, async () => {
-          const s = await backend.createSession(spec, conformanceWeights(spec, 142), { threads });
-          await s.dispose();
-          return s;
-        }, `options.threads must be an integer in [1, ${MAX_THREADS}], got ${threads}`);
+      for (const [method, create] of creators) {
+        for (const threads of [0, -1, 1.5, Number.NaN, MAX_THREADS + 1]) {
+          await expectRejection(`${method} with threads ${threads}`, async () => {
+            const s = await create(spec, conformanceWeights(spec, 142), { threads });
+            await s.dispose();
+            return s;
+          }, `options.threads must be an integer in [1, ${MAX_THREADS}], got ${threads}`);
+        }
       }
     });
 
@@ -652,12 +671,12 @@ export function conformanceSuite(backend: Backend, options: ConformanceOptions =
       });
     });
 
-    if (backend.canTrain) {
+    if (createTraining) {
       add('rejects: trainStep with bad labels, n, x or lr, leaving the weights unchanged', async () => {
         const size = inputSize(spec);
         const weights = conformanceWeights(spec, 142);
-        await withSession(spec, weights, 2, async (s) => {
-          const step = trainStepOf(s);
+        await withTrainingSession(spec, weights, 2, async (s) => {
+          const step = s.trainStep.bind(s);
           const x = randomImages(242, 2, size);
           const y = Int32Array.of(3, 7);
           await expectRejection('trainStep with label 10 (10 classes)', () => step(x, Int32Array.of(3, 10), 2, 0.1));
@@ -680,15 +699,16 @@ export function conformanceSuite(backend: Backend, options: ConformanceOptions =
     const spec = getPreset('lenet5-modern');
     const weights = conformanceWeights(spec, 150);
     const x = randomImages(250, 2, inputSize(spec));
-    const opts: SessionOptions = options.threads !== undefined ? { threads: options.threads } : {};
+    const opts = threadOption();
     const a = await backend.createSession(spec, weights, opts);
-    const b = await backend.createSession(spec, weights, opts);
+    // A training backend's second session is a training one, to check it still trains.
+    const b: BackendSession & Partial<TrainingSession> = createTraining ? await createTraining(spec, weights, opts) : await backend.createSession(spec, weights, opts);
     try {
       const before = await predictChecked('dispose', b, x, 2, 10);
       await a.dispose();
       const after = await predictChecked('predict on another session after dispose', b, x, 2, 10);
       assertClose('logits of a live session after disposing another one', after, before, tol, logitLabel(10));
-      if (backend.canTrain) await trainStepOf(b)(x, Int32Array.of(1, 2), 2, 0.1);
+      if (b.trainStep) await b.trainStep(x, Int32Array.of(1, 2), 2, 0.1);
     } finally {
       await b.dispose();
     }

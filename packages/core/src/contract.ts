@@ -1,7 +1,9 @@
 /**
  * The backend contract, modelled on onnxruntime-common's split: this package holds only the
  * contract (plus the shared training loop, metrics and reference); backends implement it.
- * A capability is an optional method: a session that cannot train has no `trainStep`.
+ * A capability is an optional method, stated once: a backend that can train has
+ * `createTrainingSession` (like onnxruntime-common's optional `createTrainingSessionHandler`),
+ * and the TrainingSession it returns always has `trainStep`.
  */
 import type { ModelSpec, Weights } from '@lenet/model';
 
@@ -15,22 +17,27 @@ export interface SessionOptions {
   maxBatchSize?: number;
 }
 
+/** A session that runs the model: what every backend's createSession returns. */
 export interface BackendSession {
   /**
    * Forward pass. `x` holds n images, NCHW float32 in [0, 1], length n*C*H*W.
    * Returns logits, length n*numClasses, owned by the caller.
    */
   predict(x: Float32Array, n: number): Promise<Float32Array>;
-  /**
-   * One SGD step on mean softmax cross-entropy over the n samples:
-   * w <- w - lr * dL/dw. Returns the mean loss computed in the forward pass of this step
-   * (before the update). `y` holds n class indices. Absent when the backend cannot train.
-   */
-  trainStep?(x: Float32Array, y: Int32Array, n: number, lr: number): Promise<number>;
   /** Current parameters in canonical layout and order. */
   getWeights(): Promise<Weights>;
   /** Frees native/worker resources. The session is unusable afterwards. */
   dispose(): Promise<void>;
+}
+
+/** A session that can also train: what Backend.createTrainingSession returns. */
+export interface TrainingSession extends BackendSession {
+  /**
+   * One SGD step on mean softmax cross-entropy over the n samples:
+   * w <- w - lr * dL/dw. Returns the mean loss computed in the forward pass of this step
+   * (before the update). `y` holds n class indices.
+   */
+  trainStep(x: Float32Array, y: Int32Array, n: number, lr: number): Promise<number>;
 }
 
 export interface BackendInfo {
@@ -57,8 +64,6 @@ export interface Backend {
   readonly name: string;
   /** One-line description for `lenet-bench backends`. */
   readonly description: string;
-  /** Whether sessions of this backend implement trainStep. */
-  readonly canTrain: boolean;
   /**
    * Resolves to true when usable in this environment, or to a reason string when not
    * (e.g. "tfjs-node is not installed"). Must not throw.
@@ -71,6 +76,19 @@ export interface Backend {
    * Rejects with BackendInputError for weights that do not match the spec.
    */
   createSession(spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<BackendSession>;
+  /**
+   * Present exactly when the backend can train: like createSession (same checks, same copy of
+   * the weights), but the session also has trainStep. Absent on inference-only backends.
+   */
+  createTrainingSession?(spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<TrainingSession>;
+}
+
+/** A backend whose createTrainingSession is present (see canTrain). */
+export type TrainingBackend = Backend & Required<Pick<Backend, 'createTrainingSession'>>;
+
+/** Whether `backend` can train, i.e. has createTrainingSession; narrows the type. */
+export function canTrain(backend: Backend): backend is TrainingBackend {
+  return typeof backend.createTrainingSession === 'function';
 }
 
 /** Bad input to a backend (wrong shapes, wrong weights, bad n). The message says what was expected. */

@@ -2,8 +2,10 @@
  * @lenet/core — the backend contract, input checks, the training loop and evaluation, the
  * float64 reference implementation and the conformance suite. Browser-safe (no node: imports).
  */
-export type { Backend, BackendInfo, BackendSession, SessionOptions } from './contract.js';
-export { BackendInputError, checkThreads, MAX_THREADS } from './contract.js';
+export type { Backend, BackendInfo, BackendSession, SessionOptions, TrainingBackend, TrainingSession } from './contract.js';
+export { BackendInputError, canTrain, checkThreads, MAX_THREADS } from './contract.js';
+export type { LazyRuntime } from './lazy-runtime.js';
+export { lazyRuntime } from './lazy-runtime.js';
 export { checkPredictInput, checkTrainInput, checkSessionInput } from './checks.js';
 export { NonFiniteLossError, TrainOptionsError, BackendOutputError } from './errors.js';
 export type { LossResult } from './loss.js';
@@ -28,6 +30,8 @@ export {
   conformanceSuite,
   assertClose,
   expectTrainingFollowsReference,
+  expectFirstStepsFollowReference,
+  FIRST_STEPS,
   CONFORMANCE_GROUPS,
   DEFAULT_TOLERANCE,
   LEARN_STEPS,

@@ -5,13 +5,13 @@
  */
 import type { ModelSpec, Weights } from '@lenet/model';
 import { paramInfos } from '@lenet/model';
-import type { Backend, BackendInfo, BackendSession, SessionOptions } from './contract.js';
+import type { BackendInfo, SessionOptions, TrainingBackend, TrainingSession } from './contract.js';
 import { BackendInputError, checkThreads } from './contract.js';
 import { checkPredictInput, checkSessionInput, checkTrainInput } from './checks.js';
 import { forward64, lossAndGradients64, planReference, toParams64 } from './reference.js';
 import type { Params64, RefPlan } from './reference.js';
 
-class ReferenceSession implements BackendSession {
+class ReferenceSession implements TrainingSession {
   private disposed = false;
   constructor(
     private readonly spec: ModelSpec,
@@ -55,21 +55,24 @@ class ReferenceSession implements BackendSession {
   }
 }
 
+async function createReferenceSession(spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<TrainingSession> {
+  checkThreads('reference', options?.threads); // one thread always, but a bad value is still an error
+  const valid = checkSessionInput(spec, weights, 'reference');
+  // Params are float64 copies of the float32 weights (kept float32-representable by fround).
+  return new ReferenceSession(valid, planReference(valid), toParams64(valid, weights));
+}
+
 /** The float64 reference as a backend (name "reference", trains and infers, ignores threads). */
-export const referenceBackend: Backend = {
+export const referenceBackend: TrainingBackend = {
   name: 'reference',
   description: 'float64 reference implementation in plain JavaScript (slow; the ground truth)',
-  canTrain: true,
   async available() {
     return true;
   },
   async info(): Promise<BackendInfo> {
     return { runtime: 'float64 JavaScript reference (single thread)', versions: {}, threads: 1 };
   },
-  async createSession(spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<BackendSession> {
-    checkThreads('reference', options?.threads); // one thread always, but a bad value is still an error
-    const valid = checkSessionInput(spec, weights, 'reference');
-    // Params are float64 copies of the float32 weights (kept float32-representable by fround).
-    return new ReferenceSession(valid, planReference(valid), toParams64(valid, weights));
-  },
+  // Inference needs nothing less than training here: both build the same session.
+  createSession: createReferenceSession,
+  createTrainingSession: createReferenceSession,
 };

@@ -7,14 +7,14 @@ import type { ModelSpec } from '@lenet/model';
 import { numClasses } from '@lenet/model';
 import type { ImageSplit } from '@lenet/datasets';
 import { Batcher } from '@lenet/datasets';
-import type { BackendSession } from './contract.js';
+import type { TrainingSession } from './contract.js';
 import type { EpochMetrics } from './metrics.js';
 import { NonFiniteLossError, TrainOptionsError } from './errors.js';
 import { checkPositiveInteger, DEFAULT_EVAL_BATCH_SIZE, evaluate, type Evaluation } from './evaluate.js';
 
 export interface TrainOptions {
   /** A session whose backend can train (has trainStep). */
-  session: BackendSession;
+  session: TrainingSession;
   /** The spec the session was built from; checked against the splits' image size and classes. */
   spec: ModelSpec;
   train: ImageSplit;
@@ -176,12 +176,6 @@ function checkSplitFitsSpec(spec: ModelSpec, split: ImageSplit, which: string): 
 /** Trains `session` for the configured epochs; see TrainOptions for budgets and cancellation. */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const { session, spec, signal, onEpoch, onStep } = options;
-  if (typeof session?.trainStep !== 'function') {
-    throw new TrainOptionsError(
-      'train: the session has no trainStep - its backend is inference-only (Backend.canTrain is false); ' +
-        'choose a backend that can train',
-    );
-  }
   const epochs = checkPositiveInteger('train: epochs', options.epochs ?? TRAIN_DEFAULTS.epochs);
   const batchSize = checkPositiveInteger('train: batchSize', options.batchSize ?? TRAIN_DEFAULTS.batchSize);
   const evalBatchSize = checkPositiveInteger('train: evalBatchSize', options.evalBatchSize ?? DEFAULT_EVAL_BATCH_SIZE);

@@ -4,7 +4,7 @@
  */
 import type { ModelSpec, Weights } from '@lenet/model';
 import { paramInfos } from '@lenet/model';
-import type { Backend, BackendSession, SessionOptions } from '../src/contract.js';
+import type { SessionOptions, TrainingBackend, TrainingSession } from '../src/contract.js';
 import { checkThreads } from '../src/contract.js';
 import { checkPredictInput, checkSessionInput, checkTrainInput } from '../src/checks.js';
 import { forward64, lossAndGradients64, opBackward, opForward, planReference } from '../src/reference.js';
@@ -62,14 +62,13 @@ export type Bug =
   | 'reads-whole-buffer' // uses x.length instead of n
   | 'nondeterministic' // tiny random noise on logits
   | 'dispose-kills-all' // dispose breaks every session
-  | 'trainstep-without-cantrain' // canTrain false but sessions have trainStep
   | 'stale-forward-cache' // predict reuses logits computed before training (cache keyed by x)
   | 'updates-once' // only the first trainStep changes the weights (stale parameter binding)
   | 'float32-noise'; // NOT a bug: float32 storage + ~1e-6 relative error per layer, like a real float32 backend
 
 let killed = false;
 
-class BrokenSession implements BackendSession {
+class BrokenSession implements TrainingSession {
   private readonly cache = new Map<Float32Array, Float32Array>();
   private stepCount = 0;
   constructor(
@@ -136,24 +135,25 @@ class BrokenSession implements BackendSession {
   }
 }
 
-export function brokenBackend(bug: Bug): Backend {
+export function brokenBackend(bug: Bug): TrainingBackend {
   killed = false;
+  async function create(spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<TrainingSession> {
+    if (bug !== 'no-validation') checkThreads(`broken-${bug}`, options?.threads);
+    const valid = bug === 'no-validation' ? spec : checkSessionInput(spec, weights, `broken-${bug}`);
+    const store: Weights =
+      bug === 'no-copy' ? weights : new Map([...weights].map(([k, t]) => [k, { shape: [...t.shape], data: t.data.slice() }]));
+    return new BrokenSession(bug, valid, planReference(valid), store);
+  }
   return {
     name: `broken-${bug}`,
     description: `reference with a deliberate bug: ${bug}`,
-    canTrain: bug !== 'trainstep-without-cantrain',
     async available() {
       return true;
     },
     async info() {
       return { runtime: 'broken reference', versions: {} };
     },
-    async createSession(spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<BackendSession> {
-      if (bug !== 'no-validation') checkThreads(`broken-${bug}`, options?.threads);
-      const valid = bug === 'no-validation' ? spec : checkSessionInput(spec, weights, `broken-${bug}`);
-      const store: Weights =
-        bug === 'no-copy' ? weights : new Map([...weights].map(([k, t]) => [k, { shape: [...t.shape], data: t.data.slice() }]));
-      return new BrokenSession(bug, valid, planReference(valid), store);
-    },
+    createSession: create,
+    createTrainingSession: create,
   };
 }

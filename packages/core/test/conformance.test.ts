@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { conformanceSuite, CONFORMANCE_GROUPS } from '../src/conformance.js';
+import { conformanceSuite, CONFORMANCE_GROUPS, expectFirstStepsFollowReference } from '../src/conformance.js';
 import type { ConformanceCase } from '../src/conformance.js';
 import { referenceBackend } from '../src/reference-backend.js';
 import { brokenBackend } from './broken-backends.js';
 import type { Bug } from './broken-backends.js';
+import { syntheticSplit, TINY_SPEC } from './helpers.js';
 
 describe('conformance suite on the reference backend (all cases pass)', () => {
   const cases = conformanceSuite(referenceBackend);
@@ -40,7 +41,6 @@ describe('conformance suite catches broken backends', () => {
     ['getweights-alias', ['weights: getWeights returns a copy'], /second getWeights after mutating the first result: conv1\.weight: element \[0, 0, 0, 0\] differs/],
     ['reads-whole-buffer', ['forward: reads only', 'sgd-step: lenet5,', 'sgd-step: lenet5-modern', 'sgd-step: variant'], /predict returned 50 logits, expected n\*classes = 3\*10 = 30/],
     ['nondeterministic', ['determinism: predict twice'], /second predict: logit \[sample \d, class \d\] differs/],
-    ['trainstep-without-cantrain', ['info: sessions have no trainStep'], /canTrain is false but sessions have trainStep/],
     ['stale-forward-cache', ['sgd-step: lenet5,', 'sgd-step: lenet5-modern', 'sgd-step: variant'], /predict after the step \(must use the updated weights\)/],
     // Only the learning case sees this one: a single step is right, later steps are lost.
     ['updates-once', ['learns'], /learns: (train accuracy|loss went from)/],
@@ -49,7 +49,7 @@ describe('conformance suite catches broken backends', () => {
     it(`${bug}: fails exactly the cases that check it`, async () => {
       const backend = brokenBackend(bug);
       const wantsLearn = expected.some((e) => e.startsWith('learns'));
-      const cases = conformanceSuite(backend, { skip: wantsLearn || !backend.canTrain ? [] : ['learns'] });
+      const cases = conformanceSuite(backend, { skip: wantsLearn ? [] : ['learns'] });
       const failed = await failures(cases);
       const matches = (name: string) => expected.some((e) => name === e || groupOf(name) === e || name.startsWith(e));
       const unexpected = [...failed.keys()].filter((n) => !matches(n));
@@ -83,10 +83,11 @@ describe('conformance options', () => {
   });
 
   it('an inference-only backend gets no training cases', () => {
-    const inferenceOnly = { ...referenceBackend, name: 'reference-infer', canTrain: false };
+    const { createTrainingSession: _, ...inferenceOnly } = { ...referenceBackend, name: 'reference-infer' };
     const names = conformanceSuite(inferenceOnly).map((c) => c.name);
     expect(names.some((n) => n.startsWith('sgd-step') || n.startsWith('learns'))).toBe(false);
-    expect(names).toContain('info: sessions have no trainStep (canTrain is false)');
+    expect(names.filter((n) => n.includes('trainStep') || n.includes('trained'))).toEqual([]);
+    expect(names.length).toBeGreaterThan(0);
   });
 
   it('a tighter tolerance than float32 output allows makes forward cases fail with the numbers', async () => {
@@ -106,5 +107,31 @@ describe('conformance options', () => {
     const c = conformanceSuite(spy, { threads: 3 }).find((x) => x.name.startsWith('forward: lenet5, batch 1'))!;
     await c.run();
     expect(seen).toEqual([3]);
+  });
+
+  it('training cases build their sessions with createTrainingSession, passing threads', async () => {
+    const seen: string[] = [];
+    const spy = {
+      ...referenceBackend,
+      createTrainingSession: (...args: Parameters<typeof referenceBackend.createTrainingSession>) => {
+        seen.push(`threads ${args[2]?.threads}`);
+        return referenceBackend.createTrainingSession(...args);
+      },
+    };
+    const c = conformanceSuite(spy, { threads: 2 }).find((x) => x.name.startsWith('sgd-step: lr = 0'))!;
+    await c.run();
+    expect(seen).toEqual(['threads 2']);
+  });
+});
+
+describe('expectFirstStepsFollowReference (the real-data check of the jax and tf.layers tests)', () => {
+  const split = syntheticSplit(64, 5);
+  it('passes the reference backend and a float32 one', async () => {
+    await expectFirstStepsFollowReference(referenceBackend, TINY_SPEC, split);
+    await expectFirstStepsFollowReference(brokenBackend('float32-noise'), TINY_SPEC, split);
+  });
+  it('names the backend, the model and the step that goes wrong', async () => {
+    await expect(expectFirstStepsFollowReference(brokenBackend('updates-once'), TINY_SPEC, split)).rejects.toThrow(/^broken-updates-once tiny: step 3 \(batch 32\) loss /);
+    await expect(expectFirstStepsFollowReference(brokenBackend('wrong-sign'), TINY_SPEC, split)).rejects.toThrow(/^broken-wrong-sign tiny: step 2 \(batch 32\) loss /);
   });
 });

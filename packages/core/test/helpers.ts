@@ -1,7 +1,7 @@
 /** Shared fixtures for the tests: tiny specs, synthetic splits and scripted sessions. */
 import type { ModelSpec, Weights } from '@lenet/model';
 import type { ImageSplit } from '@lenet/datasets';
-import type { BackendSession } from '../src/contract.js';
+import type { TrainingSession } from '../src/contract.js';
 import { seededUniform } from '../src/testdata.js';
 
 /** An 8x8 two-layer conv net with 4 classes: fast enough for training-loop tests. */
@@ -54,7 +54,7 @@ export function scriptedSession(options: {
   pixels?: number;
   onTrainStep?: (step: number) => void | Promise<void>;
   predictLabel?: (image: Float32Array) => number;
-} = {}): BackendSession & { steps: RecordedStep[]; predictCalls: number[] } {
+} = {}): TrainingSession & { steps: RecordedStep[]; predictCalls: number[] } {
   const classes = options.classes ?? 4;
   const pixels = options.pixels ?? 64;
   const steps: RecordedStep[] = [];

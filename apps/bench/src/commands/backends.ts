@@ -1,3 +1,4 @@
+import { canTrain } from '@lenet/core';
 import { loadRegistry } from '../registry.js';
 import { jsonLine } from '../format.js';
 import { hangingWrap, outputWidth, tableWrappingLast } from '../terminal.js';
@@ -27,7 +28,7 @@ export async function backendsCommand(opts: { json?: boolean }): Promise<void> {
           runtime = `info() failed: ${(err as Error).message.split('\n')[0]}`;
         }
       }
-      return { name: backend.name, package: packageName, canTrain: backend.canTrain, available: available === true, reason: available === true ? undefined : available, description: backend.description, runtime };
+      return { name: backend.name, package: packageName, canTrain: canTrain(backend), available: available === true, reason: available === true ? undefined : available, description: backend.description, runtime };
     }),
   );
   const runtime = await runtimeLine();

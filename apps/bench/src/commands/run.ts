@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
+import { canTrain } from '@lenet/core';
 import type { DatasetName } from '@lenet/datasets';
 import { describeSource, loadData } from '../data.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -176,8 +177,11 @@ async function runLocked(opts: RunCommandOptions, cmd: Command, onLock: (lock: F
     // Trainable backends first: the first one to finish training provides the shared weights
     // that every later cell (and the inference-only ones) evaluates for the agreement check.
     const reg = await loadRegistry();
-    const canTrain = (n: string) => reg.entries.find((e) => e.backend.name === n)?.backend.canTrain ?? true;
-    const ordered = [...names.filter(canTrain), ...names.filter((n) => !canTrain(n))];
+    const trains = (n: string) => {
+      const b = reg.entries.find((e) => e.backend.name === n)?.backend;
+      return b ? canTrain(b) : true;
+    };
+    const ordered = [...names.filter(trains), ...names.filter((n) => !trains(n))];
     let torch = false;
     let torchEnv: Record<string, string> | null = null;
     const wantTorch = opts.torch && (!opts.backends || opts.backends.includes(TORCH_CELL));

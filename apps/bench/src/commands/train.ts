@@ -39,7 +39,7 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
   const data = await loadData(opts.dataset, { dataDir: opts.dataDir, limit: opts.limit, quiet: opts.json });
   const initial = opts.init ? (await loadWeightsArg(opts.init, opts.model, { modelMustMatch: false })).weights : initWeights(spec, opts.seed);
 
-  const session = await backend.createSession(spec, initial, { threads: opts.threads, maxBatchSize: Math.max(opts.batchSize, 1000) });
+  const session = await backend.createTrainingSession(spec, initial, { threads: opts.threads, maxBatchSize: Math.max(opts.batchSize, 1000) });
   const info = await backend.info({ threads: opts.threads });
   const log = (s: string) => !opts.json && process.stderr.write(s + '\n');
   log(

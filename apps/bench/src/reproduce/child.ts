@@ -4,7 +4,7 @@
  * Trains the recipe with @lenet/core's train (lr schedule and seeded augmentation as hooks),
  * saves the final weights, and reports every epoch to the parent as it finishes.
  */
-import { train, type EpochMetrics } from '@lenet/core';
+import { canTrain, train, type EpochMetrics } from '@lenet/core';
 import { initWeights } from '@lenet/model';
 import { saveWeightsFile } from '@lenet/model/node';
 import { BatchAugmenter } from '@lenet/datasets';
@@ -32,7 +32,7 @@ async function runJob(job: ReproduceJob): Promise<void> {
   const { backend } = entry;
   const ok = await backend.available();
   if (ok !== true) throw new CliError(`backend "${backend.name}" is not available here: ${ok}`);
-  if (!backend.canTrain) throw new CliError(`backend "${backend.name}" cannot train (inference only)`);
+  if (!canTrain(backend)) throw new CliError(`backend "${backend.name}" cannot train (inference only)`);
   const threads = job.threads ?? undefined;
   const info = await backend.info({ threads });
   await send({ type: 'info', runtime: info.runtime, versions: info.versions });
@@ -41,7 +41,7 @@ async function runJob(job: ReproduceJob): Promise<void> {
   const data = await loadData(recipe.dataset, { dataDir: job.dataDir, limit: job.limit ?? undefined, quiet: true });
   const spec = recipe.model();
   phase = 'session';
-  const session = await backend.createSession(spec, initWeights(spec, job.seed), { threads, maxBatchSize: Math.max(recipe.batchSize, 1000) });
+  const session = await backend.createTrainingSession(spec, initWeights(spec, job.seed), { threads, maxBatchSize: Math.max(recipe.batchSize, 1000) });
   try {
     phase = 'train';
     const augmenter = recipe.augment ? new BatchAugmenter(recipe.augment, job.seed, data.train.rows, data.train.cols) : null;

@@ -11,7 +11,7 @@
  *   LENET_BENCH_TEST_FAIL=backend:phase  throw an Error when `backend` enters `phase`
  *   LENET_BENCH_TEST_KILL=backend:phase  SIGKILL this process when `backend` enters `phase`
  */
-import { evaluate, train, type Backend, type BackendSession, type EvalPoint, type TrainResult } from '@lenet/core';
+import { canTrain, evaluate, train, type Backend, type BackendSession, type EvalPoint, type TrainingBackend, type TrainResult } from '@lenet/core';
 import { initWeights, type Weights } from '@lenet/model';
 import { loadWeightsFile, saveWeightsFile } from '@lenet/model/node';
 import { splitToFloat, stratifiedSubset, type ImageSplit } from '@lenet/datasets';
@@ -108,7 +108,7 @@ async function init(job: ChildJob, enter: (p: Phase, detail?: string) => Promise
   const info = await backend.info({ threads: job.threads ?? undefined });
   await send({
     type: 'info',
-    info: { package: entry.packageName, description: backend.description, canTrain: backend.canTrain, runtime: info.runtime, versions: info.versions, threads: info.threads ?? job.threads },
+    info: { package: entry.packageName, description: backend.description, canTrain: canTrain(backend), runtime: info.runtime, versions: info.versions, threads: info.threads ?? job.threads },
   });
   await enter('data');
   const data = await loadData(job.dataset, { dataDir: job.dataDir, limit: job.limit ?? undefined, quiet: true });
@@ -120,10 +120,10 @@ async function init(job: ChildJob, enter: (p: Phase, detail?: string) => Promise
  * Trains the recipe in windows granted by the parent. Returns after the parent's 'finish' (or an
  * 'exit'), having saved the weights and sent 'training' and 'evaluation'.
  */
-async function trainInWindows(s: CellState, inbox: Inbox, enter: (p: Phase, detail?: string) => Promise<void>): Promise<'exit' | 'finished'> {
-  const { job, backend } = s;
+async function trainInWindows(s: CellState, backend: TrainingBackend, inbox: Inbox, enter: (p: Phase, detail?: string) => Promise<void>): Promise<'exit' | 'finished'> {
+  const { job } = s;
   await enter('session');
-  const session = await backend.createSession(job.spec, initWeights(job.spec, job.seed), { threads: job.threads ?? undefined, maxBatchSize: Math.max(job.batchSize, EVAL_BATCH) });
+  const session = await backend.createTrainingSession(job.spec, initWeights(job.spec, job.seed), { threads: job.threads ?? undefined, maxBatchSize: Math.max(job.batchSize, EVAL_BATCH) });
   try {
     await enter('train');
     const abort = new AbortController();
@@ -334,11 +334,12 @@ async function main(): Promise<void> {
       if (c.type === 'init') {
         backendName = c.job.backend;
         state = await init(c.job, enter);
-        if (!state.backend.canTrain) await send({ type: 'training', training: null, skipped: `${state.backend.name} cannot train (inference only)` });
+        const trainer = canTrain(state.backend) ? state.backend : null;
+        if (!trainer) await send({ type: 'training', training: null, skipped: `${state.backend.name} cannot train (inference only)` });
         else if (!c.job.train) await send({ type: 'training', training: null, skipped: 'trained in an earlier invocation (resume)' });
         await send({ type: 'ready' });
-        if (state.backend.canTrain && c.job.train) {
-          if ((await trainInWindows(state, inbox, enter)) === 'exit') break;
+        if (trainer && c.job.train) {
+          if ((await trainInWindows(state, trainer, inbox, enter)) === 'exit') break;
         }
       } else if (c.type === 'prepare') {
         if (!state) throw new Error('prepare before init');

@@ -4,7 +4,7 @@
  *   import   import() of the backend package, then available(): our packages load their runtime
  *            (TF.js, ONNX Runtime, jax-js, the wasm kernels) on first use, so this is the import
  *            of the package and its runtime as a user's first call pays it;
- *   session  createSession on the shared seeded init;
+ *   session  createSession (createTrainingSession for trainable backends) on the shared seeded init;
  *   predict  the first batch-1 predict;
  *   step     the first training step on the recipe's first batch (trainable backends);
  * sends the sample and exits. Nothing backend-related is imported before the clock starts: this
@@ -12,14 +12,20 @@
  */
 import type { ChildMessage, ColdStartJob, ColdStartSample, ParentCommand, Phase } from './types.js';
 
+type CreateSession<S> = (spec: ColdStartJob['spec'], weights: unknown, options?: { threads?: number; maxBatchSize?: number }) => Promise<S>;
+interface SessionLike {
+  predict(x: Float32Array, n: number): Promise<Float32Array>;
+  dispose(): Promise<void>;
+}
+interface TrainingSessionLike extends SessionLike {
+  trainStep(x: Float32Array, y: Int32Array, n: number, lr: number): Promise<number>;
+}
+/** The contract's Backend, restated here so that nothing is imported before the clock starts. */
 interface BackendLike {
   name: string;
   available(): Promise<true | string>;
-  createSession(spec: ColdStartJob['spec'], weights: unknown, options?: { threads?: number; maxBatchSize?: number }): Promise<{
-    predict(x: Float32Array, n: number): Promise<Float32Array>;
-    trainStep(x: Float32Array, y: Int32Array, n: number, lr: number): Promise<number>;
-    dispose(): Promise<void>;
-  }>;
+  createSession: CreateSession<SessionLike>;
+  createTrainingSession?: CreateSession<TrainingSessionLike>;
 }
 
 const send = (m: ChildMessage) => new Promise<void>((resolve) => (process.send && process.connected ? process.send(m, undefined, {}, () => resolve()) : resolve()));
@@ -39,7 +45,12 @@ async function coldStart(job: ColdStartJob): Promise<ColdStartSample> {
   const { initWeights } = await import('@lenet/model');
   const weights = initWeights(job.spec, job.seed);
   const tw = performance.now(); // the init is the harness's work, not the backend's
-  const session = await backend.createSession(job.spec, weights, { threads: job.threads ?? undefined, maxBatchSize: job.n });
+  // A backend that trains is timed through createTrainingSession, the session its users train with.
+  const createTraining = job.train ? backend.createTrainingSession?.bind(backend) : undefined;
+  if (job.train && !createTraining) throw new Error(`backend "${job.backend}" cannot train (it has no createTrainingSession)`);
+  const options = { threads: job.threads ?? undefined, maxBatchSize: job.n };
+  const trainable = createTraining ? await createTraining(job.spec, weights, options) : null;
+  const session: SessionLike = trainable ?? (await backend.createSession(job.spec, weights, options));
   const t2 = performance.now();
   phase = 'inference';
   const px = job.x.length / job.n;
@@ -47,9 +58,9 @@ async function coldStart(job: ColdStartJob): Promise<ColdStartSample> {
   const t3 = performance.now();
   if (!logits.every(Number.isFinite)) throw new Error('the first prediction has non-finite logits');
   let t4: number | null = null;
-  if (job.train) {
+  if (trainable) {
     phase = 'train';
-    const loss = await session.trainStep(job.x, job.y, job.n, job.lr);
+    const loss = await trainable.trainStep(job.x, job.y, job.n, job.lr);
     t4 = performance.now();
     if (!Number.isFinite(loss)) throw new Error(`the first training step returned loss ${loss}`);
   }

@@ -156,8 +156,8 @@ export interface TrainingResult {
  * A report's evaluation and latency figures have the same fields as the page's (the browser merge
  * puts the page's into report rows as they are): one definition, in the page protocol.
  */
-export type { BrowserEvaluation as EvaluationResult, LatencySummary } from '@lenet/core/browser-protocol';
-import type { BrowserEvaluation as EvaluationResult, LatencySummary } from '@lenet/core/browser-protocol';
+export type { BrowserEvaluation as EvaluationResult, LatencySummary } from '@lenet/browser-protocol';
+import type { BrowserEvaluation as EvaluationResult, LatencySummary } from '@lenet/browser-protocol';
 
 /** One inference window: one batch size, one backend, one round. */
 export interface InferenceWindow {

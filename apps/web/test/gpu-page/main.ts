@@ -3,12 +3,13 @@
  * package entries the app imports), driven from Node with plain JSON. No timing here: the app
  * (and `lenet-bench browser`) measure; this page checks numbers on fixed inputs.
  */
-import type { Backend } from '@lenet/core';
+import type { TrainingBackend } from '@lenet/core';
+import { canTrain } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { tfjsWebglBackend, tfjsWebgpuBackend } from '@lenet/backend-tfjs/gpu';
 import { ortWebGpuBackend } from '@lenet/backend-onnxruntime';
 
-const BACKENDS: Record<string, Backend> = { 'tfjs-webgl': tfjsWebglBackend, 'tfjs-webgpu': tfjsWebgpuBackend, 'ort-web-webgpu': ortWebGpuBackend };
+const BACKENDS: Record<string, TrainingBackend> = { 'tfjs-webgl': tfjsWebglBackend, 'tfjs-webgpu': tfjsWebgpuBackend, 'ort-web-webgpu': ortWebGpuBackend };
 
 export type JsonWeights = Record<string, { shape: number[]; data: number[] }>;
 export interface GpuJob {
@@ -24,12 +25,11 @@ export interface GpuJob {
 }
 export interface GpuAnswer {
   available: true | string;
+  /** The bundled backend has createTrainingSession (a capability is a method). */
   canTrain: boolean;
   info: { runtime: string; adapter?: string; softwareFallback?: boolean; versions: Record<string, string> } | null;
   logits: number[];
   losses: number[];
-  /** trainStep present on the session (a capability is a method). */
-  hasTrainStep: boolean;
   ms: { predict: number; train: number };
 }
 
@@ -40,17 +40,16 @@ function toWeights(w: JsonWeights): Weights {
 async function run(job: GpuJob): Promise<GpuAnswer> {
   const backend = BACKENDS[job.backend];
   if (!backend) throw new Error(`unknown backend ${job.backend}`);
-  const answer: GpuAnswer = { available: await backend.available(), canTrain: backend.canTrain, info: null, logits: [], losses: [], hasTrainStep: false, ms: { predict: 0, train: 0 } };
+  const answer: GpuAnswer = { available: await backend.available(), canTrain: canTrain(backend), info: null, logits: [], losses: [], ms: { predict: 0, train: 0 } };
   if (answer.available !== true) return answer;
-  const session = await backend.createSession(job.spec, toWeights(job.weights));
+  const session = await backend.createTrainingSession(job.spec, toWeights(job.weights));
   try {
     answer.info = await backend.info();
     const t0 = performance.now();
     answer.logits = Array.from(await session.predict(Float32Array.from(job.images), job.n));
     answer.ms.predict = performance.now() - t0;
-    answer.hasTrainStep = typeof session.trainStep === 'function';
     const t1 = performance.now();
-    for (const s of job.steps) answer.losses.push(await session.trainStep!(Float32Array.from(s.x), Int32Array.from(s.y), s.n, job.lr));
+    for (const s of job.steps) answer.losses.push(await session.trainStep(Float32Array.from(s.x), Int32Array.from(s.y), s.n, job.lr));
     answer.ms.train = performance.now() - t1;
   } finally {
     await session.dispose();

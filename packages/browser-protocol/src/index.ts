@@ -6,9 +6,11 @@
  * checks what arrives with checkBrowserRun / checkBrowserTraining, since it comes from another
  * program.
  *
- * Subpath export `@lenet/core/browser-protocol`: types and two checks, no runtime dependencies.
+ * @lenet/browser-protocol, a private workspace package (not published): the page<->CLI messages
+ * belong to the two apps, not to @lenet/core, which users install. Types, defaults and checks;
+ * type-only imports of @lenet/core, so no runtime dependency, safe in browsers.
  */
-import type { EpochMetrics, StepProgress } from './train.js';
+import type { EpochMetrics, StepProgress } from '@lenet/core';
 
 export type BackendFamily = 'ort-web' | 'tfjs' | 'plain' | 'jax-js';
 const FAMILIES: readonly BackendFamily[] = ['ort-web', 'tfjs', 'plain', 'jax-js'];

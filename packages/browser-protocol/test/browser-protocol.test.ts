@@ -1,6 +1,6 @@
 // The page↔harness contract: the checks reject what a report could not use, naming the row.
 import { describe, expect, it } from 'vitest';
-import { BrowserProtocolError, TRAIN_REQUEST_DEFAULTS, checkBrowserRun, checkBrowserTraining, familyOfPageBackend, type BrowserTraining } from '../src/browser-protocol.js';
+import { BrowserProtocolError, TRAIN_REQUEST_DEFAULTS, checkBrowserRun, checkBrowserTraining, familyOfPageBackend, type BrowserTraining } from '../src/index.js';
 
 const training = (over: Partial<BrowserTraining> = {}): BrowserTraining => ({
   id: 'plain-wasm', family: 'plain', backend: 'plain', package: '@lenet/backend-plain', where: 'web worker', status: 'ok', reason: null, phase: null,
