@@ -3,7 +3,6 @@
  * cold-start.html (a fresh document, cold-start.ts), one job, one reply, the iframe removed.
  * Samples of one backend run one after another; the first failure ends that backend's samples.
  */
-import type { ModelSpec, Weights } from '@lenet/model';
 import { cloneWeights } from '@lenet/model';
 import type { PageColdStartSample } from '@lenet/browser-protocol';
 import type { ColdStartJob, ColdStartReply } from './cold-start.js';
@@ -43,14 +42,8 @@ function oneSample(job: ColdStartJob): Promise<PageColdStartSample> {
   });
 }
 
-export interface ColdStartInput {
-  id: string;
-  spec: ModelSpec;
-  weights: Weights;
-  x: Float32Array;
-  y: Int32Array;
-  n: number;
-  lr: number;
+/** One backend's cold start: the job every fresh document gets, and how many documents. */
+export interface ColdStartInput extends ColdStartJob {
   samples: number;
   onSample?: (done: number) => void;
 }
