@@ -1,13 +1,13 @@
 /**
  * The data-parallel training engine: one SGD step over a batch cut into fixed micro-chunks
- * (micro-chunks.ts), computed by this thread and/or worker threads (worker-pool.ts), reduced in
+ * (the rule in @lenet/core's micro-chunks.ts), computed by this thread and/or worker threads (worker-pool.ts), reduced in
  * micro-chunk order in float64. Thread t of T computes the contiguous micro-chunks
  * threadChunkRanges(C, T)[t]; with a local compute this thread is thread 0, else only the
  * workers compute and this thread coordinates. With no workers, this thread computes every
  * micro-chunk: the 1-thread case runs the very same arithmetic, which is what makes the weights
  * bit-identical for any thread count.
  */
-import { microChunkSizes, sgdFromMicroChunks, threadChunkRanges } from './micro-chunks.js';
+import { microChunkSizes, sgdFromMicroChunks, threadChunkRanges } from '@lenet/core';
 import { MicroChunkPool, type ChunkResult } from './worker-pool.js';
 
 /** This thread's compute: micro-chunk [start, start + m) of x/y, with the step's parameters. */
