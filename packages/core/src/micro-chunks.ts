@@ -85,19 +85,30 @@ export function applyMicroChunkGradients(
   for (const p of params) total += p.length;
   const K = weights.length;
   if (K === 0) throw new RangeError('applyMicroChunkGradients: no micro-chunks');
-  const scratch = acc ?? new Float64Array(total);
-  // Chunk by chunk over all parameters (each gradient streamed once, K passes in all); every
-  // parameter's sum still starts at 0 and adds the chunks in order k = 0, 1, …, so the bits equal
-  // the per-parameter loop. The last chunk's pass also applies the update.
-  for (let k = 0; k < K - 1; k++) accumulate(scratch, grads[k]!, weights[k]!, total, k === 0);
+  if (K === 1) {
+    let off = 0;
+    for (let i = 0; i < params.length; i++) {
+      updateOne(params[i]!, next[i]!, grads[0]!, weights[0]!, lr, off);
+      off += params[i]!.length;
+    }
+    return;
+  }
+  const scratch = K > 2 ? (acc ?? new Float64Array(total)) : EMPTY;
+  // Chunk by chunk over all parameters (each gradient streamed once): every parameter's sum
+  // still starts at 0 and adds the chunks in order k = 0, 1, …, so the bits equal the
+  // per-parameter loop. The last two chunks share one pass, which also applies the update (so a
+  // batch of two micro-chunks is one pass, with no scratch).
+  for (let k = 0; k < K - 2; k++) accumulate(scratch, grads[k]!, weights[k]!, total, k === 0);
   let off = 0;
-  const last = grads[K - 1]!;
-  const wLast = weights[K - 1]!;
+  const a = grads[K - 2]!, b = grads[K - 1]!;
+  const wa = weights[K - 2]!, wb = weights[K - 1]!;
   for (let i = 0; i < params.length; i++) {
-    update(params[i]!, next[i]!, scratch, last, wLast, lr, off, K === 1);
+    updateTwo(params[i]!, next[i]!, scratch, a, wa, b, wb, lr, off, K === 2);
     off += params[i]!.length;
   }
 }
+
+const EMPTY = new Float64Array(0);
 
 /**
  * params[p] = fround(params[p] − lr·Σ_c grads[c·stride + p]) for p in [p0, p1): `slots` gradient
@@ -131,9 +142,15 @@ function accumulate(acc: Float64Array, g: Float32Array, w: number, len: number, 
   else for (let j = 0; j < len; j++) acc[j] = acc[j]! + w * g[j]!;
 }
 
-/** out[j] = p[j] − lr·(acc[off + j] + w·g[off + j]) (acc taken as 0 when `only`); the Float32Array store rounds once. */
-function update(p: Float32Array, out: Float32Array, acc: Float64Array, g: Float32Array, w: number, lr: number, off: number, only: boolean): void {
+/** out[j] = p[j] − lr·(0 + w·g[off + j]) (one micro-chunk); the Float32Array store rounds once. */
+function updateOne(p: Float32Array, out: Float32Array, g: Float32Array, w: number, lr: number, off: number): void {
   const len = p.length;
-  if (only) for (let j = 0; j < len; j++) out[j] = p[j]! - lr * (0 + w * g[off + j]!);
-  else for (let j = 0; j < len; j++) out[j] = p[j]! - lr * (acc[off + j]! + w * g[off + j]!);
+  for (let j = 0; j < len; j++) out[j] = p[j]! - lr * (0 + w * g[off + j]!);
+}
+
+/** out[j] = p[j] − lr·((acc[off + j] + wa·a[off + j]) + wb·b[off + j]) (acc taken as 0 when `first`); the store rounds once. */
+function updateTwo(p: Float32Array, out: Float32Array, acc: Float64Array, a: Float32Array, wa: number, b: Float32Array, wb: number, lr: number, off: number, first: boolean): void {
+  const len = p.length;
+  if (first) for (let j = 0; j < len; j++) out[j] = p[j]! - lr * (0 + wa * a[off + j]! + wb * b[off + j]!);
+  else for (let j = 0; j < len; j++) out[j] = p[j]! - lr * (acc[off + j]! + wa * a[off + j]! + wb * b[off + j]!);
 }

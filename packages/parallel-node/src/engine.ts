@@ -31,7 +31,7 @@ export interface DataParallelEngineOptions<T> {
 }
 
 export class DataParallelEngine {
-  /** Gradients of the micro-chunks this thread computed (copied: a compute may reuse its array). */
+  /** Gradients of the micro-chunks this thread computed but its last (copied: a compute may reuse its array). */
   private readonly localGrads: Float32Array[] = [];
   private losses = new Float64Array(0);
   private readonly acc: Float64Array;
@@ -105,10 +105,15 @@ export class DataParallelEngine {
         const { first, end } = ranges[0]!;
         for (let k = first; k < end; k++) {
           const r = await local(x, y, k * microChunk, sizes[k]!);
-          const slot = k - first;
-          this.localGrads[slot] ??= new Float32Array(this.options.paramCount);
-          this.localGrads[slot]!.set(r.grads);
-          grads[k] = this.localGrads[slot]!;
+          if (k === end - 1) {
+            // The last local result is reduced before this thread computes again: no copy.
+            grads[k] = r.grads;
+          } else {
+            const slot = k - first;
+            this.localGrads[slot] ??= new Float32Array(this.options.paramCount);
+            this.localGrads[slot]!.set(r.grads);
+            grads[k] = this.localGrads[slot]!;
+          }
           this.losses[k] = r.loss;
         }
       } catch (e) {
