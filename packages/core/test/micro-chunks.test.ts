@@ -36,21 +36,25 @@ describe('microChunkSizes, microChunkCount and threadChunkRanges', () => {
 });
 
 describe('sgdFromMicroChunks (mean-loss gradients weighted by size)', () => {
-  it('equals the per-parameter float64 sum in micro-chunk order, rounded once', () => {
-    const sizes = [16, 16, 4];
-    const grads = gradsFor(sizes.length);
-    const losses = [1 / 3, 2 / 7, 5 / 11];
-    const next = [new Float32Array(5), new Float32Array(3)];
-    const loss = sgdFromMicroChunks(params, sizes, losses, grads, 0.1, next);
-    const p = flat(params);
-    const expected = new Float32Array(PARAMS);
-    for (let j = 0; j < PARAMS; j++) {
-      let s = 0;
-      for (let k = 0; k < sizes.length; k++) s += (sizes[k]! / 36) * grads[k]![j]!;
-      expected[j] = Math.fround(p[j]! - 0.1 * s);
+  it('equals the per-parameter float64 sum in micro-chunk order, rounded once (1, 2, 3 and 5 micro-chunks)', () => {
+    for (const sizes of [[9], [64, 36], [16, 16, 4], [16, 16, 16, 16, 7]]) {
+      const n = sizes.reduce((a, b) => a + b, 0);
+      const grads = gradsFor(sizes.length);
+      const losses = sizes.map((_, k) => (2 * k + 1) / (k + 7));
+      const next = [new Float32Array(5), new Float32Array(3)];
+      const loss = sgdFromMicroChunks(params, sizes, losses, grads, 0.1, next);
+      const p = flat(params);
+      const expected = new Float32Array(PARAMS);
+      let expectedLoss = 0;
+      for (let k = 0; k < sizes.length; k++) expectedLoss += (sizes[k]! / n) * losses[k]!;
+      for (let j = 0; j < PARAMS; j++) {
+        let s = 0;
+        for (let k = 0; k < sizes.length; k++) s += (sizes[k]! / n) * grads[k]![j]!;
+        expected[j] = Math.fround(p[j]! - 0.1 * s);
+      }
+      expect(bits(flat(next)), `sizes ${sizes}`).toEqual(bits(expected));
+      expect(loss, `sizes ${sizes}`).toBe(expectedLoss);
     }
-    expect(bits(flat(next))).toEqual(bits(expected));
-    expect(loss).toBe((16 / 36) * losses[0]! + (16 / 36) * losses[1]! + (4 / 36) * losses[2]!);
   });
 });
 
