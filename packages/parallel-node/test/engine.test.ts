@@ -146,6 +146,14 @@ describe('MicroChunkPool (a real worker script)', () => {
     }
   });
 
+  it('lets every worker run its cleanup before terminating it (a native session released first)', async () => {
+    const cleanedUp = [new SharedArrayBuffer(4), new SharedArrayBuffer(4)];
+    const engines = await Promise.all(cleanedUp.map((flag) => DataParallelEngine.create({ label: 'test', script, data: { failOn: 99, exitOn: 98, cleanedUp: flag }, workers: 1, inputSize: INPUT, paramCount: PARAMS, microChunk: 16 })));
+    for (const engine of engines) await engine.step(x, y, 64, 0.05, params, [new Float32Array(5), new Float32Array(3)], local);
+    await Promise.all(engines.map((e) => e.dispose()));
+    expect(cleanedUp.map((b) => new Int32Array(b)[0])).toEqual([1, 1]);
+  });
+
   it('names a missing worker script', async () => {
     await expect(MicroChunkPool.create({ label: 'test', script: new URL('./fixtures/nope.mjs', import.meta.url), data: {}, workers: 1, inputSize: 1, paramCount: 1, microChunk: 1 })).rejects.toThrow(/worker script .*nope\.mjs not found/);
   });
