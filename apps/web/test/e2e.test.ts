@@ -11,16 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '@lenet/core';
-import { evaluate, train } from '@lenet/core';
+import { evaluate } from '@lenet/core';
 import { stratifiedSubset, type ImageSplit } from '@lenet/datasets';
 import { loadDataset } from '@lenet/datasets/node';
-import { getPreset, initWeights, type Weights } from '@lenet/model';
+import { getPreset } from '@lenet/model';
 import { saveWeightsFile } from '@lenet/model/node';
 import { ortWebBackend } from '@lenet/backend-onnxruntime';
 import { tfjsWasmBackend } from '@lenet/backend-tfjs';
 import { plainBackend } from '@lenet/backend-plain';
 import type { BrowserRun } from '../src/types.js';
-import { ARTIFACTS, CHROMIUM, ensureBuilt, openPage, startPreview } from './page.js';
+import { ARTIFACTS, CHROMIUM, ensureBuilt, openPage, startPreview, trainedPlainWeights } from './page.js';
 
 const TEST_IMAGES = 1000;
 const WASM: Record<string, Backend> = { 'ort-web-wasm': ortWebBackend, 'tfjs-wasm': tfjsWasmBackend, 'plain-wasm': plainBackend };
@@ -39,14 +39,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the page in Chromium (needs ${CHROMIUM},
     // Weights worth classifying with: lenet5-modern after 60 SGD steps from the seed-0 init,
     // saved as `lenet-bench train` saves them (safetensors, spec in the metadata).
     const spec = getPreset('lenet5-modern');
-    const session = await plainBackend.createSession(spec, initWeights(spec, 0), { threads: 1 });
-    let weights: Weights;
-    try {
-      await train({ session, spec, train: stratifiedSubset(data.train, 7680, 0), test, epochs: 1, batchSize: 128, lr: 0.1, seed: 0, maxStepsPerEpoch: 60 });
-      weights = await session.getWeights();
-    } finally {
-      await session.dispose();
-    }
+    const weights = await trainedPlainWeights(spec, data.train, test, 60);
     const weightsFile = join(tmp, 'trained.safetensors');
     await saveWeightsFile(weightsFile, weights, { spec: JSON.stringify(spec), seed: '0' });
     // The Node result for the same weights and images, with the same backend packages.

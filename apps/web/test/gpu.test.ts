@@ -14,14 +14,14 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, TrainingBackend } from '@lenet/core';
-import { argmax, referenceForward, train } from '@lenet/core';
+import { argmax, referenceForward } from '@lenet/core';
 import { Batcher, splitToFloat, stratifiedSubset, type ImageSplit } from '@lenet/datasets';
 import { loadDataset } from '@lenet/datasets/node';
 import { getPreset, initWeights, type ModelSpec, type Weights } from '@lenet/model';
 import { ortNodeBackend } from '@lenet/backend-onnxruntime';
 import { tfjsCpuBackend } from '@lenet/backend-tfjs';
-import { plainBackend } from '@lenet/backend-plain';
 import type { GpuAnswer, GpuJob, JsonWeights } from './gpu-page/main.js';
+import { trainedPlainWeights } from './page.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
@@ -82,13 +82,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`GPU backends in Chromium with software W
     const data = await loadDataset('fashion-mnist', { download: false });
     test = stratifiedSubset(data.test, IMAGES, 0);
     trainSplit = stratifiedSubset(data.train, 7680, 0);
-    const session = await plainBackend.createSession(spec, initWeights(spec, 0), { threads: 1 });
-    try {
-      await train({ session, spec, train: trainSplit, test, epochs: 1, batchSize: 128, lr: 0.1, seed: 0, maxStepsPerEpoch: 60 });
-      weights = await session.getWeights();
-    } finally {
-      await session.dispose();
-    }
+    weights = await trainedPlainWeights(spec, data.train, test, 60);
     await built;
     ({ server, url } = await serve(tmp));
     const { chromium } = await import('playwright-core');

@@ -17,9 +17,8 @@ import { splitToFloat, stratifiedSubset, type ImageSplit } from '@lenet/datasets
 import { loadDataset } from '@lenet/datasets/node';
 import { getPreset, initWeights, type Weights } from '@lenet/model';
 import { saveWeightsFile } from '@lenet/model/node';
-import { plainBackend } from '@lenet/backend-plain';
 import type { BrowserResult, BrowserRun, BrowserTraining, TrainRequest } from '../src/types.js';
-import { ARTIFACTS, CHROMIUM, ensureBuilt, openPage, startPreview } from './page.js';
+import { ARTIFACTS, CHROMIUM, ensureBuilt, openPage, startPreview, trainedPlainWeights } from './page.js';
 
 const ROWS = ['tfjs-layers-wasm', 'tfjs-layers-webgl', 'jax-js-wasm', 'jax-js-webgpu'] as const;
 const AGREEMENT_IMAGES = 64;
@@ -49,14 +48,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`tf.layers and jax-js rows of the page in
     const built = ensureBuilt();
     const data = await loadDataset('fashion-mnist', { download: false });
     const test: ImageSplit = stratifiedSubset(data.test, TEST_IMAGES, 0);
-    // Weights that classify (confident predictions, no near-ties): 40 SGD steps of plain from seed 0.
-    const session = await plainBackend.createSession(spec, initWeights(spec, 0), { threads: 1 });
-    try {
-      await train({ session, spec, train: stratifiedSubset(data.train, 5120, 0), test, epochs: 1, batchSize: 128, lr: 0.1, seed: 0, maxStepsPerEpoch: 40 });
-      weights = await session.getWeights();
-    } finally {
-      await session.dispose();
-    }
+    weights = await trainedPlainWeights(spec, data.train, test, 40);
     const weightsFile = join(tmp, 'trained.safetensors');
     await saveWeightsFile(weightsFile, weights, { spec: JSON.stringify(spec), seed: '0' });
     // The page takes its agreement images from the test subset it evaluates (?limit), as lenet-bench browser does.

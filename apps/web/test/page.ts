@@ -1,10 +1,15 @@
 // Shared by the Chromium tests: build dist/ when stale, serve it with `vite preview` (the app's
-// plugin, COOP/COEP), and launch Debian's Chromium through playwright-core.
+// plugin, COOP/COEP), launch Debian's Chromium through playwright-core, and train the weights
+// the pages classify with.
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
+import { train } from '@lenet/core';
+import { stratifiedSubset, type ImageSplit } from '@lenet/datasets';
+import { initWeights, type ModelSpec, type Weights } from '@lenet/model';
+import { plainBackend } from '@lenet/backend-plain';
 import type { LenetWebOptions } from '../server/plugin.js';
 
 export const APP = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -80,5 +85,20 @@ export async function openPage(url: string, options: { webgpu?: boolean } = {}):
   } catch (e) {
     await close();
     throw e;
+  }
+}
+
+/**
+ * Weights that classify (confident predictions, few near-ties): `spec` from the seed-0 init after
+ * `steps` SGD steps of plain in Node (1 thread, batch 128, lr 0.1, batch order seed 0) on a
+ * stratified subset of steps·128 training images; `test` is evaluated at the end of the epoch.
+ */
+export async function trainedPlainWeights(spec: ModelSpec, trainSplit: ImageSplit, test: ImageSplit, steps: number): Promise<Weights> {
+  const session = await plainBackend.createSession(spec, initWeights(spec, 0), { threads: 1 });
+  try {
+    await train({ session, spec, train: stratifiedSubset(trainSplit, steps * 128, 0), test, epochs: 1, batchSize: 128, lr: 0.1, seed: 0, maxStepsPerEpoch: steps });
+    return await session.getWeights();
+  } finally {
+    await session.dispose();
   }
 }

@@ -64,8 +64,12 @@ try {
     const loss = (out[d.lossName]!.data as Float32Array)[0]!;
     out[d.lossName]!.dispose();
     return { loss, grads };
-  });
-  await session.release();
+  },
+  // onnxruntime-node: release the native session before the pool terminates this thread (killing
+  // a thread with a live session aborts the process: "terminate called after throwing an instance
+  // of 'Napi::Error'"). onnxruntime-web: nothing native, and its release() never settles in a
+  // worker told to exit (measured), so none.
+  web ? undefined : () => session.release());
 } catch (e) {
   port.postMessage({ type: 'error', message: `could not start: ${(e as Error).message}` });
 }

@@ -1,16 +1,20 @@
 /**
  * The work one thread does for a session command, shared by the main thread and the workers.
  *
- * A batch of n samples is cut into fixed micro-chunks of CHUNK samples (the last may be
- * shorter). Chunk c's parameter gradient is computed on its own and stored in slot c of the
- * `grads` buffer; the update then sums the slots in chunk order. Neither depends on how the
- * chunks are spread over threads, so the weights after N steps are bit-identical for any
- * thread count. Thread t of T handles the contiguous chunks [floor(t*C/T), floor((t+1)*C/T)).
+ * Plain's executor of the data-parallel rule stated in @lenet/core (micro-chunks.ts): a batch of
+ * n samples is cut into fixed micro-chunks of CHUNK samples (the last may be shorter). Chunk c's
+ * parameter gradient (already scaled by 1/n in the kernels) is computed on its own and stored in
+ * slot c of the shared `grads` buffer; the update then sums the slots in chunk order in float64
+ * (core's applyGradientSlots), threads claiming blocks of parameters. Threads
+ * claim chunks and blocks from a shared counter, so which thread computes what varies; neither
+ * the cut nor the order of the sum does, so the weights after N steps are bit-identical for any
+ * thread count.
  */
+import { applyGradientSlots, microChunkCount, microChunkSizes } from '@lenet/core';
 import type { Engine } from './engine.js';
 import type { Plan } from './plan.js';
 
-/** Samples per micro-chunk (fixed: it defines the reduction order). */
+/** Plain's micro-chunk size, in samples (fixed: it defines the reduction order; its kernels are fastest on small blocks). */
 export const CHUNK = 16;
 
 export const Cmd = { Predict: 1, Train: 2, Update: 3, Exit: 4 } as const;
@@ -57,12 +61,8 @@ export function allocIo(plan: Plan, capacity: number, shared: boolean): IoBuffer
     y: mk(capacity * 4),
     logits: mk(capacity * plan.classes * 4),
     losses: mk(capacity * 8),
-    grads: mk(Math.ceil(capacity / CHUNK) * plan.paramCount * 4),
+    grads: mk(microChunkCount(capacity, CHUNK) * plan.paramCount * 4),
   };
-}
-
-export function chunkCount(n: number): number {
-  return Math.ceil(n / CHUNK);
 }
 
 export class Runner {
@@ -96,7 +96,8 @@ export class Runner {
    * shared counter Ctl.Next (reset to 0 by the dispatcher) until none are left.
    */
   exec(cmd: Cmd, n: number): void {
-    const C = chunkCount(n);
+    const sizes = microChunkSizes(n, CHUNK);
+    const C = sizes.length;
     const ctrl = this.ctrl;
     if (cmd === Cmd.Update) {
       const lr = this.lr[0];
@@ -104,7 +105,7 @@ export class Runner {
       for (;;) {
         const p0 = Atomics.add(ctrl, Ctl.Next, 1) * UPDATE_BLOCK;
         if (p0 >= P) break;
-        this.update(p0, Math.min(P, p0 + UPDATE_BLOCK), C, lr);
+        applyGradientSlots(this.params, this.grads, P, C, lr, p0, Math.min(P, p0 + UPDATE_BLOCK));
       }
       return;
     }
@@ -115,7 +116,7 @@ export class Runner {
       const c = Atomics.add(ctrl, Ctl.Next, 1);
       if (c >= C) break;
       const start = c * CHUNK;
-      const m = Math.min(CHUNK, n - start);
+      const m = sizes[c]!;
       if (cmd === Cmd.Predict) {
         engine.forward(this.x, start, m, false);
         const k = plan.classes;
@@ -135,29 +136,5 @@ export class Runner {
 
   get plan(): Plan {
     return this.engine.plan;
-  }
-
-  /** params[p] -= lr * (sum over chunk slots of grads, in chunk order) for p in [p0, p1). */
-  private update(p0: number, p1: number, C: number, lr: number): void {
-    const P = this.plan.paramCount;
-    const { params, grads } = this;
-    // Four parameters at a time (four independent float64 sums, ~2x faster than one); each
-    // parameter's sum still runs over the slots in chunk order, so the bits do not change.
-    let p = p0;
-    for (; p + 4 <= p1; p += 4) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (let c = 0, o = p; c < C; c++, o += P) {
-        s0 += grads[o]; s1 += grads[o + 1]; s2 += grads[o + 2]; s3 += grads[o + 3];
-      }
-      params[p] = params[p] - lr * s0;
-      params[p + 1] = params[p + 1] - lr * s1;
-      params[p + 2] = params[p + 2] - lr * s2;
-      params[p + 3] = params[p + 3] - lr * s3;
-    }
-    for (; p < p1; p++) {
-      let s = 0;
-      for (let c = 0, o = p; c < C; c++, o += P) s += grads[o];
-      params[p] = params[p] - lr * s;
-    }
   }
 }

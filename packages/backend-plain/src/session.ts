@@ -6,7 +6,7 @@
  * inference) run on the main thread alone, with no synchronisation at all.
  */
 import type { TrainingSession } from '@lenet/core';
-import { checkPredictInput, checkTrainInput } from '@lenet/core';
+import { checkPredictInput, checkTrainInput, microChunkCount } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { flattenWeights, unflattenWeights } from '@lenet/model';
 import { buildPlan, type Plan } from './plan.js';
@@ -14,7 +14,7 @@ import { Engine } from './engine.js';
 import { jsKernels, type Kernels } from './kernels.js';
 import { instantiateWasm } from './wasm.js';
 import {
-  allocIo, CHUNK, chunkCount, Cmd, CONTROL_BYTES, Ctl, ERROR_TEXT_OFFSET, Runner, type IoBuffers,
+  allocIo, CHUNK, Cmd, CONTROL_BYTES, Ctl, ERROR_TEXT_OFFSET, Runner, type IoBuffers,
 } from './runner.js';
 import type { WorkerInit } from './worker-types.js';
 import { platform, type PlatformWorker } from './platform.js';
@@ -129,7 +129,7 @@ export class PlainSession implements TrainingSession {
     const runner = this.runner;
     const ctrl = runner.ctrl;
     Atomics.store(ctrl, Ctl.Next, 0);
-    if (this.workers.length === 0 || (cmd !== Cmd.Update && chunkCount(n) === 1)) {
+    if (this.workers.length === 0 || (cmd !== Cmd.Update && microChunkCount(n, CHUNK) === 1)) {
       runner.exec(cmd, n);
       return;
     }

@@ -1,9 +1,18 @@
 /**
  * @lenet/core — the backend contract, input checks, the training loop and evaluation, the
- * float64 reference implementation and the conformance suite. Browser-safe (no node: imports).
+ * data-parallel rule (micro-chunks.ts), the float64 reference implementation and the
+ * conformance suite. Browser-safe (no node: imports).
  */
 export type { Backend, BackendInfo, BackendSession, SessionOptions, TrainingBackend, TrainingSession } from './contract.js';
 export { BackendInputError, canTrain, checkThreads, MAX_THREADS } from './contract.js';
+export {
+  microChunkCount,
+  microChunkSizes,
+  threadChunkRanges,
+  sgdFromMicroChunks,
+  applyMicroChunkGradients,
+  applyGradientSlots,
+} from './micro-chunks.js';
 export type { LazyRuntime } from './lazy-runtime.js';
 export { lazyRuntime } from './lazy-runtime.js';
 export { checkPredictInput, checkTrainInput, checkSessionInput } from './checks.js';

@@ -1,13 +1,13 @@
 /**
  * The data-parallel training engine: one SGD step over a batch cut into fixed micro-chunks
- * (micro-chunks.ts), computed by this thread and/or worker threads (worker-pool.ts), reduced in
+ * (the rule in @lenet/core's micro-chunks.ts), computed by this thread and/or worker threads (worker-pool.ts), reduced in
  * micro-chunk order in float64. Thread t of T computes the contiguous micro-chunks
  * threadChunkRanges(C, T)[t]; with a local compute this thread is thread 0, else only the
  * workers compute and this thread coordinates. With no workers, this thread computes every
  * micro-chunk: the 1-thread case runs the very same arithmetic, which is what makes the weights
  * bit-identical for any thread count.
  */
-import { microChunkSizes, sgdFromMicroChunks, threadChunkRanges } from './micro-chunks.js';
+import { microChunkSizes, sgdFromMicroChunks, threadChunkRanges } from '@lenet/core';
 import { MicroChunkPool, type ChunkResult } from './worker-pool.js';
 
 /** This thread's compute: micro-chunk [start, start + m) of x/y, with the step's parameters. */
@@ -31,7 +31,7 @@ export interface DataParallelEngineOptions<T> {
 }
 
 export class DataParallelEngine {
-  /** Gradients of the micro-chunks this thread computed (copied: a compute may reuse its array). */
+  /** Gradients of the micro-chunks this thread computed but its last (copied: a compute may reuse its array). */
   private readonly localGrads: Float32Array[] = [];
   private losses = new Float64Array(0);
   private readonly acc: Float64Array;
@@ -105,10 +105,15 @@ export class DataParallelEngine {
         const { first, end } = ranges[0]!;
         for (let k = first; k < end; k++) {
           const r = await local(x, y, k * microChunk, sizes[k]!);
-          const slot = k - first;
-          this.localGrads[slot] ??= new Float32Array(this.options.paramCount);
-          this.localGrads[slot]!.set(r.grads);
-          grads[k] = this.localGrads[slot]!;
+          if (k === end - 1) {
+            // The last local result is reduced before this thread computes again: no copy.
+            grads[k] = r.grads;
+          } else {
+            const slot = k - first;
+            this.localGrads[slot] ??= new Float32Array(this.options.paramCount);
+            this.localGrads[slot]!.set(r.grads);
+            grads[k] = this.localGrads[slot]!;
+          }
           this.losses[k] = r.loss;
         }
       } catch (e) {

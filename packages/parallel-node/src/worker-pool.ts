@@ -33,6 +33,35 @@ const INITIAL_CAPACITY = 128;
 const JOIN_SPIN_MS = 5;
 /** How long an idle worker polls for its next command before it sleeps. */
 const WORKER_SPIN_MS = 2;
+/** How long a worker told to exit may take for its cleanup (serveMicroChunkWorker's `cleanup`) before it is killed anyway. */
+const EXIT_GRACE_MS = 5_000;
+
+/**
+ * Tells a worker to exit (command generation `gen`), waits until it acknowledges (after its
+ * cleanup, e.g. releasing a native session), dies, or EXIT_GRACE_MS pass, then terminates it.
+ * Killing a worker that still holds an onnxruntime-node session aborts the whole process
+ * ("terminate called after throwing an instance of 'Napi::Error'"), hence the handshake.
+ */
+async function stopWorker(worker: Worker, ctrl: Int32Array, gen: number, died: Promise<unknown>): Promise<void> {
+  Atomics.store(ctrl, Ctl.Cmd, Cmd.Exit);
+  Atomics.store(ctrl, Ctl.Gen, gen);
+  Atomics.notify(ctrl, Ctl.Gen);
+  const deadline = performance.now() + EXIT_GRACE_MS;
+  worker.ref();
+  try {
+    for (;;) {
+      const done = Atomics.load(ctrl, Ctl.Done);
+      const left = deadline - performance.now();
+      if (done === gen || left <= 0) break;
+      const w = waitAsync(ctrl, Ctl.Done, done, left);
+      if (!w.async) continue;
+      if ((await Promise.race([w.value, died.then(() => 'died', () => 'died')])) === 'died') break;
+    }
+  } finally {
+    worker.unref();
+  }
+  await worker.terminate();
+}
 
 /** Offsets of a worker buffer's regions: `losses` in float64s, the others in 4-byte units. */
 function layout(paramCount: number, inputSize: number, capacity: number, microChunk: number) {
@@ -47,8 +76,8 @@ function layout(paramCount: number, inputSize: number, capacity: number, microCh
 
 /** Atomics.waitAsync (Node 16+; not in the ES2022 lib this package targets). */
 type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-const waitAsync = (a: Int32Array, index: number, value: number): WaitAsyncResult =>
-  (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): WaitAsyncResult }).waitAsync(a, index, value);
+const waitAsync = (a: Int32Array, index: number, value: number, timeoutMs = Infinity): WaitAsyncResult =>
+  (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): WaitAsyncResult }).waitAsync(a, index, value, timeoutMs);
 
 /** What a micro-chunk worker receives as workerData. */
 export interface MicroChunkWorkerInit<T = unknown> {
@@ -167,15 +196,11 @@ class ChunkWorker {
     this.capacity = capacity;
   }
 
+  /** Stops the worker after its cleanup (see stopWorker); a dead worker is only reaped. */
   async terminate(): Promise<void> {
-    if (!this.failure) {
-      this.failure = new Error(`${this.label}: terminated`);
-      const ctrl = this.ctrl;
-      Atomics.store(ctrl, Ctl.Cmd, Cmd.Exit);
-      Atomics.store(ctrl, Ctl.Gen, ++this.gen);
-      Atomics.notify(ctrl, Ctl.Gen);
-    }
-    await this.worker.terminate();
+    if (this.failure) return void (await this.worker.terminate());
+    this.failure = new Error(`${this.label}: terminated`);
+    await stopWorker(this.worker, this.ctrl, ++this.gen, this.died);
   }
 }
 
@@ -231,7 +256,9 @@ export class MicroChunkPool {
     try {
       await Promise.all(started.map((s) => s.ready));
     } catch (e) {
-      await Promise.all(started.map((s) => s.worker.terminate()));
+      // Those that did start wait for their first command (generation 1): let them clean up too.
+      const exited = (w: Worker) => new Promise<void>((resolve) => w.once('exit', () => resolve()));
+      await Promise.all(started.map((s) => stopWorker(s.worker, new Int32Array(s.shared, 0, CONTROL_INTS), 1, exited(s.worker))));
       throw e;
     }
     const workers = started.map((s, i) => {
@@ -298,11 +325,13 @@ export class MicroChunkPool {
  * micro-chunk's samples and of the parameters (all in one array, in the pool's order) and returns
  * that micro-chunk's mean loss and its gradients in the same order (paramCount floats; the array
  * may be reused by the next call). `firstOfStep`: the parameters are new (a runtime that keeps
- * them loaded between calls need only load them then).
+ * them loaded between calls need only load them then). `cleanup` runs when the pool stops the
+ * worker, before the thread is terminated (release native resources there).
  */
 export async function serveMicroChunkWorker(
   init: MicroChunkWorkerInit,
   compute: (x: Float32Array, y: Int32Array, n: number, params: Float32Array, firstOfStep: boolean) => ChunkResult | Promise<ChunkResult>,
+  cleanup?: () => unknown,
 ): Promise<void> {
   const { parentPort, receiveMessageOnPort } = await nodeWorkerThreads();
   const port = parentPort!;
@@ -322,7 +351,18 @@ export async function serveMicroChunkWorker(
     Atomics.wait(ctrl, Ctl.Gen, seen);
     seen = Atomics.load(ctrl, Ctl.Gen);
     const cmd = Atomics.load(ctrl, Ctl.Cmd);
-    if (cmd === Cmd.Exit) return;
+    if (cmd === Cmd.Exit) {
+      // Clean up (e.g. release a native session) before acknowledging: the pool terminates the
+      // thread once acknowledged.
+      try {
+        await cleanup?.();
+      } catch {
+        // the thread is going away either way
+      }
+      Atomics.store(ctrl, Ctl.Done, seen);
+      Atomics.notify(ctrl, Ctl.Done);
+      return;
+    }
     try {
       if (cmd === Cmd.Resize) {
         // The new buffer was posted before the command; the old one stays valid until Done.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DataParallelEngine, MicroChunkPool, microChunkSizes, sgdFromMicroChunks, threadChunkRanges } from '../src/index.js';
+import { DataParallelEngine, MicroChunkPool } from '../src/index.js';
 // @ts-expect-error a plain .mjs fixture without types
 import { chunkResult } from './fixtures/chunk-worker.mjs';
 
@@ -40,45 +40,6 @@ function serialStep(n: number, chunk: number, lr: number): { loss: number; next:
 
 const bits = (a: Float32Array) => [...new Uint32Array(a.buffer, a.byteOffset, a.length)];
 const local = (x: Float32Array, y: Int32Array, start: number, m: number) => compute(x.subarray(start * INPUT, (start + m) * INPUT), y.subarray(start, start + m), m, INPUT, flat(params));
-
-describe('microChunkSizes and threadChunkRanges', () => {
-  it('cuts a batch into fixed micro-chunks (the last shorter), whatever the thread count', () => {
-    expect(microChunkSizes(128, 16)).toEqual(Array(8).fill(16));
-    expect(microChunkSizes(100, 32)).toEqual([32, 32, 32, 4]);
-    expect(microChunkSizes(5, 64)).toEqual([5]);
-    expect(() => microChunkSizes(8, 0)).toThrow(/positive integer/);
-  });
-  it('gives each thread a contiguous run of micro-chunks, together all of them once, in order', () => {
-    for (const chunks of [1, 2, 7, 8]) {
-      for (let threads = 1; threads <= 5; threads++) {
-        const ranges = threadChunkRanges(chunks, threads);
-        expect(ranges[0]!.first).toBe(0);
-        expect(ranges.at(-1)!.end).toBe(chunks);
-        ranges.forEach((r, t) => t > 0 && expect(r.first).toBe(ranges[t - 1]!.end));
-      }
-    }
-    expect(threadChunkRanges(8, 2)).toEqual([{ first: 0, end: 4 }, { first: 4, end: 8 }]);
-  });
-});
-
-describe('sgdFromMicroChunks', () => {
-  it('equals the per-parameter float64 sum in micro-chunk order, rounded once', () => {
-    const sizes = [16, 16, 4];
-    const grads = sizes.map((_, k) => Float32Array.from({ length: PARAMS }, (_, j) => Math.sin(k * 10 + j) * 1e3));
-    const losses = [1 / 3, 2 / 7, 5 / 11];
-    const next = [new Float32Array(5), new Float32Array(3)];
-    const loss = sgdFromMicroChunks(params, sizes, losses, grads, 0.1, next);
-    const p = flat(params);
-    const expected = new Float32Array(PARAMS);
-    for (let j = 0; j < PARAMS; j++) {
-      let s = 0;
-      for (let k = 0; k < sizes.length; k++) s += (sizes[k]! / 36) * grads[k]![j]!;
-      expected[j] = Math.fround(p[j]! - 0.1 * s);
-    }
-    expect(bits(flat(next))).toEqual(bits(expected));
-    expect(loss).toBe((16 / 36) * losses[0]! + (16 / 36) * losses[1]! + (4 / 36) * losses[2]!);
-  });
-});
 
 describe('DataParallelEngine: bit-identical for any thread count', () => {
   for (const [n, chunk] of [[100, 16], [128, 32], [9, 16]] as const) {
@@ -183,6 +144,14 @@ describe('MicroChunkPool (a real worker script)', () => {
     } finally {
       await pool.dispose();
     }
+  });
+
+  it('lets every worker run its cleanup before terminating it (a native session released first)', async () => {
+    const cleanedUp = [new SharedArrayBuffer(4), new SharedArrayBuffer(4)];
+    const engines = await Promise.all(cleanedUp.map((flag) => DataParallelEngine.create({ label: 'test', script, data: { failOn: 99, exitOn: 98, cleanedUp: flag }, workers: 1, inputSize: INPUT, paramCount: PARAMS, microChunk: 16 })));
+    for (const engine of engines) await engine.step(x, y, 64, 0.05, params, [new Float32Array(5), new Float32Array(3)], local);
+    await Promise.all(engines.map((e) => e.dispose()));
+    expect(cleanedUp.map((b) => new Int32Array(b)[0])).toEqual([1, 1]);
   });
 
   it('names a missing worker script', async () => {
