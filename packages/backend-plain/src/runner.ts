@@ -7,6 +7,7 @@
  * chunks are spread over threads, so the weights after N steps are bit-identical for any
  * thread count. Thread t of T handles the contiguous chunks [floor(t*C/T), floor((t+1)*C/T)).
  */
+import { sgdMomentumUpdate, type SgdMomentum } from '@lenet/core';
 import type { Engine } from './engine.js';
 import type { Plan } from './plan.js';
 
@@ -74,13 +75,19 @@ export class Runner {
   readonly logits: Float32Array;
   readonly losses: Float64Array;
   readonly grads: Float32Array;
+  /** The session's optimizer when it is not plain SGD; velocity is shared by all threads (each updates its own parameter blocks). */
+  private readonly sgd: SgdMomentum | undefined;
+  private readonly velocity: Float64Array;
 
   constructor(
     readonly engine: Engine<Float32Array>,
     control: ArrayBufferLike,
     params: ArrayBufferLike,
     io: IoBuffers,
+    optimizer?: { sgd: SgdMomentum; velocity: ArrayBufferLike },
   ) {
+    this.sgd = optimizer?.sgd;
+    this.velocity = new Float64Array(optimizer?.velocity ?? new ArrayBuffer(0));
     this.ctrl = new Int32Array(control, 0, 16);
     this.lr = new Float64Array(control, LR_BYTE_OFFSET, 1);
     this.params = new Float32Array(params);
@@ -137,10 +144,22 @@ export class Runner {
     return this.engine.plan;
   }
 
-  /** params[p] -= lr * (sum over chunk slots of grads, in chunk order) for p in [p0, p1). */
+  /**
+   * params[p] -= lr * (sum over chunk slots of grads, in chunk order) for p in [p0, p1); with an
+   * optimizer, params[p] = sgdMomentumUpdate(params[p], that same float64 sum, lr).
+   */
   private update(p0: number, p1: number, C: number, lr: number): void {
     const P = this.plan.paramCount;
-    const { params, grads } = this;
+    const { params, grads, sgd } = this;
+    if (sgd) {
+      const velocity = this.velocity;
+      for (let p = p0; p < p1; p++) {
+        let s = 0;
+        for (let c = 0, o = p; c < C; c++, o += P) s += grads[o];
+        params[p] = sgdMomentumUpdate(params[p], s, lr, sgd, velocity, p);
+      }
+      return;
+    }
     // Four parameters at a time (four independent float64 sums, ~2x faster than one); each
     // parameter's sum still runs over the slots in chunk order, so the bits do not change.
     let p = p0;

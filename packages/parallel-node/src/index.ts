@@ -4,6 +4,6 @@
  * worker thread) and reduced in micro-chunk order in float64, so a backend trains bit-identically
  * for any thread count. See README.md.
  */
-export { microChunkSizes, threadChunkRanges, sgdFromMicroChunks } from './micro-chunks.js';
+export { microChunkSizes, threadChunkRanges, sgdFromMicroChunks, type OptimizerState } from './micro-chunks.js';
 export { DataParallelEngine, type DataParallelEngineOptions, type LocalCompute } from './engine.js';
 export { MicroChunkPool, serveMicroChunkWorker, findWorkerScript, type MicroChunkPoolOptions, type MicroChunkWorkerInit, type ChunkResult } from './worker-pool.js';
