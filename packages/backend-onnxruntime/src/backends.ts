@@ -4,7 +4,7 @@
  * install command when missing; onnxruntime-node by a name bundlers do not follow, so this
  * module stays importable in browsers, where only ort-web can work.
  */
-import type { BackendInfo, SessionOptions, TrainingBackend } from '@lenet/core';
+import type { BackendInfo, SessionOptions, TrainingBackend, TrainingOptions } from '@lenet/core';
 import { BackendInputError, checkThreads } from '@lenet/core';
 import type { InferenceSession } from 'onnxruntime-common';
 import type { ModelSpec, Weights } from '@lenet/model';
@@ -76,7 +76,13 @@ export const ortNodeBackend = {
       ...(threads !== undefined ? { threads } : {}),
     };
   },
-  async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}) {
+  createSession: (spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<OrtSession> => createOrtNodeSession(spec, weights, options),
+  // One session type predicts and trains.
+  createTrainingSession: (spec: ModelSpec, weights: Weights, options: TrainingOptions = {}): Promise<OrtSession> => createOrtNodeSession(spec, weights, options, options.optimizer),
+} satisfies TrainingBackend;
+
+/** An ort-node session; `optimizer` (TrainingOptions.optimizer) only for training sessions. */
+async function createOrtNodeSession(spec: ModelSpec, weights: Weights, options: SessionOptions, optimizer?: unknown): Promise<OrtSession> {
     // Default: one intra-op thread per hardware thread (what info() reports).
     const threads = checkThreads('ort-node', options.threads) ?? (await hardwareThreads());
     const ort = await loadOrtNode();
@@ -95,11 +101,9 @@ export const ortNodeBackend = {
       },
       spec,
       weights,
+      optimizer,
     );
-  },
-  // One session type predicts and trains.
-  createTrainingSession: (spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<OrtSession> => ortNodeBackend.createSession(spec, weights, options),
-} satisfies TrainingBackend;
+}
 
 // ---------------------------------------------------------------- ort-web
 
@@ -179,7 +183,13 @@ export const ortWebBackend = {
       threads,
     };
   },
-  async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}) {
+  createSession: (spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<OrtSession> => createOrtWebSession(spec, weights, options),
+  // One session type predicts and trains.
+  createTrainingSession: (spec: ModelSpec, weights: Weights, options: TrainingOptions = {}): Promise<OrtSession> => createOrtWebSession(spec, weights, options, options.optimizer),
+} satisfies TrainingBackend;
+
+/** An ort-web session; `optimizer` (TrainingOptions.optimizer) only for training sessions (Node only: the engine applies it). */
+function createOrtWebSession(spec: ModelSpec, weights: Weights, options: SessionOptions, optimizer?: unknown): Promise<OrtSession> {
     return withOrtWeb('ort-web', options.threads, (ort) => {
       const threads = ortWebThreads ?? 1;
       return OrtSession.create(
@@ -198,12 +208,10 @@ export const ortWebBackend = {
         },
         spec,
         weights,
+        optimizer,
       );
     });
-  },
-  // One session type predicts and trains.
-  createTrainingSession: (spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<OrtSession> => ortWebBackend.createSession(spec, weights, options),
-} satisfies TrainingBackend;
+}
 
 /** Node (worker_threads exist): ort-web trains on @lenet/parallel-node's engine there. */
 function isNodeProcess(): boolean {
