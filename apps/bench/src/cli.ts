@@ -9,7 +9,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { describeError, describeFsError, UsageError } from './errors.js';
-import { coldStartCount, dataDirPath, datasetName, fraction, modelName, positiveInt, positiveNumber, nonNegativeInt, threadCount } from './options.js';
+import { coldStartCount, dataDirPath, datasetName, fraction, modelName, momentumFactor, weightDecay, positiveInt, positiveNumber, nonNegativeInt, threadCount } from './options.js';
 import { summaryCommand } from './commands/summary.js';
 import { dataCommand } from './commands/data.js';
 import { initCommand } from './commands/init.js';
@@ -82,6 +82,9 @@ function buildProgram(): Command {
     .option('--epochs <n>', 'epochs', positiveInt, 10)
     .option('--batch-size <n>', 'minibatch size', positiveInt, 128)
     .option('--lr <x>', 'SGD learning rate', positiveNumber, 0.1)
+    .option('--momentum <x>', 'SGD momentum in [0, 1) (torch.optim.SGD semantics; backends that cannot apply it refuse)', momentumFactor, 0)
+    .option('--weight-decay <x>', 'L2 weight decay added to the gradient (torch.optim.SGD semantics)', weightDecay, 0)
+    .option('--nesterov', 'Nesterov momentum (needs --momentum > 0)')
     .option('--seed <n>', 'seed for the initial weights and the batch order', nonNegativeInt, 0)
     .addOption(threads())
     .option('--limit <n>', 'use a stratified subset of n images per split', positiveInt)
