@@ -19,5 +19,5 @@ export type { ImageSplitMeta } from './split.js';
 export { epochOrder, epochOrderInto } from './order.js';
 export { Batcher } from './batcher.js';
 export type { BatcherOptions } from './batcher.js';
-export { BatchAugmenter } from './augment.js';
-export type { AugmentOptions } from './augment.js';
+export { BatchAugmenter, checkErase, ERASE_ATTEMPTS } from './augment.js';
+export type { AugmentOptions, EraseOptions } from './augment.js';
