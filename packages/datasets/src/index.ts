@@ -14,6 +14,7 @@ export {
   parseImageSplit,
   splitToFloat,
   stratifiedSubset,
+  stratifiedHoldout,
 } from './split.js';
 export type { ImageSplitMeta } from './split.js';
 export { epochOrder, epochOrderInto } from './order.js';
