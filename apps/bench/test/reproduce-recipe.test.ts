@@ -95,3 +95,19 @@ describe('reproduce fashion-record --validation end to end (real Fashion-MNIST, 
     expect(existsSync(join(tmp, 'layers', 'runs'))).toBe(false);
   });
 });
+
+describe('train --momentum/--weight-decay/--nesterov (real Fashion-MNIST, a few steps)', () => {
+  it('trains with the optimizer and records it in the JSON result and the weights; tfjs-layers refuses it (exit 2)', async (ctx) => {
+    if (!existsSync(FASHION_DIR)) ctx.skip(`Fashion-MNIST is not installed at ${FASHION_DIR}`);
+    const common = ['--limit', '200', '--epochs', '1', '--batch-size', '50', '--threads', '1', '--data-dir', FASHION_DIR, '--momentum', '0.9', '--nesterov', '--weight-decay', '5e-4', '--json'];
+    const out = join(tmp, 'train.safetensors');
+    const r = await runCli(['train', '--backend', 'plain', '--model', 'lenet5-modern', ...common, '--out', out], tmp, {}, { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const result = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((m) => m.type === 'result')!;
+    expect(result.optimizer).toEqual({ name: 'sgd', momentum: 0.9, weightDecay: 5e-4, nesterov: true });
+    expect(JSON.parse((await loadWeightsFile(out)).metadata.optimizer!)).toEqual(result.optimizer);
+    const refused = await runCli(['train', '--backend', 'tfjs-layers-cpu', ...common, '--out', join(tmp, 'layers.safetensors')], tmp, {}, { timeoutMs: 120_000 });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^error: --momentum\/--weight-decay: tfjs-layers-cpu cannot train with momentum or weight decay/m);
+  }, 240_000);
+});

@@ -83,26 +83,26 @@ export const ortNodeBackend = {
 
 /** An ort-node session; `optimizer` (TrainingOptions.optimizer) only for training sessions. */
 async function createOrtNodeSession(spec: ModelSpec, weights: Weights, options: SessionOptions, optimizer?: unknown): Promise<OrtSession> {
-    // Default: one intra-op thread per hardware thread (what info() reports).
-    const threads = checkThreads('ort-node', options.threads) ?? (await hardwareThreads());
-    const ort = await loadOrtNode();
-    return OrtSession.create(
-      {
-        backendName: 'ort-node',
-        ort,
-        sessionOptions: ortNodeOptions(threads),
-        preallocatedOutputs: true,
-        trainingGraph: async () => ({ nchwcBlock: await nchwcBlockSize(ort) }),
-        // Training on any thread count is data-parallel over fixed micro-chunks (data-parallel.ts):
-        // whole chunks on 1-thread sessions in parallel beat one session's intra-op threads on
-        // LeNet's small tensors, and 1 thread runs the same arithmetic, so the weights are
-        // bit-identical for any thread count.
-        ...(threads !== undefined ? { dataParallel: { threads, runtime: 'onnxruntime-node' as const, mainRunsChunk: true } } : {}),
-      },
-      spec,
-      weights,
-      optimizer,
-    );
+  // Default: one intra-op thread per hardware thread (what info() reports).
+  const threads = checkThreads('ort-node', options.threads) ?? (await hardwareThreads());
+  const ort = await loadOrtNode();
+  return OrtSession.create(
+    {
+      backendName: 'ort-node',
+      ort,
+      sessionOptions: ortNodeOptions(threads),
+      preallocatedOutputs: true,
+      trainingGraph: async () => ({ nchwcBlock: await nchwcBlockSize(ort) }),
+      // Training on any thread count is data-parallel over fixed micro-chunks (data-parallel.ts):
+      // whole chunks on 1-thread sessions in parallel beat one session's intra-op threads on
+      // LeNet's small tensors, and 1 thread runs the same arithmetic, so the weights are
+      // bit-identical for any thread count.
+      ...(threads !== undefined ? { dataParallel: { threads, runtime: 'onnxruntime-node' as const, mainRunsChunk: true } } : {}),
+    },
+    spec,
+    weights,
+    optimizer,
+  );
 }
 
 // ---------------------------------------------------------------- ort-web
@@ -190,27 +190,27 @@ export const ortWebBackend = {
 
 /** An ort-web session; `optimizer` (TrainingOptions.optimizer) only for training sessions (Node only: the engine applies it). */
 function createOrtWebSession(spec: ModelSpec, weights: Weights, options: SessionOptions, optimizer?: unknown): Promise<OrtSession> {
-    return withOrtWeb('ort-web', options.threads, (ort) => {
-      const threads = ortWebThreads ?? 1;
-      return OrtSession.create(
-        {
-          backendName: 'ort-web',
-          ort,
-          // Same options as ort-node; the wasm EP takes its thread count from env.wasm.numThreads.
-          sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all', executionMode: 'sequential', enableCpuMemArena: true, enableMemPattern: true },
-          preallocatedOutputs: false,
-          // In Node, training runs fixed micro-chunks on `threads` worker threads with one wasm
-          // thread each (data-parallel.ts; the wasm build scales poorly over its own threads), 1
-          // thread included: this thread's onnxruntime-web instance computes gradients that differ
-          // in the last bits from a worker's (measured), so only workers compute, and the weights
-          // are bit-identical for any thread count.
-          ...(isNodeProcess() ? { dataParallel: { threads, runtime: 'onnxruntime-web' as const, mainRunsChunk: false } } : {}),
-        },
-        spec,
-        weights,
-        optimizer,
-      );
-    });
+  return withOrtWeb('ort-web', options.threads, (ort) => {
+    const threads = ortWebThreads ?? 1;
+    return OrtSession.create(
+      {
+        backendName: 'ort-web',
+        ort,
+        // Same options as ort-node; the wasm EP takes its thread count from env.wasm.numThreads.
+        sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all', executionMode: 'sequential', enableCpuMemArena: true, enableMemPattern: true },
+        preallocatedOutputs: false,
+        // In Node, training runs fixed micro-chunks on `threads` worker threads with one wasm
+        // thread each (data-parallel.ts; the wasm build scales poorly over its own threads), 1
+        // thread included: this thread's onnxruntime-web instance computes gradients that differ
+        // in the last bits from a worker's (measured), so only workers compute, and the weights
+        // are bit-identical for any thread count.
+        ...(isNodeProcess() ? { dataParallel: { threads, runtime: 'onnxruntime-web' as const, mainRunsChunk: false } } : {}),
+      },
+      spec,
+      weights,
+      optimizer,
+    );
+  });
 }
 
 /** Node (worker_threads exist): ort-web trains on @lenet/parallel-node's engine there. */

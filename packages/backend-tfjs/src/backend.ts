@@ -197,25 +197,25 @@ export function defineTfjsBackend(definition: TfjsBackendDefinition): TrainingBa
   } satisfies TrainingBackend;
 
   async function newSession(spec: ModelSpec, weights: Weights, options: SessionOptions, optimizer: SgdMomentum | undefined): Promise<TfjsSession> {
-      const valid = checkSessionInput(spec, weights, name);
-      const threads = await trainThreads(definition, options);
-      await ready(options);
-      const network = new TfjsNetwork(valid, weights, gradientKernels);
-      const session = new TfjsSession(name, tfBackend, network);
-      if (definition.dataParallel && isNode()) {
-        const { DataParallelEngine, findWorkerScript } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ PARALLEL_PACKAGE)) as typeof import('@lenet/parallel-node');
-        const data: TfjsChunkWorkerData = { backend: definition.dataParallel, spec: valid };
-        session.engine = await DataParallelEngine.create({
-          label: name,
-          ...(threads > 1 ? { script: await findWorkerScript(import.meta.url, WORKER_FILE, BUILT_WORKER_FILE), data } : {}),
-          workers: threads - 1,
-          inputSize: valid.inputShape.reduce((a, b) => a * b, 1),
-          paramCount: network.paramCount,
-          microChunk: TFJS_MICRO_CHUNK,
-          ...(optimizer ? { optimizer } : {}),
-        });
-      }
-      return session;
+    const valid = checkSessionInput(spec, weights, name);
+    const threads = await trainThreads(definition, options);
+    await ready(options);
+    const network = new TfjsNetwork(valid, weights, gradientKernels);
+    const session = new TfjsSession(name, tfBackend, network);
+    if (definition.dataParallel && isNode()) {
+      const { DataParallelEngine, findWorkerScript } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ PARALLEL_PACKAGE)) as typeof import('@lenet/parallel-node');
+      const data: TfjsChunkWorkerData = { backend: definition.dataParallel, spec: valid };
+      session.engine = await DataParallelEngine.create({
+        label: name,
+        ...(threads > 1 ? { script: await findWorkerScript(import.meta.url, WORKER_FILE, BUILT_WORKER_FILE), data } : {}),
+        workers: threads - 1,
+        inputSize: valid.inputShape.reduce((a, b) => a * b, 1),
+        paramCount: network.paramCount,
+        microChunk: TFJS_MICRO_CHUNK,
+        ...(optimizer ? { optimizer } : {}),
+      });
+    }
+    return session;
   }
   return backend;
 }
