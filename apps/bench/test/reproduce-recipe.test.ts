@@ -68,7 +68,7 @@ describe('reproduce fashion-record --validation end to end (real Fashion-MNIST, 
     expect(config).toMatchObject({ recipe: 'fashion-record', optimizer: 'SGD (momentum 0.9 nesterov, weight decay 0.0005)', evaluation: { kind: 'validation', images: 100, seed: 12345 } });
     expect(config.augment).toMatch(/random erasing \(p 0\.5/);
     expect(r.stdout).toMatch(/accuracy measured on: validation \(100 images held out of the training set/);
-    expect(r.stdout).toMatch(/final validation acc/);
+    expect(r.stdout).toMatch(/final valid\. acc/);
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/Accuracy measured on: validation \(100 images held out of the training set/);
     for (const backend of ['plain', 'ort-node']) {
       const run = JSON.parse(readFileSync(join(out, 'runs', `${backend}-seed0.json`), 'utf8'));

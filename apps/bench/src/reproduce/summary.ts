@@ -146,7 +146,7 @@ export const SUMMARY_HEADER = ['backend', 'seeds', 'mean ± sd', '95% CI of mean
 /** The per-seed table's header, naming the split the accuracy is measured on. */
 export function seedHeader(s: ReproduceSummary): string[] {
   if (evalWord(s) !== 'validation') return SEED_HEADER;
-  return SEED_HEADER.map((h) => (h === 'final acc' ? 'final validation acc' : h === 'final val loss' ? 'final validation loss' : h));
+  return SEED_HEADER.map((h) => (h === 'final acc' ? 'final valid. acc' : h === 'final val loss' ? 'valid. loss' : h));
 }
 
 export function summaryRows(s: ReproduceSummary): string[][] {
@@ -265,7 +265,7 @@ export function accuracyChart(recipe: Recipe, s: ReproduceSummary): TopLevelSpec
   const yMin = Math.max(0, Math.floor((Math.min(...lows.filter((v) => v > 0.3)) - 0.02) * 50) / 50);
   const yMax = Math.min(1, Math.ceil((Math.max(...points.map((p) => p.acc), recipe.band.kind === 'band' ? recipe.band.high : recipe.band.low) + 0.01) * 50) / 50);
   const maxEpoch = Math.max(...points.map((p) => p.epoch));
-  const y = { field: 'acc', type: 'quantitative', title: s.evaluation?.kind === 'validation' ? `accuracy on ${s.evaluation.images} validation images (held out of train)` : 'validation (test) accuracy', axis: { format: '.1%' }, scale: { domain: [yMin, yMax] } } as const;
+  const y = { field: 'acc', type: 'quantitative', title: s.evaluation?.kind === 'validation' ? 'accuracy on the validation holdout' : 'validation (test) accuracy', axis: { format: '.1%' }, scale: { domain: [yMin, yMax] } } as const;
   const x = { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' }, scale: { domain: [1, maxEpoch] } } as const;
   const bandLabel = recipe.band.kind === 'band' ? `PyTorch band ${formatBand(recipe.band)}` : `goal ${formatBand(recipe.band)}`;
   return {
