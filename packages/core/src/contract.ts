@@ -6,7 +6,6 @@
  * and the TrainingSession it returns always has `trainStep`.
  */
 import type { ModelSpec, Weights } from '@lenet/model';
-import type { OptimizerOptions } from './optimizer.js';
 
 export interface SessionOptions {
   /**
@@ -16,6 +15,19 @@ export interface SessionOptions {
   threads?: number;
   /** Largest batch the caller will pass; lets backends pre-allocate. */
   maxBatchSize?: number;
+}
+
+/**
+ * Training-session optimizer options (TrainingOptions.optimizer), torch.optim.SGD's semantics;
+ * every field defaults to plain SGD. The rule itself is optimizer.ts's sgdMomentumUpdate.
+ */
+export interface OptimizerOptions {
+  /** Momentum factor μ in [0, 1). Default 0 (no momentum). */
+  momentum?: number;
+  /** L2 weight decay (added to the gradient, as torch.optim.SGD), finite and >= 0. Default 0. */
+  weightDecay?: number;
+  /** Nesterov momentum (needs momentum > 0). Default false. */
+  nesterov?: boolean;
 }
 
 /**

@@ -14,17 +14,9 @@
  * arithmetic is float64, the velocity is kept in float64 (a Float64Array per session), and the
  * weight is rounded to float32 once, when the caller stores the returned value.
  */
-import { BackendInputError } from './contract.js';
+import { BackendInputError, type OptimizerOptions } from './contract.js';
 
-/** Training-session optimizer options (TrainingOptions.optimizer). Every field defaults to plain SGD. */
-export interface OptimizerOptions {
-  /** Momentum factor μ in [0, 1). Default 0 (no momentum). */
-  momentum?: number;
-  /** L2 weight decay (added to the gradient, as torch.optim.SGD), finite and >= 0. Default 0. */
-  weightDecay?: number;
-  /** Nesterov momentum (needs momentum > 0). Default false. */
-  nesterov?: boolean;
-}
+export type { OptimizerOptions } from './contract.js';
 
 /** A validated optimizer that is not plain SGD (checkOptimizer's result). */
 export interface SgdMomentum {
