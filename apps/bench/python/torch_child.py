@@ -378,7 +378,11 @@ def reproduce(job_path):
         phase = 'session'
         net = Net(job['spec'])
         net.load(read_safetensors(f['initWeights']))
-        opt = torch.optim.SGD(net.parameters(), lr=lrs[0])
+        # The recipe's optimizer (momentum / Nesterov / weight decay, dampening 0): the rule of
+        # @lenet/core's optimizer.ts is torch.optim.SGD's, so the same numbers mean the same thing.
+        o = job.get('optimizer') or {}
+        opt = torch.optim.SGD(net.parameters(), lr=lrs[0], momentum=o.get('momentum', 0), weight_decay=o.get('weightDecay', 0),
+                              nesterov=bool(o.get('nesterov', False)))
         lossf = nn.CrossEntropyLoss()
 
         phase = 'train'

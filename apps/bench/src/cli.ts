@@ -9,7 +9,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { describeError, describeFsError, UsageError } from './errors.js';
-import { coldStartCount, dataDirPath, datasetName, fraction, modelName, positiveInt, positiveNumber, nonNegativeInt, threadCount } from './options.js';
+import { coldStartCount, dataDirPath, datasetName, fraction, modelName, momentumFactor, weightDecay, positiveInt, positiveNumber, nonNegativeInt, threadCount } from './options.js';
 import { summaryCommand } from './commands/summary.js';
 import { dataCommand } from './commands/data.js';
 import { initCommand } from './commands/init.js';
@@ -82,6 +82,9 @@ function buildProgram(): Command {
     .option('--epochs <n>', 'epochs', positiveInt, 10)
     .option('--batch-size <n>', 'minibatch size', positiveInt, 128)
     .option('--lr <x>', 'SGD learning rate', positiveNumber, 0.1)
+    .option('--momentum <x>', 'SGD momentum in [0, 1) (torch.optim.SGD semantics; backends that cannot apply it refuse)', momentumFactor, 0)
+    .option('--weight-decay <x>', 'L2 weight decay added to the gradient (torch.optim.SGD semantics)', weightDecay, 0)
+    .option('--nesterov', 'Nesterov momentum (needs --momentum > 0)')
     .option('--seed <n>', 'seed for the initial weights and the batch order', nonNegativeInt, 0)
     .addOption(threads())
     .option('--limit <n>', 'use a stratified subset of n images per split', positiveInt)
@@ -175,11 +178,15 @@ function buildProgram(): Command {
   program
     .command('reproduce')
     .description('reproduce a recipe on each backend for several seeds (one process per run, resumable): per-seed final accuracy, mean ± sd, verdict vs the reference band')
-    .argument('<recipe>', 'd2l, modern, mnist (d2l 7.6 and exercises, PyTorch bands), fashion-plus, mnist-plus; fashion-wide-b128, fashion-wide-b32, fashion-wide-8-24 (earlier attempts at fashion-plus)')
+    .argument('<recipe>', 'd2l, modern, mnist (d2l 7.6 and exercises, PyTorch bands), fashion-plus, mnist-plus; fashion-wide-b128, fashion-wide-b32, fashion-wide-8-24 (earlier attempts at fashion-plus); fashion-record, mnist-record (issue 28; mnist-record a placeholder)')
     .option('--backends <a,b,...>', 'backends to train on', trainBackendList, ['plain'])
     .option('--seeds <list>', 'seeds: a range 0-4, a list 0,2,5, or both', parseSeeds, [0, 1, 2, 3, 4])
     .option('--epochs <n>', "epochs (default: the recipe's)", positiveInt)
     .option('--out <dir>', 'results folder; running again with the same folder resumes (default: reports/reproduce/<recipe>/ in the repo root)')
+    .option('--validation', "train on the training split minus the recipe's validation split and evaluate on that holdout, never on the test set (default folder reports/reproduce/<recipe>-validation/)")
+    .option('--lr <x>', "override the recipe's (peak) learning rate, for tuning on --validation", positiveNumber)
+    .option('--momentum <x>', "override the recipe's SGD momentum, in [0, 1)", momentumFactor)
+    .option('--weight-decay <x>', "override the recipe's weight decay, >= 0", weightDecay)
     .option('--agreement <a,b,...>', "afterwards, run the first finished run's final weights on these backends too: accuracy, max |Δlogit|", backendList)
     .addOption(dataDir())
     .addOption(threads())

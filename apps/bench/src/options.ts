@@ -26,6 +26,20 @@ export function positiveNumber(value: string): number {
   return n;
 }
 
+/** --momentum: torch.optim.SGD's momentum factor, in [0, 1). */
+export function momentumFactor(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError('expected a number in [0, 1), e.g. 0.9.');
+  return n;
+}
+
+/** --weight-decay: L2 weight decay added to the gradient, a finite number >= 0. */
+export function weightDecay(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a finite number >= 0, e.g. 5e-4.');
+  return n;
+}
+
 export function fraction(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 1) {

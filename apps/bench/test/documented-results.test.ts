@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { describeAugment, describeSchedule, getRecipe, RECIPE_NAMES } from '../src/reproduce/recipes.js';
+import { describeAugment, describeSchedule, getRecipe, RECIPES } from '../src/reproduce/recipes.js';
 import { meanInterval, stats, verdict } from '../src/reproduce/stats.js';
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '../../../docs/results');
@@ -30,8 +30,9 @@ interface PublishedSummary {
 }
 
 describe('docs/results match the recipes', () => {
-  it('every recipe has published results', () => {
-    expect(files.map((f) => f.replace(/-summary\.json$/, '')).sort()).toEqual([...RECIPE_NAMES].sort());
+  it('every recipe has published results (but those marked unpublished, which have none yet)', () => {
+    const published = RECIPES.filter((r) => !r.unpublished).map((r) => r.name);
+    expect(files.map((f) => f.replace(/-summary\.json$/, '')).sort()).toEqual([...published].sort());
   });
 
   it.each(files)('%s: same settings as the recipe, verdicts recomputed from the finals', (file) => {

@@ -77,7 +77,7 @@ describe('stats and verdict', () => {
 
 describe('recipes', () => {
   it('the d2l recipes carry the REFERENCE.md bands and the d2l settings', () => {
-    expect(RECIPE_NAMES).toEqual(['d2l', 'modern', 'mnist', 'fashion-plus', 'mnist-plus', 'fashion-wide-b128', 'fashion-wide-b32', 'fashion-wide-8-24']);
+    expect(RECIPE_NAMES).toEqual(['d2l', 'modern', 'mnist', 'fashion-plus', 'mnist-plus', 'fashion-wide-b128', 'fashion-wide-b32', 'fashion-wide-8-24', 'fashion-record', 'mnist-record']);
     const d2l = getRecipe('d2l');
     expect([d2l.modelName, d2l.dataset, d2l.epochs, d2l.batchSize, d2l.schedule, d2l.augment]).toEqual(['lenet5', 'fashion-mnist', 10, 128, { kind: 'constant', lr: 0.1 }, null]);
     expect([d2l.band.low, d2l.band.high]).toEqual([0.706, 0.753]);
@@ -101,7 +101,7 @@ describe('recipes', () => {
 
   it('unknown recipe is a usage error listing the recipes', () => {
     expect(() => getRecipe('d2l-bn')).toThrow(UsageError);
-    expect(() => getRecipe('d2l-bn')).toThrow(/unknown recipe "d2l-bn"; recipes: d2l, modern, mnist, fashion-plus, mnist-plus, fashion-wide-b128, fashion-wide-b32, fashion-wide-8-24/);
+    expect(() => getRecipe('d2l-bn')).toThrow(/unknown recipe "d2l-bn"; recipes: d2l, modern, mnist, fashion-plus, mnist-plus, fashion-wide-b128, fashion-wide-b32, fashion-wide-8-24, fashion-record, mnist-record/);
   });
 
   it('cosine schedule: linear warmup to the peak, then decays monotonically to finalLr', () => {
@@ -121,7 +121,7 @@ describe('recipes', () => {
 
 describe('CLI usage errors exit 2', () => {
   it.each([
-    [['reproduce', 'lenet9'], /unknown recipe "lenet9"; recipes: d2l, modern, mnist, fashion-plus, mnist-plus, fashion-wide-b128, fashion-wide-b32, fashion-wide-8-24/],
+    [['reproduce', 'lenet9'], /unknown recipe "lenet9"; recipes: d2l, modern, mnist, fashion-plus, mnist-plus, fashion-wide-b128, fashion-wide-b32, fashion-wide-8-24, fashion-record, mnist-record/],
     [['reproduce'], /missing required argument 'recipe'/],
     [['reproduce', 'd2l', '--seeds', '4-2'], /--seeds <list>.*range "4-2" runs backwards/],
     [['reproduce', 'd2l', '--seeds', 'x'], /--seeds <list>.*"x" is not a seed/],

@@ -13,8 +13,8 @@
  * package loads nothing heavy.
  */
 import type * as Jax from '@jax-js/jax';
-import type { BackendInfo, GpuAdapterInfo, SessionOptions, TrainingBackend, TrainingSession } from '@lenet/core';
-import { checkPredictInput, checkSessionInput, checkThreads, checkTrainInput, lazyRuntime, requestWebgpuAdapter } from '@lenet/core';
+import type { BackendInfo, GpuAdapterInfo, SessionOptions, TrainingBackend, TrainingOptions, TrainingSession } from '@lenet/core';
+import { checkPredictInput, checkSessionInput, checkThreads, checkTrainInput, lazyRuntime, refuseOptimizer, requestWebgpuAdapter } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { numClasses, paramInfos } from '@lenet/model';
 
@@ -209,8 +209,11 @@ export function createJaxBackend(options: JaxBackendOptions = {}): TrainingBacke
       const params = paramInfos(valid).map((p) => jax.numpy.array(weights.get(p.name)!.data.slice()).reshape(p.shape));
       return new JaxSession(jax, name, valid, params);
     },
-    // One session type predicts and trains.
-    createTrainingSession: (spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<JaxSession> => backend.createSession(spec, weights, options),
+    // One session type predicts and trains, with plain SGD only.
+    createTrainingSession: async (spec: ModelSpec, weights: Weights, options?: TrainingOptions): Promise<JaxSession> => {
+      refuseOptimizer(name, options?.optimizer);
+      return backend.createSession(spec, weights, options);
+    },
   } satisfies TrainingBackend;
   return backend;
 }

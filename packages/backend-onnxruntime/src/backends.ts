@@ -4,7 +4,7 @@
  * install command when missing; onnxruntime-node by a name bundlers do not follow, so this
  * module stays importable in browsers, where only ort-web can work.
  */
-import type { BackendInfo, SessionOptions, TrainingBackend } from '@lenet/core';
+import type { BackendInfo, SessionOptions, TrainingBackend, TrainingOptions } from '@lenet/core';
 import { BackendInputError, checkThreads } from '@lenet/core';
 import type { InferenceSession } from 'onnxruntime-common';
 import type { ModelSpec, Weights } from '@lenet/model';
@@ -76,30 +76,34 @@ export const ortNodeBackend = {
       ...(threads !== undefined ? { threads } : {}),
     };
   },
-  async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}) {
-    // Default: one intra-op thread per hardware thread (what info() reports).
-    const threads = checkThreads('ort-node', options.threads) ?? (await hardwareThreads());
-    const ort = await loadOrtNode();
-    return OrtSession.create(
-      {
-        backendName: 'ort-node',
-        ort,
-        sessionOptions: ortNodeOptions(threads),
-        preallocatedOutputs: true,
-        trainingGraph: async () => ({ nchwcBlock: await nchwcBlockSize(ort) }),
-        // Training on any thread count is data-parallel over fixed micro-chunks (data-parallel.ts):
-        // whole chunks on 1-thread sessions in parallel beat one session's intra-op threads on
-        // LeNet's small tensors, and 1 thread runs the same arithmetic, so the weights are
-        // bit-identical for any thread count.
-        ...(threads !== undefined ? { dataParallel: { threads, runtime: 'onnxruntime-node' as const, mainRunsChunk: true } } : {}),
-      },
-      spec,
-      weights,
-    );
-  },
+  createSession: (spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<OrtSession> => createOrtNodeSession(spec, weights, options),
   // One session type predicts and trains.
-  createTrainingSession: (spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<OrtSession> => ortNodeBackend.createSession(spec, weights, options),
+  createTrainingSession: (spec: ModelSpec, weights: Weights, options: TrainingOptions = {}): Promise<OrtSession> => createOrtNodeSession(spec, weights, options, options.optimizer),
 } satisfies TrainingBackend;
+
+/** An ort-node session; `optimizer` (TrainingOptions.optimizer) only for training sessions. */
+async function createOrtNodeSession(spec: ModelSpec, weights: Weights, options: SessionOptions, optimizer?: unknown): Promise<OrtSession> {
+  // Default: one intra-op thread per hardware thread (what info() reports).
+  const threads = checkThreads('ort-node', options.threads) ?? (await hardwareThreads());
+  const ort = await loadOrtNode();
+  return OrtSession.create(
+    {
+      backendName: 'ort-node',
+      ort,
+      sessionOptions: ortNodeOptions(threads),
+      preallocatedOutputs: true,
+      trainingGraph: async () => ({ nchwcBlock: await nchwcBlockSize(ort) }),
+      // Training on any thread count is data-parallel over fixed micro-chunks (data-parallel.ts):
+      // whole chunks on 1-thread sessions in parallel beat one session's intra-op threads on
+      // LeNet's small tensors, and 1 thread runs the same arithmetic, so the weights are
+      // bit-identical for any thread count.
+      ...(threads !== undefined ? { dataParallel: { threads, runtime: 'onnxruntime-node' as const, mainRunsChunk: true } } : {}),
+    },
+    spec,
+    weights,
+    optimizer,
+  );
+}
 
 // ---------------------------------------------------------------- ort-web
 
@@ -179,31 +183,35 @@ export const ortWebBackend = {
       threads,
     };
   },
-  async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}) {
-    return withOrtWeb('ort-web', options.threads, (ort) => {
-      const threads = ortWebThreads ?? 1;
-      return OrtSession.create(
-        {
-          backendName: 'ort-web',
-          ort,
-          // Same options as ort-node; the wasm EP takes its thread count from env.wasm.numThreads.
-          sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all', executionMode: 'sequential', enableCpuMemArena: true, enableMemPattern: true },
-          preallocatedOutputs: false,
-          // In Node, training runs fixed micro-chunks on `threads` worker threads with one wasm
-          // thread each (data-parallel.ts; the wasm build scales poorly over its own threads), 1
-          // thread included: this thread's onnxruntime-web instance computes gradients that differ
-          // in the last bits from a worker's (measured), so only workers compute, and the weights
-          // are bit-identical for any thread count.
-          ...(isNodeProcess() ? { dataParallel: { threads, runtime: 'onnxruntime-web' as const, mainRunsChunk: false } } : {}),
-        },
-        spec,
-        weights,
-      );
-    });
-  },
+  createSession: (spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<OrtSession> => createOrtWebSession(spec, weights, options),
   // One session type predicts and trains.
-  createTrainingSession: (spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<OrtSession> => ortWebBackend.createSession(spec, weights, options),
+  createTrainingSession: (spec: ModelSpec, weights: Weights, options: TrainingOptions = {}): Promise<OrtSession> => createOrtWebSession(spec, weights, options, options.optimizer),
 } satisfies TrainingBackend;
+
+/** An ort-web session; `optimizer` (TrainingOptions.optimizer) only for training sessions (Node only: the engine applies it). */
+function createOrtWebSession(spec: ModelSpec, weights: Weights, options: SessionOptions, optimizer?: unknown): Promise<OrtSession> {
+  return withOrtWeb('ort-web', options.threads, (ort) => {
+    const threads = ortWebThreads ?? 1;
+    return OrtSession.create(
+      {
+        backendName: 'ort-web',
+        ort,
+        // Same options as ort-node; the wasm EP takes its thread count from env.wasm.numThreads.
+        sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all', executionMode: 'sequential', enableCpuMemArena: true, enableMemPattern: true },
+        preallocatedOutputs: false,
+        // In Node, training runs fixed micro-chunks on `threads` worker threads with one wasm
+        // thread each (data-parallel.ts; the wasm build scales poorly over its own threads), 1
+        // thread included: this thread's onnxruntime-web instance computes gradients that differ
+        // in the last bits from a worker's (measured), so only workers compute, and the weights
+        // are bit-identical for any thread count.
+        ...(isNodeProcess() ? { dataParallel: { threads, runtime: 'onnxruntime-web' as const, mainRunsChunk: false } } : {}),
+      },
+      spec,
+      weights,
+      optimizer,
+    );
+  });
+}
 
 /** Node (worker_threads exist): ort-web trains on @lenet/parallel-node's engine there. */
 function isNodeProcess(): boolean {

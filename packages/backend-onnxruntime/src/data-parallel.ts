@@ -20,6 +20,7 @@
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import { DataParallelEngine, findWorkerScript, type ChunkResult } from '@lenet/parallel-node';
+import type { SgdMomentum } from '@lenet/core';
 import type { OrtModule } from './ort-module.js';
 
 /** One parameter as the chunk graph names it. */
@@ -61,6 +62,8 @@ export interface DataParallelConfig extends OrtChunkWorkerData {
   threads: number;
   /** Samples per micro-chunk (default ORT_MICRO_CHUNK). */
   microChunk?: number;
+  /** The session's optimizer when it is not plain SGD (the engine applies it and keeps its velocity). */
+  optimizer?: SgdMomentum;
 }
 
 // In variables, not literals: see findWorkerScript.
@@ -115,6 +118,7 @@ export class DataParallelTrainer {
         inputSize: c * h * w,
         paramCount: config.params.reduce((a, p) => a + p.size, 0),
         microChunk: config.microChunk ?? ORT_MICRO_CHUNK,
+        ...(config.optimizer ? { optimizer: config.optimizer } : {}),
       });
       return new DataParallelTrainer(config, session, engine);
     } catch (e) {

@@ -15,8 +15,8 @@
  *   sessions at the same time and applies the update here instead (data-parallel.ts).
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
-import type { TrainingSession } from '@lenet/core';
-import { checkPredictInput, checkSessionInput, checkTrainInput } from '@lenet/core';
+import type { SgdMomentum, TrainingSession } from '@lenet/core';
+import { checkOptimizer, checkPredictInput, checkSessionInput, checkTrainInput, refuseOptimizer } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { inputSize, numClasses, paramInfos } from '@lenet/model';
 import { INPUT_NAME, OUTPUT_NAME, exportOnnx } from './export.js';
@@ -67,6 +67,8 @@ export class OrtSession implements TrainingSession {
     private readonly flavor: SessionFlavor,
     spec: ModelSpec,
     weights: Weights,
+    /** The optimizer when it is not plain SGD (data-parallel training only). */
+    private readonly optimizer: SgdMomentum | undefined,
   ) {
     this.spec = spec;
     const infos = paramInfos(spec);
@@ -77,9 +79,16 @@ export class OrtSession implements TrainingSession {
     this.current = infos.map((p) => this.floatTensor(Float32Array.from(weights.get(p.name)!.data), p.shape));
   }
 
-  static async create(flavor: SessionFlavor, spec: ModelSpec, weights: Weights): Promise<OrtSession> {
+  /**
+   * `optimizer`: TrainingOptions.optimizer. Only the data-parallel path (Node) can apply one (the
+   * engine does the update); the single-graph path bakes plain SGD into the training graph, so
+   * there a non-default optimizer is refused by name.
+   */
+  static async create(flavor: SessionFlavor, spec: ModelSpec, weights: Weights, optimizer?: unknown): Promise<OrtSession> {
+    const sgd = checkOptimizer(flavor.backendName, optimizer);
+    if (sgd && !flavor.dataParallel) refuseOptimizer(`${flavor.backendName} (outside Node's data-parallel engine)`, sgd);
     const valid = checkSessionInput(spec, weights, flavor.backendName);
-    const session = new OrtSession(flavor, valid, weights);
+    const session = new OrtSession(flavor, valid, weights, sgd);
     // Build the inference session now so createSession fails early if ORT cannot load it.
     await session.ensureInference();
     return session;
@@ -134,6 +143,7 @@ export class OrtSession implements TrainingSession {
       lossName: LOSS_NAME,
       inputShape: [c, h, w],
       params: this.names.map((name, i) => ({ name, gradName: gradName(name), shape: [...this.shapes[i]], size: this.shapes[i].reduce((a, b) => a * b, 1) })),
+      ...(this.optimizer ? { optimizer: this.optimizer } : {}),
     });
     this.spare = this.shapes.map((shape) => this.floatTensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape));
     return this.parallel;

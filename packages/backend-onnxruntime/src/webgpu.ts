@@ -7,7 +7,7 @@
  * Gather, OneHot, SoftmaxCrossEntropyLoss's LogSoftmax) and ORT places on its CPU EP (checked
  * with ORT's verbose node-placement log, onnxruntime-web 1.30).
  */
-import type { BackendInfo, GpuAdapterInfo, SessionOptions, TrainingBackend } from '@lenet/core';
+import type { BackendInfo, GpuAdapterInfo, SessionOptions, TrainingBackend, TrainingOptions } from '@lenet/core';
 import { requestWebgpuAdapter, webgpuAdapterInfo, type WebGpuAdapterLike } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { loadOrtWeb, withOrtWeb, type OrtWebModule } from './backends.js';
@@ -45,11 +45,13 @@ export const ortWebGpuBackend = {
       ...adapter,
     };
   },
-  async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<OrtSession> {
-    return withOrtWeb(NAME, options.threads, (ort) =>
-      OrtSession.create({ backendName: NAME, ort, sessionOptions: { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' }, preallocatedOutputs: false }, spec, weights),
-    );
-  },
-  // One session type predicts and trains.
-  createTrainingSession: (spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<OrtSession> => ortWebGpuBackend.createSession(spec, weights, options),
+  createSession: (spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<OrtSession> => createWebGpuSession(spec, weights, options),
+  // One session type predicts and trains (plain SGD only: OrtSession.create refuses an optimizer here).
+  createTrainingSession: (spec: ModelSpec, weights: Weights, options: TrainingOptions = {}): Promise<OrtSession> => createWebGpuSession(spec, weights, options, options.optimizer),
 } satisfies TrainingBackend;
+
+function createWebGpuSession(spec: ModelSpec, weights: Weights, options: SessionOptions, optimizer?: unknown): Promise<OrtSession> {
+  return withOrtWeb(NAME, options.threads, (ort) =>
+    OrtSession.create({ backendName: NAME, ort, sessionOptions: { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' }, preallocatedOutputs: false }, spec, weights, optimizer),
+  );
+}

@@ -6,9 +6,9 @@ import { ortNodeBackend, ortWebBackend } from '../src/index.js';
 // have createTrainingSession, so the training cases run), learning a tiny set, determinism, weights
 // round-trip, input rejection, dispose.
 describe('ort-node conformance', () => {
-  for (const c of conformanceSuite(ortNodeBackend)) it(c.name, c.run, 60_000);
+  for (const c of conformanceSuite(ortNodeBackend, { optimizer: true })) it(c.name, c.run, 60_000);
 });
 
 describe('ort-web conformance', () => {
-  for (const c of conformanceSuite(ortWebBackend)) it(c.name, c.run, 60_000);
+  for (const c of conformanceSuite(ortWebBackend, { optimizer: true })) it(c.name, c.run, 60_000);
 });

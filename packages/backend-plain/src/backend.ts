@@ -3,8 +3,8 @@
  * the engine accepts them, else WebAssembly SIMD128, else TypeScript) and "plain-js" (TypeScript
  * kernels only, the reference tier).
  */
-import type { Backend, BackendInfo, SessionOptions } from '@lenet/core';
-import { BackendInputError, checkSessionInput, checkThreads } from '@lenet/core';
+import type { Backend, BackendInfo, SessionOptions, SgdMomentum, TrainingOptions } from '@lenet/core';
+import { BackendInputError, checkOptimizer, checkSessionInput, checkThreads } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { loadWasmKernels, wasmTierFromEnv, WASM_TIER_ENV, WASM_TIER_LABEL, type WasmKernelModule, type WasmTierChoice } from './wasm.js';
 import { PlainSession } from './session.js';
@@ -89,6 +89,10 @@ export class PlainBackend implements Backend {
   }
 
   async createSession(spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<PlainSession> {
+    return this.newSession(spec, weights, options, undefined);
+  }
+
+  private async newSession(spec: ModelSpec, weights: Weights, options: SessionOptions | undefined, optimizer: SgdMomentum | undefined): Promise<PlainSession> {
     const valid = checkSessionInput(spec, weights, this.name);
     const threads = await resolveThreads(this.name, options);
     const maxBatchSize = resolveMaxBatch(this.name, options);
@@ -107,12 +111,13 @@ export class PlainBackend implements Backend {
       module: typeof m === 'string' ? null : m.module,
       threads,
       maxBatchSize,
+      ...(optimizer ? { optimizer } : {}),
     });
   }
 
-  /** The same PlainSession as createSession: one session type predicts and trains. */
-  createTrainingSession(spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<PlainSession> {
-    return this.createSession(spec, weights, options);
+  /** The same PlainSession as createSession (one session type predicts and trains), with the optimizer. */
+  async createTrainingSession(spec: ModelSpec, weights: Weights, options?: TrainingOptions): Promise<PlainSession> {
+    return this.newSession(spec, weights, options, checkOptimizer(this.name, options?.optimizer));
   }
 }
 

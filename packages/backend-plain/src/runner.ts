@@ -5,12 +5,12 @@
  * n samples is cut into fixed micro-chunks of CHUNK samples (the last may be shorter). Chunk c's
  * parameter gradient (already scaled by 1/n in the kernels) is computed on its own and stored in
  * slot c of the shared `grads` buffer; the update then sums the slots in chunk order in float64
- * (core's applyGradientSlots), threads claiming blocks of parameters. Threads
+ * (core's applyGradientSlots, or applyGradientSlotsMomentum with an optimizer), threads claiming blocks of parameters. Threads
  * claim chunks and blocks from a shared counter, so which thread computes what varies; neither
  * the cut nor the order of the sum does, so the weights after N steps are bit-identical for any
  * thread count.
  */
-import { applyGradientSlots, microChunkCount, microChunkSizes } from '@lenet/core';
+import { applyGradientSlots, applyGradientSlotsMomentum, microChunkCount, microChunkSizes, type SgdMomentum } from '@lenet/core';
 import type { Engine } from './engine.js';
 import type { Plan } from './plan.js';
 
@@ -74,13 +74,19 @@ export class Runner {
   readonly logits: Float32Array;
   readonly losses: Float64Array;
   readonly grads: Float32Array;
+  /** The session's optimizer when it is not plain SGD; velocity is shared by all threads (each updates its own parameter blocks). */
+  private readonly sgd: SgdMomentum | undefined;
+  private readonly velocity: Float64Array;
 
   constructor(
     readonly engine: Engine<Float32Array>,
     control: ArrayBufferLike,
     params: ArrayBufferLike,
     io: IoBuffers,
+    optimizer?: { sgd: SgdMomentum; velocity: ArrayBufferLike },
   ) {
+    this.sgd = optimizer?.sgd;
+    this.velocity = new Float64Array(optimizer?.velocity ?? new ArrayBuffer(0));
     this.ctrl = new Int32Array(control, 0, 16);
     this.lr = new Float64Array(control, LR_BYTE_OFFSET, 1);
     this.params = new Float32Array(params);
@@ -105,7 +111,9 @@ export class Runner {
       for (;;) {
         const p0 = Atomics.add(ctrl, Ctl.Next, 1) * UPDATE_BLOCK;
         if (p0 >= P) break;
-        applyGradientSlots(this.params, this.grads, P, C, lr, p0, Math.min(P, p0 + UPDATE_BLOCK));
+        const p1 = Math.min(P, p0 + UPDATE_BLOCK);
+        if (this.sgd) applyGradientSlotsMomentum(this.params, this.grads, P, C, lr, p0, p1, this.sgd, this.velocity);
+        else applyGradientSlots(this.params, this.grads, P, C, lr, p0, p1);
       }
       return;
     }

@@ -5,7 +5,7 @@
  * the main thread works too, claiming micro-chunks like the workers. Batches of a single micro-chunk (e.g. batch-1
  * inference) run on the main thread alone, with no synchronisation at all.
  */
-import type { TrainingSession } from '@lenet/core';
+import type { SgdMomentum, TrainingSession } from '@lenet/core';
 import { checkPredictInput, checkTrainInput, microChunkCount } from '@lenet/core';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { flattenWeights, unflattenWeights } from '@lenet/model';
@@ -29,6 +29,8 @@ export interface PlainSessionConfig {
   module: WebAssembly.Module | null;
   threads: number;
   maxBatchSize: number;
+  /** The optimizer when it is not plain SGD (checkOptimizer's result). */
+  optimizer?: SgdMomentum;
 }
 
 export class PlainSession implements TrainingSession {
@@ -37,6 +39,8 @@ export class PlainSession implements TrainingSession {
   private readonly shared: boolean;
   private readonly control: ArrayBufferLike;
   private readonly paramsBuffer: ArrayBufferLike;
+  /** Momentum's float64 velocity per parameter (per session; kept when the I/O buffers grow). */
+  private readonly optimizer: { sgd: SgdMomentum; velocity: ArrayBufferLike } | undefined;
   private io!: IoBuffers;
   private runner!: Runner;
   private readonly engine: Engine<Float32Array>;
@@ -56,6 +60,7 @@ export class PlainSession implements TrainingSession {
     this.control = mk(CONTROL_BYTES);
     this.paramsBuffer = mk(this.plan.paramCount * 4);
     new Float32Array(this.paramsBuffer).set(flattenWeights(config.spec, config.weights));
+    this.optimizer = config.optimizer ? { sgd: config.optimizer, velocity: mk(this.plan.paramCount * 8) } : undefined;
     if (config.module) {
       const { kernels, mem } = instantiateWasm(config.module, this.plan.arena.size);
       this.engine = new Engine(this.plan, kernels, mem);
@@ -84,7 +89,7 @@ export class PlainSession implements TrainingSession {
   private async allocate(capacity: number): Promise<void> {
     await this.stopWorkers();
     this.io = allocIo(this.plan, capacity, this.shared);
-    this.runner = new Runner(this.engine, this.control, this.paramsBuffer, this.io);
+    this.runner = new Runner(this.engine, this.control, this.paramsBuffer, this.io, this.optimizer);
     if (this.threads > 1) {
       const p = platform();
       if (!p.startWorker) throw new Error(`${this.config.backendName}: ${p.noThreadsReason ?? 'threads > 1 is not supported here'}`);
@@ -97,6 +102,7 @@ export class PlainSession implements TrainingSession {
           io: this.io,
           index: t,
           threads: this.threads,
+          ...(this.optimizer ? { optimizer: { sgd: this.optimizer.sgd, velocity: this.optimizer.velocity as SharedArrayBuffer } } : {}),
         };
         this.workers.push(p.startWorker(init, this.config.backendName));
       }
@@ -214,7 +220,8 @@ export class PlainSession implements TrainingSession {
       const losses = runner.losses;
       for (let i = 0; i < n; i++) loss += losses[i];
       loss /= n;
-      if (lr !== 0) {
+      // With an optimizer, lr 0 still moves the velocity (as the reference and torch do).
+      if (lr !== 0 || this.optimizer) {
         runner.lr[0] = lr;
         this.run(Cmd.Update, n);
         Atomics.store(runner.ctrl, Ctl.ParamsVersion, ++this.version);

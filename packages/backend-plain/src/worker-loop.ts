@@ -21,7 +21,7 @@ export function serveWorker(init: WorkerInit, ready: () => void): void {
   } else {
     engine = new Engine(plan, jsKernels as Kernels<Float32Array>, new Float32Array(plan.arena.size));
   }
-  const runner = new Runner(engine, init.control, init.params, init.io);
+  const runner = new Runner(engine, init.control, init.params, init.io, init.optimizer);
   const ctrl = runner.ctrl;
   const errorText = new Uint8Array(init.control, ERROR_TEXT_OFFSET, CONTROL_BYTES - ERROR_TEXT_OFFSET);
 

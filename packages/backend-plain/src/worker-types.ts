@@ -1,4 +1,5 @@
 /** What a worker thread is started with (shared by session.ts and the Node worker). */
+import type { SgdMomentum } from '@lenet/core';
 import type { ModelSpec } from '@lenet/model';
 import type { IoBuffers } from './runner.js';
 
@@ -10,4 +11,6 @@ export interface WorkerInit {
   io: IoBuffers;
   index: number;
   threads: number;
+  /** The session's optimizer when it is not plain SGD, and its shared float64 velocity (one per parameter). */
+  optimizer?: { sgd: SgdMomentum; velocity: SharedArrayBuffer };
 }

@@ -17,7 +17,7 @@ const cases: { label: string; backend: Backend; unavailable: string | null }[] =
 for (const { label, backend, unavailable } of cases) {
   for (const threads of [1, 2]) {
     describe(`${label}, ${threads} thread${threads > 1 ? 's' : ''}`, () => {
-      for (const c of conformanceSuite(backend, { threads })) {
+      for (const c of conformanceSuite(backend, { threads, optimizer: true })) {
         it(c.name, async (ctx) => {
           if (unavailable) ctx.skip(unavailable);
           await c.run();

@@ -5,7 +5,7 @@
  * capacity growth and that dispose() stops the workers.
  */
 import { describe, expect, it } from 'vitest';
-import { randomImages, randomLabels } from '@lenet/core';
+import { randomImages, randomLabels, type OptimizerOptions } from '@lenet/core';
 import { getPreset, initWeights, type Weights } from '@lenet/model';
 import { plainBackend, plainJsBackend, PlainSession, type PlainBackend } from '../dist/index.js';
 import { TIERS } from './tiers.js';
@@ -14,9 +14,11 @@ function bits(w: Weights): Map<string, Uint32Array> {
   return new Map([...w].map(([k, t]) => [k, new Uint32Array(t.data.buffer.slice(0))]));
 }
 
-async function trainRun(backend: PlainBackend, threads: number, maxBatchSize?: number) {
+async function trainRun(backend: PlainBackend, threads: number, maxBatchSize?: number, optimizer?: OptimizerOptions) {
   const spec = getPreset('lenet5');
-  const s = await backend.createSession(spec, initWeights(spec, 0), { threads, maxBatchSize });
+  const s = optimizer
+    ? await backend.createTrainingSession(spec, initWeights(spec, 0), { threads, maxBatchSize, optimizer })
+    : await backend.createSession(spec, initWeights(spec, 0), { threads, maxBatchSize });
   const n = 100; // 7 micro-chunks, the last one partial
   const losses: number[] = [];
   for (let step = 0; step < 4; step++) {
@@ -44,6 +46,21 @@ for (const { label, backend, unavailable } of tiers) {
         expect(r.losses, `losses with ${threads} threads`).toEqual(base.losses);
         for (const [name, b] of base.w) {
           expect(r.w.get(name)!.every((v, i) => v === b[i]), `${name} with ${threads} threads`).toBe(true);
+        }
+      }
+    });
+
+    it('with momentum 0.9 (Nesterov) and weight decay: bit-identical for 1, 2 and 3 threads, velocity kept when the buffers grow', async (ctx) => {
+      if (unavailable) ctx.skip(unavailable);
+      const optimizer = { momentum: 0.9, nesterov: true, weightDecay: 5e-4 };
+      const base = await trainRun(backend, 1, undefined, optimizer);
+      const plainSgd = await trainRun(backend, 1);
+      expect([...base.w.get('conv1.weight')!]).not.toEqual([...plainSgd.w.get('conv1.weight')!]);
+      for (const [threads, maxBatch] of [[2, undefined], [3, undefined], [2, 8]] as const) {
+        const r = await trainRun(backend, threads, maxBatch, optimizer);
+        expect(r.losses, `losses with ${threads} threads`).toEqual(base.losses);
+        for (const [name, b] of base.w) {
+          expect(r.w.get(name)!.every((v, i) => v === b[i]), `${name} with ${threads} threads, maxBatchSize ${maxBatch}`).toBe(true);
         }
       }
     });

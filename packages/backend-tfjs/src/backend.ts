@@ -4,8 +4,8 @@
  * A concrete backend only says how to load its TF.js backend package; see backends.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendInfo, GpuAdapterInfo, SessionOptions, TrainingBackend, TrainingSession } from '@lenet/core';
-import { BackendInputError, checkPredictInput, checkSessionInput, checkThreads, checkTrainInput } from '@lenet/core';
+import type { BackendInfo, GpuAdapterInfo, SessionOptions, SgdMomentum, TrainingBackend, TrainingOptions, TrainingSession } from '@lenet/core';
+import { BackendInputError, checkOptimizer, checkPredictInput, checkSessionInput, checkThreads, checkTrainInput, refuseOptimizer } from '@lenet/core';
 import type { DataParallelEngine } from '@lenet/parallel-node';
 import type { ModelSpec, Weights } from '@lenet/model';
 import { registerConvViaConv2DKernels } from './kernels/register.js';
@@ -186,29 +186,37 @@ export function defineTfjsBackend(definition: TfjsBackendDefinition): TrainingBa
       }
     },
     info,
-    async createSession(spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<TfjsSession> {
-      const valid = checkSessionInput(spec, weights, name);
-      const threads = await trainThreads(definition, options);
-      await ready(options);
-      const network = new TfjsNetwork(valid, weights, gradientKernels);
-      const session = new TfjsSession(name, tfBackend, network);
-      if (definition.dataParallel && isNode()) {
-        const { DataParallelEngine, findWorkerScript } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ PARALLEL_PACKAGE)) as typeof import('@lenet/parallel-node');
-        const data: TfjsChunkWorkerData = { backend: definition.dataParallel, spec: valid };
-        session.engine = await DataParallelEngine.create({
-          label: name,
-          ...(threads > 1 ? { script: await findWorkerScript(import.meta.url, WORKER_FILE, BUILT_WORKER_FILE), data } : {}),
-          workers: threads - 1,
-          inputSize: valid.inputShape.reduce((a, b) => a * b, 1),
-          paramCount: network.paramCount,
-          microChunk: TFJS_MICRO_CHUNK,
-        });
-      }
-      return session;
+    createSession: (spec: ModelSpec, weights: Weights, options: SessionOptions = {}): Promise<TfjsSession> => newSession(spec, weights, options, undefined),
+    // One session type predicts and trains. The optimizer needs the data-parallel engine (Node,
+    // tfjs-cpu / tfjs-wasm): the single-thread path's update is tf's own plain SGD.
+    createTrainingSession: (spec: ModelSpec, weights: Weights, options: TrainingOptions = {}): Promise<TfjsSession> => {
+      const sgd = checkOptimizer(name, options.optimizer);
+      if (sgd && !(definition.dataParallel && isNode())) refuseOptimizer(`${name} (outside Node's data-parallel engine)`, sgd);
+      return newSession(spec, weights, options, sgd);
     },
-    // One session type predicts and trains.
-    createTrainingSession: (spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<TfjsSession> => backend.createSession(spec, weights, options),
   } satisfies TrainingBackend;
+
+  async function newSession(spec: ModelSpec, weights: Weights, options: SessionOptions, optimizer: SgdMomentum | undefined): Promise<TfjsSession> {
+    const valid = checkSessionInput(spec, weights, name);
+    const threads = await trainThreads(definition, options);
+    await ready(options);
+    const network = new TfjsNetwork(valid, weights, gradientKernels);
+    const session = new TfjsSession(name, tfBackend, network);
+    if (definition.dataParallel && isNode()) {
+      const { DataParallelEngine, findWorkerScript } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ PARALLEL_PACKAGE)) as typeof import('@lenet/parallel-node');
+      const data: TfjsChunkWorkerData = { backend: definition.dataParallel, spec: valid };
+      session.engine = await DataParallelEngine.create({
+        label: name,
+        ...(threads > 1 ? { script: await findWorkerScript(import.meta.url, WORKER_FILE, BUILT_WORKER_FILE), data } : {}),
+        workers: threads - 1,
+        inputSize: valid.inputShape.reduce((a, b) => a * b, 1),
+        paramCount: network.paramCount,
+        microChunk: TFJS_MICRO_CHUNK,
+        ...(optimizer ? { optimizer } : {}),
+      });
+    }
+    return session;
+  }
   return backend;
 }
 

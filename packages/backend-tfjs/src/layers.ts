@@ -23,8 +23,8 @@
  * tf.layers; tfjs-core alone has no gradients in Node), imported on first use only.
  */
 import type * as Tf from '@tensorflow/tfjs';
-import type { BackendInfo, GpuAdapterInfo, SessionOptions, TrainingBackend, TrainingSession } from '@lenet/core';
-import { BackendInputError, checkPredictInput, checkSessionInput, checkThreads, checkTrainInput, lazyRuntime } from '@lenet/core';
+import type { BackendInfo, GpuAdapterInfo, SessionOptions, TrainingBackend, TrainingOptions, TrainingSession } from '@lenet/core';
+import { BackendInputError, checkPredictInput, checkSessionInput, checkThreads, checkTrainInput, lazyRuntime, refuseOptimizer } from '@lenet/core';
 import type { LayerSpec, ModelSpec, Weights } from '@lenet/model';
 import { inferShapes, numClasses, paramInfos } from '@lenet/model';
 import { activate, nodeWasmDir } from './backend.js';
@@ -235,8 +235,11 @@ export function defineTfjsLayersBackend(def: LayersBackendDefinition): TrainingB
       for (const t of initial) t.dispose();
       return new TfjsLayersSession(tf, def.name, def.tfBackend, valid, model, optimizer, layouts);
     },
-    // One session type predicts and trains.
-    createTrainingSession: (spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<TfjsLayersSession> => backend.createSession(spec, weights, options),
+    // One session type predicts and trains, with model.fit's plain tf.train.sgd only (the field as its users write it).
+    createTrainingSession: async (spec: ModelSpec, weights: Weights, options?: TrainingOptions): Promise<TfjsLayersSession> => {
+      refuseOptimizer(def.name, options?.optimizer);
+      return backend.createSession(spec, weights, options);
+    },
   } satisfies TrainingBackend;
   return backend;
 }

@@ -9,12 +9,15 @@ import {
   conformanceSuite,
   referenceForward,
   referenceSgdStep,
+  refuseOptimizer,
 } from '@lenet/core';
 import { cloneWeights, inputSize } from '@lenet/model';
 
 // One session type that both predicts and trains, used by both factory methods below.
 async function createMySession(spec, weights, options = {}) {
   checkThreads('mine', options.threads); // undefined, or an integer in [1, 256]
+  // Plain SGD only: momentum / weight decay (TrainingOptions.optimizer) is refused by name, never ignored.
+  refuseOptimizer('mine', options.optimizer);
   const valid = checkSessionInput(spec, weights, 'mine'); // bad spec/weights -> BackendInputError
   let w = cloneWeights(weights); // copy: the caller keeps its weights
   const size = inputSize(valid);

@@ -10,10 +10,11 @@ import type { ModelSpec, Weights } from '@lenet/model';
 import { getPreset, initWeights, inputSize, numClasses, paramInfos, WeightsError } from '@lenet/model';
 import type { ImageSplit } from '@lenet/datasets';
 import { Batcher, stratifiedSubset } from '@lenet/datasets';
-import type { Backend, BackendSession, SessionOptions, TrainingBackend, TrainingSession } from './contract.js';
+import type { Backend, BackendSession, SessionOptions, TrainingBackend, TrainingOptions, TrainingSession } from './contract.js';
 import { BackendInputError, MAX_THREADS } from './contract.js';
 import { softmaxCrossEntropy } from './loss.js';
-import { referenceForward, referenceSgdStep } from './reference.js';
+import { referenceForward, referenceSgdStep, referenceTrainSteps } from './reference.js';
+import type { OptimizerOptions } from './optimizer.js';
 import {
   CONFORMANCE_VARIANT,
   conformanceWeights,
@@ -40,6 +41,12 @@ export interface ConformanceOptions {
   skip?: string[];
   /** Passed to createSession as SessionOptions.threads. */
   threads?: number;
+  /**
+   * Whether the backend claims TrainingOptions.optimizer (momentum, Nesterov, weight decay): then
+   * the "optimizer" cases check its steps against the float64 reference; otherwise they check
+   * that it refuses a non-default optimizer by name. Default false.
+   */
+  optimizer?: boolean;
 }
 
 export interface ConformanceCase {
@@ -58,7 +65,11 @@ export const CONFORMANCE_GROUPS = [
   'weights',
   'rejects',
   'dispose',
+  'optimizer',
 ] as const;
+
+/** The optimizer cases' work: OPTIMIZER_STEPS steps of batch 5 at lr 0.1 with these options. */
+export const OPTIMIZER_CASE = { momentum: 0.9, weightDecay: 5e-4, steps: 3, lr: 0.1, n: 5 } as const;
 
 export const DEFAULT_TOLERANCE = { atol: 1e-4, rtol: 1e-3, update: 1e-2 } as const;
 
@@ -195,6 +206,35 @@ function assertIdentical(what: string, got: ArrayLike<number>, want: ArrayLike<n
     if (!Object.is(got[i], want[i])) {
       throw new Error(`${what}: ${label(i)} differs: expected ${want[i]} got ${got[i]} (bit-identical required)`);
     }
+  }
+}
+
+
+/**
+ * The update w_after − w_before (tiny next to the weights) must match the reference update as a
+ * vector, within `rel`·||reference update|| plus float32 rounding of the stored weights, so that
+ * a no-op, a wrong sign or a wrong scale cannot hide inside the weights' tolerance.
+ */
+function assertUpdateMatches(what: string, w0: Float32Array, got: Float32Array, want: Float32Array, rel: number): void {
+  let refNorm = 0;
+  let errNorm = 0;
+  let roundNorm = 0;
+  for (let i = 0; i < w0.length; i++) {
+    const dr = want[i]! - w0[i]!;
+    const dg = got[i]! - w0[i]!;
+    refNorm += dr * dr;
+    errNorm += (dg - dr) * (dg - dr);
+    // float32 rounding of the stored weight: up to 1 ulp each for backend and reference.
+    const ulp = Math.max(Math.abs(w0[i]!), Math.abs(want[i]!)) * 2 ** -23;
+    roundNorm += 4 * ulp * ulp;
+  }
+  const allowed = rel * Math.sqrt(refNorm) + Math.sqrt(roundNorm);
+  if (!(Math.sqrt(errNorm) <= allowed)) {
+    throw new Error(
+      `${what} (w_after - w_before) differs from the reference: ` +
+        `||update - reference update|| = ${fmt(Math.sqrt(errNorm))} > ${fmt(allowed)} ` +
+        `(${rel} * ||reference update|| ${fmt(Math.sqrt(refNorm))} + float32 rounding ${fmt(Math.sqrt(roundNorm))})`,
+    );
   }
 }
 
@@ -424,26 +464,7 @@ export function conformanceSuite(backend: Backend, options: ConformanceOptions =
           assertClose(`sgd-step ${m.id}: ${p.name} after the step`, got, want, tol, weightLabel(p.shape));
           // The update itself (tiny next to the weights) must match as a vector, so that a
           // no-op, a wrong sign or a wrong scale cannot hide inside the weights' tolerance.
-          let refNorm = 0;
-          let errNorm = 0;
-          let roundNorm = 0;
-          for (let i = 0; i < w0.length; i++) {
-            const dr = want[i]! - w0[i]!;
-            const dg = got[i]! - w0[i]!;
-            refNorm += dr * dr;
-            errNorm += (dg - dr) * (dg - dr);
-            // float32 rounding of the stored weight: up to 1 ulp each for backend and reference.
-            const ulp = Math.max(Math.abs(w0[i]!), Math.abs(want[i]!)) * 2 ** -23;
-            roundNorm += 4 * ulp * ulp;
-          }
-          const allowed = tol.update * Math.sqrt(refNorm) + Math.sqrt(roundNorm);
-          if (!(Math.sqrt(errNorm) <= allowed)) {
-            throw new Error(
-              `sgd-step ${m.id}: the update of ${p.name} (w_after - w_before) differs from the reference: ` +
-                `||update - reference update|| = ${fmt(Math.sqrt(errNorm))} > ${fmt(allowed)} ` +
-                `(${tol.update} * ||reference update|| ${fmt(Math.sqrt(refNorm))} + float32 rounding ${fmt(Math.sqrt(roundNorm))})`,
-            );
-          }
+          assertUpdateMatches(`sgd-step ${m.id}: the update of ${p.name}`, w0, got, want, tol.update);
         }
         assertClose(
           `sgd-step ${m.id}: predict after the step (must use the updated weights)`,
@@ -713,6 +734,90 @@ export function conformanceSuite(backend: Backend, options: ConformanceOptions =
       await b.dispose();
     }
   });
+
+  // ---- optimizer --------------------------------------------------------------------------
+  if (createTraining) {
+    const { momentum, weightDecay, steps, lr, n } = OPTIMIZER_CASE;
+    const withOptimizer = (spec: ModelSpec, weights: Weights, optimizer: OptimizerOptions): Promise<TrainingSession> =>
+      createTraining(spec, weights, { ...threadOption(), maxBatchSize: n, optimizer } satisfies TrainingOptions);
+    const optimizerData = (spec: ModelSpec) => ({
+      x: randomImages(420, n, inputSize(spec)),
+      y: randomLabels(520, n, numClasses(spec)),
+    });
+
+    add('optimizer: bad momentum, weightDecay or nesterov are rejected by name', async () => {
+      const spec = getPreset('lenet5-modern');
+      const weights = conformanceWeights(spec, 320);
+      const bad: [OptimizerOptions, string][] = [
+        [{ momentum: 1 }, 'momentum'],
+        [{ momentum: -0.1 }, 'momentum'],
+        [{ momentum: Number.NaN }, 'momentum'],
+        [{ weightDecay: -1e-4 }, 'weightDecay'],
+        [{ weightDecay: Number.POSITIVE_INFINITY }, 'weightDecay'],
+        [{ nesterov: true }, 'nesterov'],
+      ];
+      for (const [optimizer, field] of bad) {
+        await expectRejection(`optimizer ${JSON.stringify(optimizer)}`, () => withOptimizer(spec, weights, optimizer).then((s) => s.dispose()), field);
+      }
+    });
+
+    add('optimizer: all-default options train exactly as plain SGD', async () => {
+      const spec = getPreset('lenet5-modern');
+      const weights = conformanceWeights(spec, 321);
+      const { x, y } = optimizerData(spec);
+      const plain = await withTrainingSession(spec, weights, n, async (s) => {
+        await s.trainStep(x, y, n, lr);
+        return s.getWeights();
+      });
+      const s = await withOptimizer(spec, weights, { momentum: 0, weightDecay: 0, nesterov: false });
+      const got = await using(s, async () => {
+        await s.trainStep(x, y, n, lr);
+        return s.getWeights();
+      });
+      assertWeightsIdentical('optimizer: momentum 0, weight decay 0', spec, got, plain);
+    });
+
+    if (options.optimizer) {
+      for (const nesterov of [false, true]) {
+        const optimizer: OptimizerOptions = { momentum, weightDecay, nesterov };
+        add(`optimizer: momentum ${momentum}${nesterov ? ' nesterov' : ''}, weight decay ${weightDecay}: ${steps} steps follow the reference, state per session`, async () => {
+          const spec = CONFORMANCE_VARIANT;
+          const before = conformanceWeights(spec, 330);
+          const { x, y } = optimizerData(spec);
+          const ref = cached(`optimizer/${nesterov}`, () => referenceTrainSteps(spec, before, Array.from({ length: steps }, () => ({ x, y, n, lr })), optimizer));
+          const run = async (): Promise<{ losses: number[]; after: Weights }> => {
+            const s = await withOptimizer(spec, before, optimizer);
+            return using(s, async () => {
+              const losses: number[] = [];
+              for (let k = 0; k < steps; k++) losses.push(await s.trainStep(x, y, n, lr));
+              return { losses, after: await s.getWeights() };
+            });
+          };
+          const first = await run();
+          assertClose(`optimizer: losses of ${steps} steps`, first.losses, ref.losses, tol, (k) => `step ${k + 1}`);
+          assertWeightsLayout('optimizer: getWeights()', spec, first.after);
+          for (const p of paramInfos(spec)) {
+            const got = first.after.get(p.name)!.data;
+            const want = ref.weights.get(p.name)!.data;
+            assertClose(`optimizer: ${p.name} after ${steps} steps`, got, want, tol, weightLabel(p.shape));
+            assertUpdateMatches(`optimizer: the ${steps}-step update of ${p.name}`, before.get(p.name)!.data, got, want, tol.update);
+          }
+          // A second session starts from zero velocity: the same run gives the same weights.
+          const second = await run();
+          assertWeightsIdentical('optimizer: a second session (its own momentum state)', spec, second.after, first.after);
+        });
+      }
+    } else {
+      add('optimizer: a non-default optimizer is refused by name (this backend trains with plain SGD only)', async () => {
+        const spec = getPreset('lenet5-modern');
+        const weights = conformanceWeights(spec, 322);
+        for (const optimizer of [{ momentum }, { weightDecay }] satisfies OptimizerOptions[]) {
+          await expectRejection(`${backend.name} with optimizer ${JSON.stringify(optimizer)}`, () => withOptimizer(spec, weights, optimizer).then((s) => s.dispose()), backend.name);
+          await expectRejection(`${backend.name} with optimizer ${JSON.stringify(optimizer)}`, () => withOptimizer(spec, weights, optimizer).then((s) => s.dispose()), Object.keys(optimizer)[0] === 'momentum' ? 'momentum' : 'weight decay');
+        }
+      });
+    }
+  }
 
   return applySkip(cases, options.skip ?? []);
 }

@@ -17,6 +17,30 @@ export interface SessionOptions {
   maxBatchSize?: number;
 }
 
+/**
+ * Training-session optimizer options (TrainingOptions.optimizer), torch.optim.SGD's semantics;
+ * every field defaults to plain SGD. The rule itself is optimizer.ts's sgdMomentumUpdate.
+ */
+export interface OptimizerOptions {
+  /** Momentum factor μ in [0, 1). Default 0 (no momentum). */
+  momentum?: number;
+  /** L2 weight decay (added to the gradient, as torch.optim.SGD), finite and >= 0. Default 0. */
+  weightDecay?: number;
+  /** Nesterov momentum (needs momentum > 0). Default false. */
+  nesterov?: boolean;
+}
+
+/**
+ * Options of createTrainingSession. `optimizer` defaults to plain SGD; a backend that cannot
+ * apply a non-default optimizer rejects it by name (refuseOptimizer), never ignores it. The
+ * optimizer state (momentum's velocity) belongs to the session: it lives across trainStep calls
+ * and starts at 0 in every new session.
+ */
+export interface TrainingOptions extends SessionOptions {
+  /** Momentum / Nesterov / weight decay, torch.optim.SGD semantics (optimizer.ts). */
+  optimizer?: OptimizerOptions;
+}
+
 /** A session that runs the model: what every backend's createSession returns. */
 export interface BackendSession {
   /**
@@ -33,8 +57,8 @@ export interface BackendSession {
 /** A session that can also train: what Backend.createTrainingSession returns. */
 export interface TrainingSession extends BackendSession {
   /**
-   * One SGD step on mean softmax cross-entropy over the n samples:
-   * w <- w - lr * dL/dw. Returns the mean loss computed in the forward pass of this step
+   * One SGD step on mean softmax cross-entropy over the n samples: w <- w - lr * dL/dw, or the
+   * session's optimizer (TrainingOptions.optimizer, sgdMomentumUpdate) when it has one. Returns the mean loss computed in the forward pass of this step
    * (before the update). `y` holds n class indices.
    */
   trainStep(x: Float32Array, y: Int32Array, n: number, lr: number): Promise<number>;
@@ -80,7 +104,7 @@ export interface Backend {
    * Present exactly when the backend can train: like createSession (same checks, same copy of
    * the weights), but the session also has trainStep. Absent on inference-only backends.
    */
-  createTrainingSession?(spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<TrainingSession>;
+  createTrainingSession?(spec: ModelSpec, weights: Weights, options?: TrainingOptions): Promise<TrainingSession>;
 }
 
 /** A backend whose createTrainingSession is present (see canTrain). */

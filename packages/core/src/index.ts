@@ -3,7 +3,9 @@
  * data-parallel rule (micro-chunks.ts), the float64 reference implementation and the
  * conformance suite. Browser-safe (no node: imports).
  */
-export type { Backend, BackendInfo, BackendSession, SessionOptions, TrainingBackend, TrainingSession } from './contract.js';
+export type { Backend, BackendInfo, BackendSession, SessionOptions, TrainingBackend, TrainingOptions, TrainingSession } from './contract.js';
+export type { OptimizerOptions, SgdMomentum } from './optimizer.js';
+export { checkOptimizer, describeOptimizer, refuseOptimizer, sgdMomentumUpdate } from './optimizer.js';
 export { BackendInputError, canTrain, checkThreads, MAX_THREADS } from './contract.js';
 export {
   microChunkCount,
@@ -12,7 +14,9 @@ export {
   sgdFromMicroChunks,
   applyMicroChunkGradients,
   applyGradientSlots,
+  applyGradientSlotsMomentum,
 } from './micro-chunks.js';
+export type { OptimizerState } from './micro-chunks.js';
 export type { LazyRuntime } from './lazy-runtime.js';
 export { lazyRuntime } from './lazy-runtime.js';
 export { checkPredictInput, checkTrainInput, checkSessionInput } from './checks.js';
@@ -23,11 +27,12 @@ export type { EvaluateOptions, Evaluation } from './evaluate.js';
 export { evaluate, DEFAULT_EVAL_BATCH_SIZE } from './evaluate.js';
 export type { TrainOptions, TrainResult, EpochMetrics, StepProgress, ScheduleStep, EvalPoint } from './train.js';
 export { train, TRAIN_DEFAULTS } from './train.js';
-export type { Params64, RefOp, RefPlan } from './reference.js';
+export type { Params64, RefOp, RefPlan, ReferenceStep } from './reference.js';
 export {
   referenceForward,
   referenceLossAndGradients,
   referenceSgdStep,
+  referenceTrainSteps,
   planReference,
   toParams64,
   forward64,

@@ -10,13 +10,22 @@
  *    in float64, and rounds each parameter once: param' = fround(param − lr·Σ_k w_k·g_k).
  *
  * Threads only decide who computes which micro-chunk, never the order of the sum, so the result
- * is bit-identical for any thread count. Two layouts of the same sum:
+ * is bit-identical for any thread count. With an optimizer (momentum / weight decay), the same
+ * float64 sum is the gradient g of optimizer.ts's sgdMomentumUpdate, and the weight is again
+ * rounded once. Two layouts of the same sum:
  * - sgdFromMicroChunks / applyMicroChunkGradients: one array per micro-chunk, mean-loss gradients
  *   weighted by w_k = m_k/n (@lenet/parallel-node's engine);
  * - applyGradientSlots: the micro-chunks' gradients side by side in one buffer, already scaled
  *   by 1/n (w_k = 1, exact), a range of parameters at a time so that threads can share the update
  *   (backend-plain). A unit test checks the two give the same bits.
  */
+import { sgdMomentumUpdate, type SgdMomentum } from './optimizer.js';
+
+/** A session's optimizer and its state (velocity: one float64 per parameter, all parameters in order, 0 at the start). */
+export interface OptimizerState {
+  sgd: SgdMomentum;
+  velocity: Float64Array;
+}
 
 function checkChunk(chunk: number): void {
   if (!Number.isInteger(chunk) || chunk < 1) throw new RangeError(`micro-chunk size must be a positive integer, got ${chunk}`);
@@ -49,7 +58,9 @@ export function threadChunkRanges(chunks: number, threads: number): { first: num
  * The SGD step from micro-chunk results: next[i][j] = fround(params[i][j] − lr·Σ_k w_k·grads[k][off_i + j])
  * with w_k = sizes[k]/n, summed in micro-chunk order in float64 (`grads[k]` holds all parameters
  * of micro-chunk k, in the order of `params`; `acc` is scratch of at least that many float64s).
- * Returns the batch's mean loss Σ_k w_k·losses[k], summed the same way.
+ * Returns the batch's mean loss Σ_k w_k·losses[k], summed the same way. With `optimizer`,
+ * next = fround(sgdMomentumUpdate(param, Σ_k w_k·grads[k], lr)) instead (the same float64 sum),
+ * and its velocity is updated.
  */
 export function sgdFromMicroChunks(
   params: readonly Float32Array[],
@@ -59,13 +70,39 @@ export function sgdFromMicroChunks(
   lr: number,
   next: Float32Array[],
   acc?: Float64Array,
+  optimizer?: OptimizerState,
 ): number {
   const n = sizes.reduce((a, b) => a + b, 0);
   const weights = sizes.map((m) => m / n);
   let loss = 0;
   for (let k = 0; k < weights.length; k++) loss += weights[k]! * losses[k]!;
-  applyMicroChunkGradients(params, weights, grads, lr, next, acc);
+  if (optimizer) applyMomentumFromMicroChunks(params, weights, grads, lr, next, optimizer, acc);
+  else applyMicroChunkGradients(params, weights, grads, lr, next, acc);
   return loss;
+}
+
+/** The optimizer path of sgdFromMicroChunks: the full float64 sum first, then one sgdMomentumUpdate per parameter. */
+function applyMomentumFromMicroChunks(
+  params: readonly Float32Array[],
+  weights: readonly number[],
+  grads: readonly Float32Array[],
+  lr: number,
+  next: Float32Array[],
+  { sgd, velocity }: OptimizerState,
+  acc?: Float64Array,
+): void {
+  let total = 0;
+  for (const p of params) total += p.length;
+  if (weights.length === 0) throw new RangeError('sgdFromMicroChunks: no micro-chunks');
+  const sum = acc && acc.length >= total ? acc : new Float64Array(total);
+  for (let k = 0; k < weights.length; k++) accumulate(sum, grads[k]!, weights[k]!, total, k === 0);
+  let off = 0;
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i]!;
+    const out = next[i]!;
+    for (let j = 0; j < p.length; j++) out[j] = sgdMomentumUpdate(p[j]!, sum[off + j]!, lr, sgd, velocity, off + j);
+    off += p.length;
+  }
 }
 
 /**
@@ -133,6 +170,21 @@ export function applyGradientSlots(params: Float32Array, grads: Float32Array, st
     let s = 0;
     for (let c = 0, o = p; c < slots; c++, o += stride) s += grads[o]!;
     params[p] = params[p]! - lr * s;
+  }
+}
+
+/**
+ * applyGradientSlots with an optimizer: params[p] = fround(sgdMomentumUpdate(params[p], Σ_c grads[c·stride + p], lr))
+ * for p in [p0, p1), the same float64 sum in slot order; `velocity` holds all parameters (index p).
+ */
+export function applyGradientSlotsMomentum(
+  params: Float32Array, grads: Float32Array, stride: number, slots: number, lr: number, p0: number, p1: number,
+  sgd: SgdMomentum, velocity: Float64Array,
+): void {
+  for (let p = p0; p < p1; p++) {
+    let s = 0;
+    for (let c = 0, o = p; c < slots; c++, o += stride) s += grads[o]!;
+    params[p] = sgdMomentumUpdate(params[p]!, s, lr, sgd, velocity, p);
   }
 }
 

@@ -16,6 +16,7 @@
 import type { ModelSpec, Weights, ParamInfo } from '@lenet/model';
 import { paramInfos, validateSpec, validateWeights } from '@lenet/model';
 import { softmaxCrossEntropy } from './loss.js';
+import { checkOptimizer, sgdMomentumUpdate, type OptimizerOptions } from './optimizer.js';
 
 /** Parameters in float64 (the reference's internal precision), keyed by canonical name. */
 export type Params64 = Map<string, Float64Array>;
@@ -424,4 +425,43 @@ export function referenceSgdStep(
     next.set(p.name, { shape: [...p.shape], data });
   }
   return { loss, weights: next };
+}
+
+/** One step of referenceTrainSteps: the first n samples of x/y at learning rate lr. */
+export interface ReferenceStep {
+  x: ArrayLike<number>;
+  y: ArrayLike<number>;
+  n: number;
+  lr: number;
+}
+
+/**
+ * Several training steps in float64 with the optimizer's update (sgdMomentumUpdate; plain SGD
+ * when `optimizer` is plain), the velocity carried from step to step: each step's loss and the
+ * final weights (float32, rounded once per step as every backend stores them).
+ */
+export function referenceTrainSteps(
+  spec: ModelSpec,
+  weights: Weights,
+  steps: readonly ReferenceStep[],
+  optimizer?: OptimizerOptions,
+): { losses: number[]; weights: Weights } {
+  const sgd = checkOptimizer('reference', optimizer);
+  const plan = planReference(spec);
+  const params = toParams64(spec, weights);
+  const velocity = new Map<string, Float64Array>();
+  for (const [name, w] of params) velocity.set(name, new Float64Array(w.length));
+  const losses: number[] = [];
+  for (const step of steps) {
+    const { loss, grads } = lossAndGradients64(plan, params, step.x, step.y, step.n);
+    losses.push(loss);
+    for (const [name, w] of params) {
+      const g = grads.get(name)!;
+      const v = velocity.get(name)!;
+      for (let i = 0; i < w.length; i++) w[i] = Math.fround(sgd ? sgdMomentumUpdate(w[i]!, g[i]!, step.lr, sgd, v, i) : w[i]! - step.lr * g[i]!);
+    }
+  }
+  const next: Weights = new Map();
+  for (const p of plan.params) next.set(p.name, { shape: [...p.shape], data: Float32Array.from(params.get(p.name)!) });
+  return { losses, weights: next };
 }

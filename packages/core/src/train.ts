@@ -2,6 +2,8 @@
  * The training loop, written once for every backend (d2l's train_ch6): seeded shuffled
  * mini-batches, one session.trainStep per batch, evaluation on the test split after each
  * epoch, timing of training separate from evaluation, budgets, cancellation and progress.
+ * The optimizer (momentum / weight decay, TrainingOptions.optimizer) is the session's, chosen when
+ * the caller creates it; the loop only passes each step's lr, so it is the same for every rule.
  */
 import type { ModelSpec } from '@lenet/model';
 import { numClasses } from '@lenet/model';

@@ -4,7 +4,8 @@
  */
 import type { ModelSpec, Weights } from '@lenet/model';
 import { paramInfos } from '@lenet/model';
-import type { SessionOptions, TrainingBackend, TrainingSession } from '../src/contract.js';
+import type { TrainingBackend, TrainingOptions, TrainingSession } from '../src/contract.js';
+import { refuseOptimizer } from '../src/optimizer.js';
 import { checkThreads } from '../src/contract.js';
 import { checkPredictInput, checkSessionInput, checkTrainInput } from '../src/checks.js';
 import { forward64, lossAndGradients64, opBackward, opForward, planReference } from '../src/reference.js';
@@ -64,6 +65,7 @@ export type Bug =
   | 'dispose-kills-all' // dispose breaks every session
   | 'stale-forward-cache' // predict reuses logits computed before training (cache keyed by x)
   | 'updates-once' // only the first trainStep changes the weights (stale parameter binding)
+  | 'ignores-optimizer' // trains plain SGD whatever TrainingOptions.optimizer asks for
   | 'float32-noise'; // NOT a bug: float32 storage + ~1e-6 relative error per layer, like a real float32 backend
 
 let killed = false;
@@ -137,8 +139,9 @@ class BrokenSession implements TrainingSession {
 
 export function brokenBackend(bug: Bug): TrainingBackend {
   killed = false;
-  async function create(spec: ModelSpec, weights: Weights, options?: SessionOptions): Promise<TrainingSession> {
+  async function create(spec: ModelSpec, weights: Weights, options?: TrainingOptions): Promise<TrainingSession> {
     if (bug !== 'no-validation') checkThreads(`broken-${bug}`, options?.threads);
+    if (bug !== 'ignores-optimizer') refuseOptimizer(`broken-${bug}`, options?.optimizer);
     const valid = bug === 'no-validation' ? spec : checkSessionInput(spec, weights, `broken-${bug}`);
     const store: Weights =
       bug === 'no-copy' ? weights : new Map([...weights].map(([k, t]) => [k, { shape: [...t.shape], data: t.data.slice() }]));

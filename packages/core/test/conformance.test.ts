@@ -7,7 +7,7 @@ import type { Bug } from './broken-backends.js';
 import { syntheticSplit, TINY_SPEC } from './helpers.js';
 
 describe('conformance suite on the reference backend (all cases pass)', () => {
-  const cases = conformanceSuite(referenceBackend);
+  const cases = conformanceSuite(referenceBackend, { optimizer: true });
   it('has a case in every group, with unique names', () => {
     const groups = new Set(cases.map((c) => c.name.slice(0, c.name.indexOf(':'))));
     expect([...groups].sort()).toEqual([...CONFORMANCE_GROUPS].sort());
@@ -37,13 +37,15 @@ describe('conformance suite catches broken backends', () => {
     ['sum-not-mean', ['sgd-step: lenet5,', 'sgd-step: lenet5-modern', 'sgd-step: variant'], /after the step: element \[/],
     ['dense-bias-ignored', ['forward: lenet5,', 'forward: lenet5-modern', 'forward: variant', 'forward: reads only', 'forward: accepts', 'sgd-step: lenet5,', 'sgd-step: lenet5-modern', 'sgd-step: variant', 'sgd-step: lr = 0', 'weights: createSession copies', 'weights: getWeights returns a copy'], /forward lenet5 n=1: logit \[sample 0, class \d\] expected .* got .*atol 0\.0001 \+ rtol 0\.001/],
     ['no-validation', ['rejects'], /expected a BackendInputError/],
-    ['no-copy', ['weights: createSession copies', 'determinism: two sessions'], /determinism: losses of the second run: step 1 differs/],
+    ['no-copy', ['weights: createSession copies', 'determinism: two sessions', 'optimizer: all-default options'], /determinism: losses of the second run: step 1 differs/],
     ['getweights-alias', ['weights: getWeights returns a copy'], /second getWeights after mutating the first result: conv1\.weight: element \[0, 0, 0, 0\] differs/],
     ['reads-whole-buffer', ['forward: reads only', 'sgd-step: lenet5,', 'sgd-step: lenet5-modern', 'sgd-step: variant'], /predict returned 50 logits, expected n\*classes = 3\*10 = 30/],
     ['nondeterministic', ['determinism: predict twice'], /second predict: logit \[sample \d, class \d\] differs/],
     ['stale-forward-cache', ['sgd-step: lenet5,', 'sgd-step: lenet5-modern', 'sgd-step: variant'], /predict after the step \(must use the updated weights\)/],
     // Only the learning case sees this one: a single step is right, later steps are lost.
     ['updates-once', ['learns'], /learns: (train accuracy|loss went from)/],
+    // A backend that silently trains plain SGD when asked for momentum / weight decay.
+    ['ignores-optimizer', ['optimizer: a non-default optimizer is refused', 'optimizer: bad momentum'], /expected a BackendInputError, but the call succeeded/],
   ];
   for (const [bug, expected, message] of expectations) {
     it(`${bug}: fails exactly the cases that check it`, async () => {
@@ -78,7 +80,7 @@ describe('conformance options', () => {
     expect(some.length).toBe(all.length - 2);
     expect(some.some((c) => c.name.startsWith('learns'))).toBe(false);
     expect(() => conformanceSuite(referenceBackend, { skip: ['lerns'] })).toThrow(
-      /skip entry "lerns" matches no case; use a group \(info, forward, sgd-step, learns, determinism, weights, rejects, dispose\) or a full case name/,
+      /skip entry "lerns" matches no case; use a group \(info, forward, sgd-step, learns, determinism, weights, rejects, dispose, optimizer\) or a full case name/,
     );
   });
 

@@ -14,10 +14,11 @@ export {
   parseImageSplit,
   splitToFloat,
   stratifiedSubset,
+  stratifiedHoldout,
 } from './split.js';
 export type { ImageSplitMeta } from './split.js';
 export { epochOrder, epochOrderInto } from './order.js';
 export { Batcher } from './batcher.js';
 export type { BatcherOptions } from './batcher.js';
-export { BatchAugmenter } from './augment.js';
-export type { AugmentOptions } from './augment.js';
+export { BatchAugmenter, checkErase, ERASE_ATTEMPTS } from './augment.js';
+export type { AugmentOptions, EraseOptions } from './augment.js';

@@ -181,14 +181,54 @@ export function classCounts(split: ImageSplit): number[] {
  * is not biased towards the start of the file. Returns new arrays (copies).
  */
 export function stratifiedSubset(split: ImageSplit, limit: number, seed = 0): ImageSplit {
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new RangeError(`stratifiedSubset: limit must be a positive integer, got ${limit}`);
-  }
-  if (!Number.isSafeInteger(seed)) throw new RangeError(`stratifiedSubset: seed must be an integer, got ${seed}`);
-  checkSplit(split, `stratifiedSubset(${split.dataset}/${split.split})`);
+  checkSubsetArgs('stratifiedSubset', split, limit, seed);
   if (limit >= split.count) {
     return { ...split, images: split.images.slice(), labels: split.labels.slice() };
   }
+  return pick(split, stratifiedKeep(split, limit, seed), 1);
+}
+
+/**
+ * A stratified holdout (e.g. a validation split carved from the training split): `holdout` is
+ * exactly stratifiedSubset(split, size, seed), `rest` every other sample, both in the split's
+ * original order (copies). size must be in [1, count - 1].
+ */
+export function stratifiedHoldout(split: ImageSplit, size: number, seed = 0): { rest: ImageSplit; holdout: ImageSplit } {
+  checkSubsetArgs('stratifiedHoldout', split, size, seed);
+  if (size >= split.count) {
+    throw new RangeError(`stratifiedHoldout: size must be below the split's ${split.count} samples (something must remain to train on), got ${size}`);
+  }
+  const keep = stratifiedKeep(split, size, seed);
+  return { rest: pick(split, keep, 0), holdout: pick(split, keep, 1) };
+}
+
+function checkSubsetArgs(what: string, split: ImageSplit, limit: number, seed: number): void {
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new RangeError(`${what}: ${what === 'stratifiedSubset' ? 'limit' : 'size'} must be a positive integer, got ${limit}`);
+  }
+  if (!Number.isSafeInteger(seed)) throw new RangeError(`${what}: seed must be an integer, got ${seed}`);
+  checkSplit(split, `${what}(${split.dataset}/${split.split})`);
+}
+
+/** The samples with keep[i] === which, in order (copies). */
+function pick(split: ImageSplit, keep: Uint8Array, which: 0 | 1): ImageSplit {
+  let count = 0;
+  for (let i = 0; i < split.count; i++) if (keep[i] === which) count++;
+  const px = split.rows * split.cols;
+  const images = new Uint8Array(count * px);
+  const labels = new Uint8Array(count);
+  let o = 0;
+  for (let i = 0; i < split.count; i++) {
+    if (keep[i] !== which) continue;
+    images.set(split.images.subarray(i * px, (i + 1) * px), o * px);
+    labels[o] = split.labels[i];
+    o++;
+  }
+  return { ...split, count, images, labels };
+}
+
+/** stratifiedSubset's choice of `limit` < count samples: keep[i] = 1 for the chosen ones. */
+function stratifiedKeep(split: ImageSplit, limit: number, seed: number): Uint8Array {
   const numClasses = split.classNames.length;
   const available = classCounts(split);
   const quota = balancedQuotas(available, limit);
@@ -230,18 +270,7 @@ export function stratifiedSubset(split: ImageSplit, limit: number, seed = 0): Im
       keep[idx[i]] = 1;
     }
   }
-
-  const px = split.rows * split.cols;
-  const images = new Uint8Array(limit * px);
-  const labels = new Uint8Array(limit);
-  let o = 0;
-  for (let i = 0; i < split.count; i++) {
-    if (keep[i] === 0) continue;
-    images.set(split.images.subarray(i * px, (i + 1) * px), o * px);
-    labels[o] = split.labels[i];
-    o++;
-  }
-  return { ...split, count: limit, images, labels };
+  return keep;
 }
 
 /**

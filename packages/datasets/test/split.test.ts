@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IdxError, PIXEL_TO_FLOAT, classCounts, encodeIdx, parseImageSplit, splitToFloat, stratifiedSubset } from '../src/index.js';
+import { IdxError, PIXEL_TO_FLOAT, classCounts, encodeIdx, parseImageSplit, splitToFloat, stratifiedSubset, stratifiedHoldout } from '../src/index.js';
 import { sampleIndexOf, syntheticSplit } from './helpers.js';
 
 function imagesFile(count: number, rows = 28, cols = 28, fill = (i: number) => i & 255): Uint8Array {
@@ -130,5 +130,32 @@ describe('stratifiedSubset', () => {
     expect(stratifiedSubset(split, 10_000).count).toBe(500);
     expect(() => stratifiedSubset(split, 0)).toThrow(/positive integer/);
     expect(() => stratifiedSubset(split, 2.5)).toThrow(/positive integer/);
+  });
+});
+
+describe('stratifiedHoldout (a validation split carved from a training split)', () => {
+  it('holds out exactly stratifiedSubset(size, seed); the rest is every other sample, both in order', () => {
+    const labels = Array.from({ length: 503 }, (_, i) => (i * 7) % 10);
+    const split = syntheticSplit(labels, 4, 4);
+    const { rest, holdout } = stratifiedHoldout(split, 100, 12345);
+    const subset = stratifiedSubset(split, 100, 12345);
+    expect(holdout.count).toBe(100);
+    expect(Buffer.from(holdout.images).equals(Buffer.from(subset.images))).toBe(true);
+    expect([...holdout.labels]).toEqual([...subset.labels]);
+    expect(rest.count).toBe(403);
+    const px = 16;
+    const held = new Set(Array.from({ length: holdout.count }, (_, i) => sampleIndexOf(holdout.images, i * px)));
+    const kept = Array.from({ length: rest.count }, (_, i) => sampleIndexOf(rest.images, i * px));
+    expect(kept.some((i) => held.has(i))).toBe(false);
+    expect(kept).toEqual([...kept].sort((a, b) => a - b));
+    expect(held.size + kept.length).toBe(503);
+    expect(classCounts(holdout)).toEqual(Array(10).fill(10));
+  });
+
+  it('rejects a size that leaves nothing to train on, or a bad size/seed', () => {
+    const split = syntheticSplit([0, 1, 2, 3]);
+    expect(() => stratifiedHoldout(split, 4, 0)).toThrow(/size must be below the split's 4 samples/);
+    expect(() => stratifiedHoldout(split, 0, 0)).toThrow(/size must be a positive integer/);
+    expect(() => stratifiedHoldout(split, 2, 0.5)).toThrow(/seed must be an integer/);
   });
 });

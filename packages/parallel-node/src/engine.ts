@@ -7,7 +7,7 @@
  * micro-chunk: the 1-thread case runs the very same arithmetic, which is what makes the weights
  * bit-identical for any thread count.
  */
-import { microChunkSizes, sgdFromMicroChunks, threadChunkRanges } from '@lenet/core';
+import { microChunkSizes, sgdFromMicroChunks, threadChunkRanges, type OptimizerState, type SgdMomentum } from '@lenet/core';
 import { MicroChunkPool, type ChunkResult } from './worker-pool.js';
 
 /** This thread's compute: micro-chunk [start, start + m) of x/y, with the step's parameters. */
@@ -28,6 +28,11 @@ export interface DataParallelEngineOptions<T> {
   paramCount: number;
   /** Samples per micro-chunk: fixed per backend, never derived from the thread count. */
   microChunk: number;
+  /**
+   * The session's optimizer when it is not plain SGD (checkOptimizer's result); its velocity
+   * lives in this engine, so one engine serves exactly one training session.
+   */
+  optimizer?: SgdMomentum;
 }
 
 export class DataParallelEngine {
@@ -35,12 +40,14 @@ export class DataParallelEngine {
   private readonly localGrads: Float32Array[] = [];
   private losses = new Float64Array(0);
   private readonly acc: Float64Array;
+  private readonly optimizer: OptimizerState | undefined;
 
   private constructor(
     private readonly options: DataParallelEngineOptions<unknown>,
     private readonly pool: MicroChunkPool | null,
   ) {
     this.acc = new Float64Array(options.paramCount);
+    this.optimizer = options.optimizer ? { sgd: options.optimizer, velocity: new Float64Array(options.paramCount) } : undefined;
   }
 
   static async create<T>(options: DataParallelEngineOptions<T>): Promise<DataParallelEngine> {
@@ -63,7 +70,8 @@ export class DataParallelEngine {
   }
 
   /**
-   * One SGD step on the first n samples of x/y: writes fround(param − lr·g) into `next` (same
+   * One SGD step on the first n samples of x/y: writes fround(param − lr·g) (or the optimizer's
+   * update) into `next` (same
    * shapes as `params`) and returns the batch's mean loss. `local`: this thread computes the
    * first range of micro-chunks (null: only the workers compute). Every started worker is joined
    * even if another part failed, so none still writes into its buffer when this returns.
@@ -130,7 +138,7 @@ export class DataParallelEngine {
       r.value.grads.forEach((g, c) => (grads[first + c] = g));
       this.losses.set(r.value.losses, first);
     });
-    return sgdFromMicroChunks(params, sizes, this.losses, grads, lr, next, this.acc);
+    return sgdFromMicroChunks(params, sizes, this.losses, grads, lr, next, this.acc, this.optimizer);
   }
 
   async dispose(): Promise<void> {

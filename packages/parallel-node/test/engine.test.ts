@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sgdFromMicroChunks, sgdMomentumUpdate, type SgdMomentum } from '@lenet/core';
 import { DataParallelEngine, MicroChunkPool } from '../src/index.js';
 // @ts-expect-error a plain .mjs fixture without types
 import { chunkResult } from './fixtures/chunk-worker.mjs';
@@ -41,7 +42,56 @@ function serialStep(n: number, chunk: number, lr: number): { loss: number; next:
 const bits = (a: Float32Array) => [...new Uint32Array(a.buffer, a.byteOffset, a.length)];
 const local = (x: Float32Array, y: Int32Array, start: number, m: number) => compute(x.subarray(start * INPUT, (start + m) * INPUT), y.subarray(start, start + m), m, INPUT, flat(params));
 
+describe('sgdFromMicroChunks with an optimizer', () => {
+  it('applies sgdMomentumUpdate to the same float64 micro-chunk sum, velocity carried across steps', () => {
+    const sgd: SgdMomentum = { momentum: 0.9, weightDecay: 5e-4, nesterov: true };
+    const sizes = [16, 4];
+    const velocity = new Float64Array(PARAMS);
+    const expectedVelocity = new Float64Array(PARAMS);
+    let p = flat(params);
+    let current = [params[0]!.slice(), params[1]!.slice()];
+    for (let step = 0; step < 3; step++) {
+      const grads = sizes.map((_, k) => Float32Array.from({ length: PARAMS }, (_, j) => Math.cos(step * 7 + k * 3 + j)));
+      const next = [new Float32Array(5), new Float32Array(3)];
+      sgdFromMicroChunks(current, sizes, [1, 2], grads, 0.1, next, undefined, { sgd, velocity });
+      const expected = new Float32Array(PARAMS);
+      for (let j = 0; j < PARAMS; j++) {
+        const s = 0 + (16 / 20) * grads[0]![j]! + (4 / 20) * grads[1]![j]!;
+        expected[j] = sgdMomentumUpdate(p[j]!, s, 0.1, sgd, expectedVelocity, j);
+      }
+      expect(bits(flat(next)), `step ${step + 1}`).toEqual(bits(expected));
+      expect([...velocity]).toEqual([...expectedVelocity]);
+      current = next;
+      p = flat(next);
+    }
+  });
+});
+
 describe('DataParallelEngine: bit-identical for any thread count', () => {
+  it('with an optimizer: 1, 2 threads and workers-only give the same weights over 3 steps (velocity per engine)', async () => {
+    const optimizer: SgdMomentum = { momentum: 0.9, weightDecay: 1e-3, nesterov: false };
+    let base: number[] | undefined;
+    for (const s of [{ workers: 0, local: true }, { workers: 1, local: true }, { workers: 2, local: false }]) {
+      const engine = await DataParallelEngine.create({ label: 'test', script, data: { failOn: 99, exitOn: 98 }, workers: s.workers, inputSize: INPUT, paramCount: PARAMS, microChunk: 16, optimizer });
+      try {
+        let current = [params[0]!.slice(), params[1]!.slice()];
+        for (let step = 0; step < 3; step++) {
+          const next = [new Float32Array(5), new Float32Array(3)];
+          const localNow = (xs: Float32Array, ys: Int32Array, start: number, m: number) => compute(xs.subarray(start * INPUT, (start + m) * INPUT), ys.subarray(start, start + m), m, INPUT, flat(current));
+          await engine.step(x, y, 100, 0.05, current, next, s.local ? localNow : null);
+          current = next;
+        }
+        const got = bits(flat(current));
+        if (base) expect(got, JSON.stringify(s)).toEqual(base);
+        else base = got;
+      } finally {
+        await engine.dispose();
+      }
+    }
+    // Momentum moved the weights elsewhere than three plain steps would.
+    expect(base).not.toEqual(bits(serialStep(100, 16, 0.05).next));
+  });
+
   for (const [n, chunk] of [[100, 16], [128, 32], [9, 16]] as const) {
     it(`n ${n}, micro-chunk ${chunk}: 1, 2, 3 threads and workers-only equal the serial rule bit for bit, loss in float64`, async () => {
       const expected = serialStep(n, chunk, 0.05);

@@ -7,8 +7,9 @@
  */
 import { join, relative } from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { loadData } from '../data.js';
-import { EXIT } from '../errors.js';
+import { BackendInputError, canTrain, describeOptimizer } from '@lenet/core';
+import { initWeights } from '@lenet/model';
+import { EXIT, UsageError } from '../errors.js';
 import { claimOutputFolder } from '../safety/folder.js';
 import type { FolderLock } from '../safety/lock.js';
 import { installSignalHandlers, onStopSignal } from '../safety/signals.js';
@@ -18,7 +19,8 @@ import { getUsableBackend } from '../registry.js';
 import { renderSvg } from '../report/charts.js';
 import { repoRoot, writeFileAtomic } from '../run/store.js';
 import { checkAgreement, type AgreementCheck } from '../reproduce/agreement.js';
-import { describeAugment, describeSchedule, getRecipe, type Recipe } from '../reproduce/recipes.js';
+import { describeAugment, describeSchedule, getRecipe, RECIPES, withOverrides, type Recipe, type RecipeOverrides } from '../reproduce/recipes.js';
+import { describeEvaluation, evaluationOf, loadRecipeData } from '../reproduce/data.js';
 import { prepareFolder, readFinishedRuns, readRun, runSeed } from '../reproduce/runner.js';
 import { checkTorchBackend, TORCH_BACKEND } from '../reproduce/torch-child.js';
 import { accuracyChart, mdTable, renderMarkdown, renderText, summarize, type ReproduceSummary } from '../reproduce/summary.js';
@@ -36,6 +38,12 @@ export interface ReproduceCommandOptions {
   threads?: number;
   limit?: number;
   agreement?: string[];
+  /** Train on the recipe's training split minus its validation split; evaluate on the latter. */
+  validation?: boolean;
+  /** Tuning overrides of the recipe's peak lr, momentum and weight decay. */
+  lr?: number;
+  momentum?: number;
+  weightDecay?: number;
 }
 
 /** --backends a,b: names, no duplicates. */
@@ -47,8 +55,11 @@ export function trainBackendList(value: string): string[] {
   return list;
 }
 
-export function defaultOutDir(recipe: Recipe, epochs: number, limit: number | undefined): string {
-  const suffix = (epochs !== recipe.epochs ? `-e${epochs}` : '') + (limit ? `-limit${limit}` : '');
+const validationRecipes = () => RECIPES.filter((r) => r.validation).map((r) => r.name).join(', ') || 'none';
+
+export function defaultOutDir(recipe: Recipe, epochs: number, limit: number | undefined, validation = false, overrides: RecipeOverrides = {}): string {
+  const tuned = (overrides.lr !== undefined ? `-lr${overrides.lr}` : '') + (overrides.momentum !== undefined ? `-m${overrides.momentum}` : '') + (overrides.weightDecay !== undefined ? `-wd${overrides.weightDecay}` : '');
+  const suffix = (validation ? '-validation' : '') + tuned + (epochs !== recipe.epochs ? `-e${epochs}` : '') + (limit ? `-limit${limit}` : '');
   return join(repoRoot(), 'reports', 'reproduce', `${recipe.name}${suffix}`);
 }
 
@@ -58,11 +69,11 @@ function agreementRows(a: AgreementCheck): string[][] {
   return a.rows.map((r) => [r.backend, r.runtime, `${(r.accuracy * 100).toFixed(2)}%`, String(r.correct), r.maxAbsLogitDiff.toExponential(2), r.meanAbsLogitDiff.toExponential(2), `${(r.identicalPredictions * 100).toFixed(2)}%`]);
 }
 
-const agreementTitle = (a: AgreementCheck) =>
-  `Cross-backend agreement: the final weights of ${a.trainedOn} seed ${a.seed} (${a.weightsFile}) on all ${a.images} test images, logits compared with ${a.trainedOn}'s`;
+const agreementTitle = (a: AgreementCheck, validation = false) =>
+  `Cross-backend agreement: the final weights of ${a.trainedOn} seed ${a.seed} (${a.weightsFile}) on all ${a.images} ${validation ? 'validation images (held out of the training set)' : 'test images'}, logits compared with ${a.trainedOn}'s`;
 
-function agreementText(a: AgreementCheck): string {
-  return [agreementTitle(a), table(AGREEMENT_HEADER, agreementRows(a))].join('\n');
+function agreementText(a: AgreementCheck, validation: boolean): string {
+  return [agreementTitle(a, validation), table(AGREEMENT_HEADER, agreementRows(a))].join('\n');
 }
 
 export async function reproduceCommand(recipeName: string, opts: ReproduceCommandOptions): Promise<void> {
@@ -76,8 +87,36 @@ export async function reproduceCommand(recipeName: string, opts: ReproduceComman
   }
 }
 
+/**
+ * Refuses, before any training, a backend that cannot run the recipe's optimizer: a training
+ * session is built (and disposed at once) with it, and the backend's refusal is a usage error
+ * naming backend and recipe.
+ */
+async function checkBackendRunsRecipe(backendName: string, recipe: Recipe): Promise<void> {
+  if (!recipe.optimizer) return;
+  const backend = await getUsableBackend(backendName, true, '--backends');
+  if (!canTrain(backend)) return; // getUsableBackend(…, true) already refused it
+  const spec = recipe.model();
+  try {
+    const session = await backend.createTrainingSession(spec, initWeights(spec, 0), { threads: 1, maxBatchSize: 1, optimizer: recipe.optimizer });
+    await session.dispose();
+  } catch (e) {
+    if (e instanceof BackendInputError) throw new UsageError(`--backends: cannot run recipe "${recipe.name}" on ${backendName}: ${e.message}`);
+    throw e;
+  }
+}
+
 async function reproduceLocked(recipeName: string, opts: ReproduceCommandOptions, onLock: (lock: FolderLock) => void): Promise<void> {
-  const recipe = getRecipe(recipeName);
+  const base = getRecipe(recipeName);
+  if (opts.validation && !base.validation) throw new UsageError(`--validation: recipe "${base.name}" has no validation split (recipes with one: ${validationRecipes()})`);
+  const overrides: RecipeOverrides = {
+    ...(opts.lr !== undefined ? { lr: opts.lr } : {}),
+    ...(opts.momentum !== undefined ? { momentum: opts.momentum } : {}),
+    ...(opts.weightDecay !== undefined ? { weightDecay: opts.weightDecay } : {}),
+  };
+  const recipe = withOverrides(base, overrides);
+  const validation = !!opts.validation;
+  const evaluation = evaluationOf(recipe, opts.limit, validation);
   const epochs = opts.epochs ?? recipe.epochs;
   // "pytorch" is the Python reference (reproduce/torch-child.ts), not a registry backend.
   let torchEnv: Record<string, string> | null = null;
@@ -86,10 +125,13 @@ async function reproduceLocked(recipeName: string, opts: ReproduceCommandOptions
       const setup = checkTorchBackend(recipe);
       if (!opts.json) for (const line of [setup.note, setup.warning && `warning: ${setup.warning}`]) if (line) process.stderr.write(line + '\n');
       torchEnv = setup.env;
-    } else await getUsableBackend(b, true, '--backends');
+    } else {
+      await getUsableBackend(b, true, '--backends');
+      await checkBackendRunsRecipe(b, recipe);
+    }
   }
   for (const b of opts.agreement ?? []) await getUsableBackend(b, false, '--agreement');
-  const dir = opts.out ? userPath(opts.out) : defaultOutDir(recipe, epochs, opts.limit);
+  const dir = opts.out ? userPath(opts.out) : defaultOutDir(recipe, epochs, opts.limit, validation, overrides);
   onLock(claimOutputFolder(dir, opts.out ? '--out' : null));
   const config: ReproduceConfig = {
     schema: 'lenet-bench/reproduce',
@@ -103,10 +145,13 @@ async function reproduceLocked(recipeName: string, opts: ReproduceCommandOptions
     augment: describeAugment(recipe.augment),
     limit: opts.limit ?? null,
     threads: opts.threads ?? null,
+    ...(recipe.optimizer ? { optimizer: describeOptimizer(recipe.optimizer) } : {}),
+    ...(validation ? { evaluation } : {}),
+    ...(Object.keys(overrides).length ? { overrides } : {}),
   };
   await prepareFolder(dir, config);
   const log = (s: string) => !opts.json && process.stderr.write(s + '\n');
-  log(`reproduce ${recipe.name} -> ${dir}`);
+  log(`reproduce ${recipe.name} -> ${dir}; accuracy measured on: ${describeEvaluation(evaluation)}`);
   if (opts.json) jsonLine({ type: 'start', recipe: recipe.name, dir, backends: opts.backends, seeds: opts.seeds, epochs });
 
   // Ctrl-C: kill the running child; finished runs are already on disk; exit 130.
@@ -139,6 +184,8 @@ async function reproduceLocked(recipeName: string, opts: ReproduceCommandOptions
           limit: opts.limit ?? null,
           dataDir: opts.dataDir,
           threads: opts.threads ?? null,
+          validation,
+          overrides,
           json: !!opts.json,
           torchEnv,
           onChild: (kill) => (killChild = kill),
@@ -158,17 +205,17 @@ async function reproduceLocked(recipeName: string, opts: ReproduceCommandOptions
   const earlier = (await readFinishedRuns(dir)).filter((r) => !runs.some((x) => x.backend === r.backend && x.seed === r.seed));
   if (earlier.length) log(`also in ${dir}, kept in the summary: ${earlier.map((r) => `${r.backend}-seed${r.seed}`).join(', ')}`);
   const backends = [...opts.backends, ...new Set(earlier.map((r) => r.backend).filter((b) => !opts.backends.includes(b)))];
-  const summary: ReproduceSummary = summarize(recipe, epochs, backends, [...runs, ...earlier]);
+  const summary: ReproduceSummary = { ...summarize(recipe, epochs, backends, [...runs, ...earlier]), evaluation };
   let agreement: AgreementCheck | null = null;
   if (!interrupted && opts.agreement?.length) {
     const source = runs.find((r) => r.status === 'ok' && r.weightsFile);
     if (!source) log('agreement: no finished run to take weights from; skipped');
     else {
-      const data = await loadData(recipe.dataset, { dataDir: opts.dataDir, limit: opts.limit, quiet: true });
+      const data = await loadRecipeData(recipe, { dataDir: opts.dataDir, limit: opts.limit, validation });
       agreement = await checkAgreement({
         weightsFile: join(dir, source.weightsFile!),
         spec: recipe.model(),
-        test: data.test,
+        test: data.evaluate,
         trainedOn: source.backend,
         seed: source.seed,
         backends: opts.agreement,
@@ -180,7 +227,7 @@ async function reproduceLocked(recipeName: string, opts: ReproduceCommandOptions
   }
 
   await writeFileAtomic(join(dir, 'summary.json'), JSON.stringify({ ...summary, config, agreement }, null, 1) + '\n');
-  const md = renderMarkdown(recipe, summary) + (agreement ? `\n\n${agreementTitle(agreement)}:\n\n${mdTable(AGREEMENT_HEADER, agreementRows(agreement))}\n` : '\n');
+  const md = renderMarkdown(recipe, summary) + (agreement ? `\n\n${agreementTitle(agreement, validation)}:\n\n${mdTable(AGREEMENT_HEADER, agreementRows(agreement))}\n` : '\n');
   await writeFileAtomic(join(dir, 'summary.md'), md);
   const chart = accuracyChart(recipe, summary);
   if (chart) await writeFileAtomic(join(dir, 'accuracy.svg'), await renderSvg(chart));
@@ -189,7 +236,7 @@ async function reproduceLocked(recipeName: string, opts: ReproduceCommandOptions
     jsonLine({ type: 'summary', recipe: recipe.name, dir, band: recipe.band, backends: summary.backends, agreement, interrupted });
   } else {
     process.stdout.write(renderText(recipe, summary) + '\n');
-    if (agreement) process.stdout.write('\n' + agreementText(agreement) + '\n');
+    if (agreement) process.stdout.write('\n' + agreementText(agreement, validation) + '\n');
     process.stdout.write(`\nresults in ${dir} (summary.md, summary.json, accuracy.svg, runs/, weights/)\n`);
   }
   if (interrupted) process.exitCode = EXIT.interrupted;

@@ -1,4 +1,6 @@
-import { train, type EpochMetrics } from '@lenet/core';
+import { BackendInputError, describeOptimizer, train, type EpochMetrics, type OptimizerOptions, type TrainingBackend, type TrainingOptions, type TrainingSession } from '@lenet/core';
+import type { ModelSpec, Weights } from '@lenet/model';
+import { UsageError } from '../errors.js';
 import { initWeights } from '@lenet/model';
 import { saveWeightsFile } from '@lenet/model/node';
 import { loadWeightsArg, modelFromArg } from '../weights.js';
@@ -19,6 +21,10 @@ export interface TrainCommandOptions {
   epochs: number;
   batchSize: number;
   lr: number;
+  /** SGD momentum in [0, 1); 0 = plain SGD. */
+  momentum?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
   seed: number;
   threads?: number;
   limit?: number;
@@ -39,12 +45,13 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
   const data = await loadData(opts.dataset, { dataDir: opts.dataDir, limit: opts.limit, quiet: opts.json });
   const initial = opts.init ? (await loadWeightsArg(opts.init, opts.model, { modelMustMatch: false })).weights : initWeights(spec, opts.seed);
 
-  const session = await backend.createTrainingSession(spec, initial, { threads: opts.threads, maxBatchSize: Math.max(opts.batchSize, 1000) });
+  const optimizer = optimizerFromFlags(opts);
+  const session = await createTrainingSessionFor(backend, spec, initial, { threads: opts.threads, maxBatchSize: Math.max(opts.batchSize, 1000), optimizer });
   const info = await backend.info({ threads: opts.threads });
   const log = (s: string) => !opts.json && process.stderr.write(s + '\n');
   log(
     `training ${spec.name} on ${opts.dataset} (${int(data.train.count)} train / ${int(data.test.count)} test images from ${describeSource(data.source)}) ` +
-      `with ${backend.name} [${info.runtime}]: ${opts.epochs} epochs, batch ${opts.batchSize}, lr ${opts.lr}, seed ${opts.seed}`,
+      `with ${backend.name} [${info.runtime}]: ${opts.epochs} epochs, batch ${opts.batchSize}, ${describeOptimizer(optimizer)} lr ${opts.lr}, seed ${opts.seed}`,
   );
   // Single-threaded backends accept --threads (a bad value is still an error) but cannot use it: say so.
   if (opts.threads !== undefined && info.threads !== undefined && info.threads < opts.threads) {
@@ -98,10 +105,11 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
       epochs: String(result.epochs.length),
       batchSize: String(opts.batchSize),
       lr: String(opts.lr),
+      optimizer: JSON.stringify(optimizerJson(optimizer)),
       ...(last ? { valAccuracy: String(last.valAccuracy) } : {}),
     });
     if (opts.json) {
-      jsonLine({ type: 'result', backend: backend.name, model: spec.name, dataset: opts.dataset, dataSource: sourceJson(data.source), weights: out, timeToTarget: result.timeToTarget ?? null, stoppedBy: result.stoppedBy ?? null, finalValAccuracy: last?.valAccuracy ?? null });
+      jsonLine({ type: 'result', backend: backend.name, model: spec.name, dataset: opts.dataset, dataSource: sourceJson(data.source), weights: out, lr: opts.lr, optimizer: optimizerJson(optimizer), timeToTarget: result.timeToTarget ?? null, stoppedBy: result.stoppedBy ?? null, finalValAccuracy: last?.valAccuracy ?? null });
     } else {
       process.stdout.write(
         table(
@@ -120,5 +128,40 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
     progress.stop();
     offStop();
     await session.dispose();
+  }
+}
+
+/** --momentum / --weight-decay / --nesterov as TrainingOptions.optimizer (undefined: plain SGD). */
+export function optimizerFromFlags(opts: { momentum?: number; weightDecay?: number; nesterov?: boolean }): OptimizerOptions | undefined {
+  const momentum = opts.momentum ?? 0;
+  const weightDecay = opts.weightDecay ?? 0;
+  const nesterov = opts.nesterov ?? false;
+  if (nesterov && momentum === 0) throw new UsageError('--nesterov needs --momentum > 0 (e.g. --momentum 0.9)');
+  if (momentum === 0 && weightDecay === 0) return undefined;
+  return { momentum, weightDecay, nesterov };
+}
+
+/** The optimizer as the JSON output and the weights' metadata record it (defaults spelled out). */
+export function optimizerJson(optimizer: OptimizerOptions | undefined): { name: 'sgd'; momentum: number; weightDecay: number; nesterov: boolean } {
+  return { name: 'sgd', momentum: optimizer?.momentum ?? 0, weightDecay: optimizer?.weightDecay ?? 0, nesterov: optimizer?.nesterov ?? false };
+}
+
+/**
+ * createTrainingSession, with a backend's refusal of the optimizer reported as a usage error
+ * naming the flags (the flags are fine; this backend cannot apply them).
+ */
+export async function createTrainingSessionFor(
+  backend: TrainingBackend,
+  spec: ModelSpec,
+  weights: Weights,
+  options: TrainingOptions,
+): Promise<TrainingSession> {
+  try {
+    return await backend.createTrainingSession(spec, weights, options);
+  } catch (e) {
+    if (options.optimizer && e instanceof BackendInputError && /momentum or weight decay/.test(e.message)) {
+      throw new UsageError(`--momentum/--weight-decay: ${e.message}`);
+    }
+    throw e;
   }
 }

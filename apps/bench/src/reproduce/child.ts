@@ -9,9 +9,9 @@ import { initWeights } from '@lenet/model';
 import { saveWeightsFile } from '@lenet/model/node';
 import { BatchAugmenter } from '@lenet/datasets';
 import { describeError, CliError } from '../errors.js';
-import { loadData } from '../data.js';
 import { loadRegistry } from '../registry.js';
-import { getRecipe, lrAt } from './recipes.js';
+import { loadRecipeData } from './data.js';
+import { getRecipe, lrAt, withOverrides } from './recipes.js';
 import type { ReproduceJob, ReproduceMessage } from './types.js';
 
 function send(message: ReproduceMessage): Promise<void> {
@@ -25,7 +25,7 @@ let phase = 'start';
 const epochs: EpochMetrics[] = [];
 
 async function runJob(job: ReproduceJob): Promise<void> {
-  const recipe = getRecipe(job.recipe);
+  const recipe = withOverrides(getRecipe(job.recipe), job.overrides ?? {});
   const registry = await loadRegistry();
   const entry = registry.entries.find((e) => e.backend.name === job.backend);
   if (!entry) throw new CliError(`unknown backend "${job.backend}"`);
@@ -38,10 +38,14 @@ async function runJob(job: ReproduceJob): Promise<void> {
   await send({ type: 'info', runtime: info.runtime, versions: info.versions });
 
   phase = 'data';
-  const data = await loadData(recipe.dataset, { dataDir: job.dataDir, limit: job.limit ?? undefined, quiet: true });
+  const data = await loadRecipeData(recipe, { dataDir: job.dataDir, limit: job.limit, validation: !!job.validation });
   const spec = recipe.model();
   phase = 'session';
-  const session = await backend.createTrainingSession(spec, initWeights(spec, job.seed), { threads, maxBatchSize: Math.max(recipe.batchSize, 1000) });
+  const session = await backend.createTrainingSession(spec, initWeights(spec, job.seed), {
+    threads,
+    maxBatchSize: Math.max(recipe.batchSize, 1000),
+    ...(recipe.optimizer ? { optimizer: recipe.optimizer } : {}),
+  });
   try {
     phase = 'train';
     const augmenter = recipe.augment ? new BatchAugmenter(recipe.augment, job.seed, data.train.rows, data.train.cols) : null;
@@ -50,7 +54,7 @@ async function runJob(job: ReproduceJob): Promise<void> {
       session,
       spec,
       train: data.train,
-      test: data.test,
+      test: data.evaluate,
       epochs: job.epochs,
       batchSize: recipe.batchSize,
       lr: recipe.schedule.kind === 'constant' ? recipe.schedule.lr : undefined,
@@ -78,6 +82,8 @@ async function runJob(job: ReproduceJob): Promise<void> {
       seed: String(job.seed),
       epochs: String(result.epochs.length),
       batchSize: String(recipe.batchSize),
+      optimizer: JSON.stringify(recipe.optimizer ?? null),
+      evaluatedOn: JSON.stringify(data.evaluation),
       ...(result.epochs.length ? { valAccuracy: String(result.epochs.at(-1)!.valAccuracy) } : {}),
     });
     const totalImages = result.epochs.reduce((a, e) => a + e.images, 0);

@@ -1,12 +1,14 @@
 /**
  * The recipes `lenet-bench reproduce` knows: d2l 7.6 and its exercises (with the PyTorch bands of
  * ../shared/REFERENCE.md), and "beyond d2l" recipes that stay in the LeNet family and inside the
- * backend contract (plain SGD steps: schedules only change the lr argument, augmentation happens
- * in the data pipeline so every backend trains on the same augmented bytes).
+ * backend contract (SGD steps, optionally with momentum / weight decay as a training-session
+ * option: schedules only change the lr argument, augmentation happens in the data pipeline so
+ * every backend trains on the same augmented bytes). A recipe may carry a validation split
+ * (`reproduce --validation` trains on the rest and evaluates on it, never on the test set).
  */
 import { getPreset, lenetVariant, type ModelSpec } from '@lenet/model';
 import type { AugmentOptions, DatasetName } from '@lenet/datasets';
-import type { ScheduleStep } from '@lenet/core';
+import { describeOptimizer, type OptimizerOptions, type ScheduleStep } from '@lenet/core';
 import { UsageError } from '../errors.js';
 
 /** Learning rate per step. warmupEpochs: linear ramp from lr/stepsInWarmup to lr. */
@@ -39,7 +41,44 @@ export interface Recipe {
   batchSize: number;
   schedule: LrSchedule;
   augment: AugmentOptions | null;
+  /** SGD momentum / Nesterov / weight decay (TrainingOptions.optimizer); absent = plain SGD. */
+  optimizer?: OptimizerOptions;
+  /**
+   * The validation split hyper-parameters are chosen on: `size` images held out of the training
+   * split (stratified, stratifiedHoldout with `seed`), used by `reproduce --validation`.
+   */
+  validation?: { size: number; seed: number };
+  /** How the recipe's hyper-parameters were chosen (shown in the summary). */
+  chosenBy?: string;
+  /** Set while a recipe has no published results in docs/results (why not). */
+  unpublished?: string;
   band: Band;
+}
+
+/** `reproduce --lr/--momentum/--weight-decay`: tuning overrides (recorded in config.json). */
+export interface RecipeOverrides {
+  lr?: number;
+  momentum?: number;
+  weightDecay?: number;
+}
+
+/** The recipe with the overrides applied (lr replaces the schedule's peak lr; momentum 0 drops Nesterov). */
+export function withOverrides(recipe: Recipe, o: RecipeOverrides): Recipe {
+  if (o.lr === undefined && o.momentum === undefined && o.weightDecay === undefined) return recipe;
+  const schedule: LrSchedule = o.lr === undefined ? recipe.schedule : { ...recipe.schedule, lr: o.lr };
+  const momentum = o.momentum ?? recipe.optimizer?.momentum ?? 0;
+  const weightDecay = o.weightDecay ?? recipe.optimizer?.weightDecay ?? 0;
+  const nesterov = momentum > 0 && (recipe.optimizer?.nesterov ?? false);
+  const optimizer = momentum === 0 && weightDecay === 0 ? undefined : { momentum, weightDecay, nesterov };
+  const { optimizer: _, ...rest } = recipe;
+  return { ...rest, schedule, ...(optimizer ? { optimizer } : {}) };
+}
+
+/** Validation split size when --limit cuts the training split: the same share of it (at least 10 images). */
+export function validationSize(recipe: Recipe, trainCount: number, fullTrainCount: number): number {
+  if (!recipe.validation) throw new UsageError(`reproduce --validation: recipe "${recipe.name}" has no validation split`);
+  if (trainCount >= fullTrainCount) return recipe.validation.size;
+  return Math.max(10, Math.round((recipe.validation.size * trainCount) / fullTrainCount));
 }
 
 const REF = '../shared/REFERENCE.md (PyTorch, same data and recipe)';
@@ -71,6 +110,27 @@ const FASHION_PLUS: Recipe = {
   augment: { maxShift: 1, hflip: true },
   band: FASHION_GOAL,
 };
+
+/**
+ * LeNet-family networks under 100,000 parameters for issue 28's records: fashion-plus's 16/32
+ * conv blocks with one hidden dense layer of 96 (91,114 parameters).
+ */
+export function lenetRecord(): ModelSpec {
+  return lenetVariant({ name: 'lenet5-record-16-32-96', convChannels: [16, 32], denseUnits: [96], activation: 'relu', pooling: 'max' });
+}
+
+/** What issue 28's records share (mnist-record's values are still a placeholder guess, see its chosenBy). */
+const RECORD_COMMON = {
+  modelName: 'lenet5-record-16-32-96',
+  model: lenetRecord,
+  epochs: 30,
+  batchSize: 64,
+  schedule: { kind: 'cosine', lr: 0.05, finalLr: 0, warmupEpochs: 1 },
+  optimizer: { momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
+  validation: { size: 10000, seed: 12345 },
+  chosenBy: 'placeholder guess, not yet tuned: to be chosen on the validation split (reproduce --validation), never on the test set',
+  unpublished: 'issue 28 placeholder: the lead chooses the values on the validation split, then runs the seeds',
+} satisfies Partial<Recipe>;
 
 export const RECIPES: readonly Recipe[] = [
   {
@@ -171,6 +231,34 @@ export const RECIPES: readonly Recipe[] = [
     modelName: 'lenet5-wide-8-24',
     model: () => lenetWide([8, 24]),
   },
+  {
+    ...RECORD_COMMON,
+    name: 'fashion-record',
+    title: 'issue 28: LeNet 16/32 conv + dense 96 (< 100k parameters), SGD Nesterov momentum + weight decay, 30 epochs, flips and ±1 px shifts, Fashion-MNIST',
+    notes:
+      'lenet5-record-16-32-96 (91,114 parameters, ReLU, max-pool); SGD momentum 0.9 Nesterov, weight decay 5e-4, batch 64, lr 0.05 after a ' +
+      '1-epoch warmup, cosine to 0 over 30 epochs; random flips and ±1 px shifts (no erasing: it did not help on the validation split)',
+    dataset: 'fashion-mnist',
+    augment: { maxShift: 1, hflip: true },
+    band: { kind: 'goal', low: 0.926, high: 1, reference: null, source: 'issue 28: zalandoresearch/fashion-mnist benchmark, best < 100k parameters 92.5%' },
+    chosenBy:
+      'PyTorch prototype trials of this network (1 seed, 15 epochs, batch 64, a 10,000-image random holdout of the training set, never the test set): ' +
+      'plain SGD lr 0.1 90.87%; Nesterov momentum 0.9 + weight decay 5e-4, lr 0.05: 92.28%; the same + random erasing p 0.5: 92.02%; ' +
+      'weight decay 1e-3 + erasing: behind at every epoch (stopped at 12); so no erasing, weight decay 5e-4, and 30 epochs instead of 15. ' +
+      '`reproduce fashion-record --validation` re-checks it on the recipe\'s own holdout',
+    unpublished: 'issue 28: the 5-seed runs are in progress; docs/results.md gets them when they are finished',
+  },
+  {
+    ...RECORD_COMMON,
+    name: 'mnist-record',
+    title: 'issue 28 (placeholder): LeNet 16/32 conv + dense 96 (< 100k parameters), SGD Nesterov momentum + weight decay, ±2 px shifts, MNIST',
+    notes:
+      'lenet5-record-16-32-96 (91,114 parameters, ReLU, max-pool); SGD momentum 0.9 Nesterov, weight decay 5e-4, batch 64, lr 0.05 after a ' +
+      '1-epoch warmup, cosine to 0 over 30 epochs; random ±2 px shifts (no flips: digits are not mirror-symmetric)',
+    dataset: 'mnist',
+    augment: { maxShift: 2, hflip: false },
+    band: { kind: 'goal', low: 0.996, high: 1, reference: null, source: 'issue 28: <= 0.40% test error; LeCun et al. 1998: LeNet-5 0.95%, boosted LeNet-4 0.7%' },
+  },
 ];
 
 export const RECIPE_NAMES = RECIPES.map((r) => r.name);
@@ -206,5 +294,12 @@ export function describeAugment(a: AugmentOptions | null): string {
   const parts = [];
   if (a.maxShift > 0) parts.push(`random shifts of ±${a.maxShift} px`);
   if (a.hflip) parts.push('random horizontal flips');
+  const e = a.erase;
+  if (e && e.p > 0) parts.push(`random erasing (p ${e.p}, area ${e.areaMin}-${e.areaMax}, aspect ${e.aspectMin}-${e.aspectMax})`);
   return parts.join(', ') || 'none';
+}
+
+/** The recipe's optimizer in words: "SGD" or e.g. "SGD (momentum 0.9 nesterov, weight decay 0.0005)". */
+export function describeRecipeOptimizer(recipe: Recipe): string {
+  return describeOptimizer(recipe.optimizer);
 }

@@ -40,7 +40,8 @@ export async function prepareFolder(dir: string, config: ReproduceConfig): Promi
     } catch (err) {
       throw new CliError(`${file}: expected the JSON settings object written by lenet-bench reproduce, got unreadable content (${(err as Error).message.split('\n')[0]}); delete it or use another --out folder`);
     }
-    const keys = Object.keys(config) as (keyof ReproduceConfig)[];
+    // Both sides' keys: a setting recorded there but absent now (or the reverse) is a difference too.
+    const keys = [...new Set([...Object.keys(old), ...Object.keys(config)])] as (keyof ReproduceConfig)[];
     const diff = keys.filter((k) => JSON.stringify(old[k]) !== JSON.stringify(config[k]));
     if (diff.length) {
       throw new CliError(
@@ -81,7 +82,7 @@ export async function readFinishedRuns(dir: string): Promise<SeedRun[]> {
 }
 
 /** The child's job fields, plus where and how the parent runs it. */
-export interface RunSeedOptions extends Pick<ReproduceJob, 'backend' | 'seed' | 'epochs' | 'limit' | 'dataDir' | 'threads'> {
+export interface RunSeedOptions extends Pick<ReproduceJob, 'backend' | 'seed' | 'epochs' | 'limit' | 'dataDir' | 'threads' | 'validation' | 'overrides'> {
   dir: string;
   recipe: Recipe;
   json: boolean;
@@ -149,7 +150,11 @@ export async function runSeed(o: RunSeedOptions): Promise<SeedRun> {
     error: null,
     environment: environmentSummary(),
   };
-  const job: ReproduceJob = { recipe: o.recipe.name, backend: o.backend, seed: o.seed, epochs: o.epochs, limit: o.limit, dataDir: o.dataDir, threads: o.threads, weightsOut };
+  const job: ReproduceJob = {
+    recipe: o.recipe.name, backend: o.backend, seed: o.seed, epochs: o.epochs, limit: o.limit, dataDir: o.dataDir, threads: o.threads, weightsOut,
+    ...(o.validation ? { validation: true } : {}),
+    ...(o.overrides && Object.keys(o.overrides).length ? { overrides: o.overrides } : {}),
+  };
   // pytorch: a Python child on the same work, speaking the same messages as JSON lines on stdout.
   let torchJob: TorchJob | null = null;
   if (o.backend === TORCH_BACKEND) {

@@ -1,7 +1,8 @@
 /** Per-backend statistics, verdicts, text/markdown tables and the accuracy chart of a reproduce folder. */
 import type { TopLevelSpec } from 'vega-lite';
 import { table } from '../format.js';
-import { describeAugment, describeSchedule, type Recipe } from './recipes.js';
+import { describeAugment, describeRecipeOptimizer, describeSchedule, type Recipe } from './recipes.js';
+import { describeEvaluation, type EvaluationSplit } from './data.js';
 import { formatBand, meanInterval, stats, verdict, type MeanInterval, type Stats, type Verdict } from './stats.js';
 import type { SeedRun } from './types.js';
 
@@ -47,7 +48,17 @@ export interface ReproduceSummary {
   runs: SeedRun[];
   /** Absent in older summaries. */
   crossBackend?: CrossBackend | null;
+  /** The images every accuracy here is measured on (absent in older summaries: the test split). */
+  evaluation?: EvaluationSplit;
 }
+
+/** What the accuracies are measured on, as a line under the recipe. */
+export function evaluationLine(s: ReproduceSummary): string {
+  return `accuracy measured on: ${describeEvaluation(s.evaluation)}`;
+}
+
+/** "validation" or "test", for column and axis titles. */
+const evalWord = (s: ReproduceSummary) => (s.evaluation?.kind === 'validation' ? 'validation' : 'test');
 
 const p2 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : `${(x * 100).toFixed(2)}%`);
 
@@ -111,7 +122,7 @@ export function bandLine(recipe: Recipe): string {
 }
 
 export function recipeLine(recipe: Recipe, epochs: number): string {
-  return `${recipe.modelName} on ${recipe.dataset}, ${epochs} epochs, batch ${recipe.batchSize}, ${describeSchedule(recipe.schedule)}, augmentation: ${describeAugment(recipe.augment)}, Xavier-uniform init`;
+  return `${recipe.modelName} on ${recipe.dataset}, ${epochs} epochs, batch ${recipe.batchSize}, ${recipe.optimizer ? `${describeRecipeOptimizer(recipe)}, ` : ''}${describeSchedule(recipe.schedule)}, augmentation: ${describeAugment(recipe.augment)}, Xavier-uniform init`;
 }
 
 export function seedRows(s: ReproduceSummary): string[][] {
@@ -131,6 +142,12 @@ export function seedRows(s: ReproduceSummary): string[][] {
 
 export const SEED_HEADER = ['backend', 'seed', 'final acc', 'best (epoch)', 'final val loss', 'train s', 'img/s'];
 export const SUMMARY_HEADER = ['backend', 'seeds', 'mean ± sd', '95% CI of mean', 'min – max', 'band', 'verdict'];
+
+/** The per-seed table's header, naming the split the accuracy is measured on. */
+export function seedHeader(s: ReproduceSummary): string[] {
+  if (evalWord(s) !== 'validation') return SEED_HEADER;
+  return SEED_HEADER.map((h) => (h === 'final acc' ? 'final valid. acc' : h === 'final val loss' ? 'valid. loss' : h));
+}
 
 export function summaryRows(s: ReproduceSummary): string[][] {
   return s.backends.map((b) => [
@@ -162,9 +179,11 @@ export function renderText(recipe: Recipe, s: ReproduceSummary): string {
   return [
     `reproduce ${recipe.name}: ${recipe.title}`,
     `recipe: ${recipeLine(recipe, s.epochs)}`,
+    ...(recipe.chosenBy ? [`hyper-parameters: ${recipe.chosenBy}`] : []),
+    ...(s.evaluation?.kind === 'validation' ? [evaluationLine(s)] : []),
     bandLine(recipe),
     '',
-    table(SEED_HEADER, seedRows(s)),
+    table(seedHeader(s), seedRows(s)),
     '',
     table(SUMMARY_HEADER, summaryRows(s)),
     ...(cross ? ['', CROSS_TITLE, table(cross.header, cross.rows)] : []),
@@ -211,9 +230,11 @@ export function renderMarkdown(recipe: Recipe, s: ReproduceSummary): string {
     `### ${recipe.name}: ${recipe.title}`,
     '',
     `Recipe: ${recipeLine(recipe, s.epochs)}. ${bandLine(recipe)}.`,
+    ...(recipe.chosenBy ? ['', `Hyper-parameters: ${recipe.chosenBy}.`] : []),
+    ...(s.evaluation?.kind === 'validation' ? ['', `${evaluationLine(s).replace(/^a/, 'A')}.`] : []),
     ...(runtimeLines(s).length ? ['', 'Runtimes (first finished run of each backend):', '', ...runtimeLines(s)] : []),
     '',
-    mdTable(SEED_HEADER, seedRows(s)),
+    mdTable(seedHeader(s), seedRows(s)),
     '',
     mdTable(SUMMARY_HEADER, summaryRows(s)),
     '',
@@ -221,7 +242,7 @@ export function renderMarkdown(recipe: Recipe, s: ReproduceSummary): string {
     ...(crossBackendTable(s) ? ['', CROSS_TITLE, '', mdTable(crossBackendTable(s)!.header, crossBackendTable(s)!.rows)] : []),
     ...torchWarnings(s).flatMap((w) => ['', `> ${w}`]),
     '',
-    'Validation accuracy (%) per epoch:',
+    `${s.evaluation?.kind === 'validation' ? `Accuracy (%) per epoch on the ${describeEvaluation(s.evaluation)}` : 'Validation (test split) accuracy (%) per epoch'}:`,
     '',
     mdTable(['run', ...epochCols], curves),
   ].join('\n');
@@ -244,7 +265,7 @@ export function accuracyChart(recipe: Recipe, s: ReproduceSummary): TopLevelSpec
   const yMin = Math.max(0, Math.floor((Math.min(...lows.filter((v) => v > 0.3)) - 0.02) * 50) / 50);
   const yMax = Math.min(1, Math.ceil((Math.max(...points.map((p) => p.acc), recipe.band.kind === 'band' ? recipe.band.high : recipe.band.low) + 0.01) * 50) / 50);
   const maxEpoch = Math.max(...points.map((p) => p.epoch));
-  const y = { field: 'acc', type: 'quantitative', title: 'validation (test) accuracy', axis: { format: '.1%' }, scale: { domain: [yMin, yMax] } } as const;
+  const y = { field: 'acc', type: 'quantitative', title: s.evaluation?.kind === 'validation' ? 'accuracy on the validation holdout' : 'validation (test) accuracy', axis: { format: '.1%' }, scale: { domain: [yMin, yMax] } } as const;
   const x = { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' }, scale: { domain: [1, maxEpoch] } } as const;
   const bandLabel = recipe.band.kind === 'band' ? `PyTorch band ${formatBand(recipe.band)}` : `goal ${formatBand(recipe.band)}`;
   return {

@@ -7,7 +7,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadData } from '../data.js';
+import { loadRecipeData } from './data.js';
 import { CliError, UsageError } from '../errors.js';
 import { describeTorchBuild, torchBuildWarning, type TorchBuild } from '../torch/build-info.js';
 import { strongestTorchSetup, type TorchSetup } from '../torch/setup.js';
@@ -61,7 +61,7 @@ export interface TorchJob {
 /** Writes the job files of the Python child (to start with the supervisor). */
 export async function prepareTorchJob(job: ReproduceJob, recipe: Recipe): Promise<TorchJob> {
   if (recipe.augment) throw new CliError(`recipe "${recipe.name}" uses augmentation; the PyTorch child cannot run it`);
-  const data = await loadData(recipe.dataset, { dataDir: job.dataDir, limit: job.limit ?? undefined, quiet: true });
+  const data = await loadRecipeData(recipe, { dataDir: job.dataDir, limit: job.limit, validation: !!job.validation });
   const spec = recipe.model();
   const steps = stepsPerEpoch(data.train.count, recipe.batchSize);
   let lrPerStep: Float64Array | null = null;
@@ -74,7 +74,7 @@ export async function prepareTorchJob(job: ReproduceJob, recipe: Recipe): Promis
   const dir = await makeTorchJobDir('lenet-torch-reproduce-');
   const cleanup = () => cleanupTorchJob(dir);
   try {
-    const files = await writeTorchJobFiles(dir, { train: data.train, test: data.test, spec, seed: job.seed, batchSize: recipe.batchSize, epochs: job.epochs, lrPerStep });
+    const files = await writeTorchJobFiles(dir, { train: data.train, test: data.evaluate, spec, seed: job.seed, batchSize: recipe.batchSize, epochs: job.epochs, lrPerStep });
     const jobFile = join(dir, 'job.json');
     await writeFile(
       jobFile,
@@ -84,6 +84,8 @@ export async function prepareTorchJob(job: ReproduceJob, recipe: Recipe): Promis
         spec,
         batchSize: recipe.batchSize,
         lr: recipe.schedule.lr,
+        // torch.optim.SGD(momentum, weight_decay, nesterov): the same rule as @lenet/core's optimizer.ts.
+        optimizer: recipe.optimizer ?? null,
         weightsMetadata: {
           spec: JSON.stringify(spec),
           dataset: recipe.dataset,

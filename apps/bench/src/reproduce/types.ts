@@ -2,6 +2,8 @@
 import type { EpochMetrics } from '@lenet/core';
 import type { DatasetName } from '@lenet/datasets';
 import type { TorchBuild } from '../torch/build-info.js';
+import type { RecipeOverrides } from './recipes.js';
+import type { EvaluationSplit } from './data.js';
 
 /** What the parent sends the child process of one (backend, seed) run. */
 export interface ReproduceJob {
@@ -14,6 +16,10 @@ export interface ReproduceJob {
   threads: number | null;
   /** Absolute path where the final weights go. */
   weightsOut: string;
+  /** Train on the recipe's training split minus its validation split, evaluate on the latter. */
+  validation?: boolean;
+  /** reproduce --lr/--momentum/--weight-decay. */
+  overrides?: RecipeOverrides;
 }
 
 /** DIR/config.json: what the folder's runs were made with (resume refuses a different config). */
@@ -29,6 +35,13 @@ export interface ReproduceConfig {
   augment: string;
   limit: number | null;
   threads: number | null;
+  /**
+   * Only when not plain SGD / not the test split / given (so folders made before these existed
+   * still resume): the optimizer in words, the evaluation split, the tuning overrides.
+   */
+  optimizer?: string;
+  evaluation?: EvaluationSplit;
+  overrides?: RecipeOverrides;
 }
 
 /** DIR/runs/<backend>-seed<S>.json, written atomically when the run ends (ok or error). */
